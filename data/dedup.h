@@ -1,0 +1,60 @@
+/* dedup: exact and near-duplicate detection for `vkft data dedup` (and the report).
+ *
+ * Exact: a 64-bit hash of the normalized text (case-folded, whitespace collapsed, trimmed).
+ * Near: MinHash over word shingles (k consecutive words; words are runs of letters/digits, case-
+ * folded) or character shingles (k code points of the normalized text), num_perm hash functions
+ * h_i(x) = high 32 bits of (a_i * x + b_i) mod 2^64 on a 64-bit shingle hash; LSH with b bands of r
+ * rows chosen to minimize the false-positive + false-negative areas at the threshold (as datasketch
+ * and text-dedup do) unless given. Candidates are verified by the Jaccard similarity estimated from
+ * stored 8-bit signatures (b-bit MinHash, corrected for chance agreement), so a band collision alone
+ * never removes a record (--no-verify turns that off).
+ * The first occurrence is kept; only kept records are indexed, so every removed record is similar to
+ * a kept one (no chains). Memory per kept record: 8 B exact + num_perm B signature + about 32*b B of
+ * band tables + 8 B location. */
+#ifndef VKFT_DATA_DEDUP_H
+#define VKFT_DATA_DEDUP_H
+#include <stdint.h>
+
+#include "data/records.h"
+#include "data/step.h"
+
+typedef struct {
+    int exact, near;      /* both on by default */
+    double threshold;     /* Jaccard, default 0.8 */
+    int num_perm;         /* default 128 */
+    int bands, rows;      /* 0: optimal for threshold */
+    int shingle;          /* default 5 */
+    int char_shingles;    /* 0: word shingles (default) */
+    int verify;           /* default 1 */
+    uint64_t seed;        /* default 1 */
+    const char *pairs_path; /* optional JSONL: one line per removed record, naming the kept one */
+} vkft_dedup_opts;
+
+void vkft_dedup_opts_defaults(vkft_dedup_opts *o);
+/* b and r minimizing 0.5*FP + 0.5*FN areas of the LSH S-curve at threshold, with b*r <= num_perm. */
+void vkft_lsh_params(double threshold, int num_perm, int *bands, int *rows);
+
+enum { VKFT_DUP_NONE = 0, VKFT_DUP_EXACT = 1, VKFT_DUP_NEAR = 2 };
+
+typedef struct vkft_deduper vkft_deduper;
+int vkft_deduper_new(vkft_deduper **d, const vkft_dedup_opts *o, char *err, size_t errlen);
+void vkft_deduper_free(vkft_deduper *d);
+/* Checks text against the kept texts. Returns VKFT_DUP_* (and *of: the kept record's number, in the
+ * order records were kept; *sim: the estimated Jaccard for near duplicates); a new text is kept and
+ * gets the next number. -1: out of memory. */
+int vkft_deduper_check(vkft_deduper *d, const char *text, size_t n, long *of, double *sim);
+/* Statistics: kept records, candidates verified and rejected, bytes of memory held. */
+void vkft_deduper_stats(const vkft_deduper *d, long *kept, long *candidates, long *rejected, size_t *bytes);
+void vkft_deduper_params(const vkft_deduper *d, int *bands, int *rows);
+
+/* MinHash of one text (exposed for tests): sig receives num_perm values; returns the shingle count. */
+long vkft_minhash(const vkft_deduper *d, const char *text, size_t n, uint32_t *sig);
+
+typedef struct vkft_dedup_step vkft_dedup_step;
+int vkft_dedup_step_new(vkft_dedup_step **s, const vkft_dedup_opts *o, const char *text_field, int dry_run,
+                        vkft_step *step, char *err, size_t errlen);
+/* Commits the pairs file (when asked for); call after a successful vkft_data_run. */
+int vkft_dedup_step_finish(vkft_dedup_step *s, char *err, size_t errlen);
+void vkft_dedup_step_free(vkft_dedup_step *s);
+
+#endif
