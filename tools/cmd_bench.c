@@ -1,0 +1,99 @@
+/* vkft bench: benchmarks. Each prints what it measured; figures go to docs/benchmarks.md by hand, with
+ * the device named (never timing assertions in tests). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/ops_basic.h"
+#include "tools/cli.h"
+#include "tools/commands.h"
+
+/* Submits a recording `iters` times; returns seconds per submission (submit + wait), or -1. */
+static double time_submissions(vkft_recorder *rec, int iters) {
+    if (vkft_rec_submit(rec)) return -1; /* warm-up */
+    double t0 = cli_now_s();
+    for (int i = 0; i < iters; i++)
+        if (vkft_rec_submit(rec)) return -1;
+    return (cli_now_s() - t0) / iters;
+}
+
+static int bench_dispatch(vkft_ctx *ctx, int iters) {
+    vkft_recorder *rec = vkft_recorder_create(ctx);
+    vkft_buf x;
+    if (!rec || vkft_arena_alloc(vkft_default_arena(ctx), 4096 * 4, &x)) return -1;
+    int rc = -1;
+    double empty_submit, one, chain, independent;
+    vkft_recorder_stats chain_stats, indep_stats;
+
+    /* An empty submission: only the fixed cost of submit + fence wait. */
+    if (vkft_rec_begin(rec) || vkft_rec_end(rec) || (empty_submit = time_submissions(rec, iters)) < 0) goto done;
+    /* One empty dispatch (n = 0: the kernel starts and returns). */
+    if (vkft_rec_begin(rec) || vkft_fill_f32(rec, x, 0, 0) || vkft_rec_end(rec) ||
+        (one = time_submissions(rec, iters)) < 0)
+        goto done;
+    /* 100 dependent dispatches: each scales the result of the previous one (a barrier between each). */
+    if (vkft_rec_begin(rec)) goto done;
+    for (int i = 0; i < 100; i++)
+        if (vkft_scale_f32(rec, x, x, 1024, 1.0f)) goto done;
+    if (vkft_rec_end(rec) || (chain = time_submissions(rec, iters)) < 0) goto done;
+    chain_stats = vkft_rec_get_stats(rec);
+    /* 100 independent dispatches: each fills its own slice (no barriers). */
+    if (vkft_rec_begin(rec)) goto done;
+    for (int i = 0; i < 100; i++)
+        if (vkft_fill_f32(rec, vkft_buf_slice(x, (VkDeviceSize)i * 64, 16), 4, (float)i)) goto done;
+    if (vkft_rec_end(rec) || (independent = time_submissions(rec, iters)) < 0) goto done;
+    indep_stats = vkft_rec_get_stats(rec);
+
+    printf("dispatch overhead on %s (%d submissions each, mean)\n", vkft_device(ctx)->name, iters);
+    printf("  %-46s %10.1f us\n", "empty submission (submit + fence wait)", empty_submit * 1e6);
+    printf("  %-46s %10.1f us\n", "1 empty dispatch per submission", one * 1e6);
+    printf("  %-46s %10.1f us  (%.2f us per dispatch, %u barriers)\n", "100 dependent dispatches in one submission",
+           chain * 1e6, (chain - empty_submit) / 100 * 1e6, chain_stats.barriers);
+    printf("  %-46s %10.1f us  (%.2f us per dispatch, %u barriers)\n",
+           "100 independent dispatches in one submission", independent * 1e6,
+           (independent - empty_submit) / 100 * 1e6, indep_stats.barriers);
+    rc = 0;
+done:
+    if (rc) fprintf(stderr, "vkft bench dispatch: %s\n", vkft_last_error(ctx));
+    vkft_arena_free(vkft_default_arena(ctx), x);
+    vkft_recorder_destroy(rec);
+    return rc;
+}
+
+static void usage(void) {
+    printf("usage: vkft bench WHAT [--device N|NAME] [--iters N]\n\n"
+           "  dispatch   the cost of a submission, of an empty dispatch, and of 100 dependent and 100\n"
+           "             independent dispatches recorded in one command buffer\n");
+}
+
+int cmd_bench(int argc, char **argv) {
+    if (argc < 2 || cli_wants_help(argc, argv)) {
+        usage();
+        return argc < 2 ? 2 : 0;
+    }
+    const char *what = argv[1], *device = NULL;
+    int iters = 200, bad = 0;
+    for (int i = 2; i < argc; i++) {
+        const char *v;
+        if ((v = cli_value(argc, argv, &i, "--device", &bad))) {
+            device = v;
+        } else if ((v = cli_value(argc, argv, &i, "--iters", &bad))) {
+            iters = atoi(v);
+            if (iters < 1) {
+                fprintf(stderr, "vkft bench: --iters must be a positive number\n");
+                return 2;
+            }
+        } else {
+            if (!bad) fprintf(stderr, "vkft bench: unknown option '%s' (see --help)\n", argv[i]);
+            return 2;
+        }
+    }
+    if (strcmp(what, "dispatch") != 0) {
+        fprintf(stderr, "vkft bench: unknown benchmark '%s' (see vkft bench --help)\n", what);
+        return 2;
+    }
+    vkft_ctx *ctx = cli_open_device(device);
+    if (!ctx) return 1;
+    int rc = bench_dispatch(ctx, iters);
+    return cli_close_device(ctx) || rc ? 1 : 0;
+}
