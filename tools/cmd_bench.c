@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "model/ops_basic.h"
+#include "tools/bench.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
 
@@ -60,40 +61,61 @@ done:
     return rc;
 }
 
-static void usage(void) {
-    printf("usage: vkft bench WHAT [--device N|NAME] [--iters N]\n\n"
-           "  dispatch   the cost of a submission, of an empty dispatch, and of 100 dependent and 100\n"
-           "             independent dispatches recorded in one command buffer\n");
-}
-
-int cmd_bench(int argc, char **argv) {
-    if (argc < 2 || cli_wants_help(argc, argv)) {
-        usage();
-        return argc < 2 ? 2 : 0;
-    }
-    const char *what = argv[1], *device = NULL;
+/* vkft bench dispatch [--device N|NAME] [--iters N] */
+int bench_dispatch_main(int argc, char **argv) {
+    const char *device = NULL;
     int iters = 200, bad = 0;
-    for (int i = 2; i < argc; i++) {
+    for (int i = 1; i < argc; i++) {
         const char *v;
         if ((v = cli_value(argc, argv, &i, "--device", &bad))) {
             device = v;
         } else if ((v = cli_value(argc, argv, &i, "--iters", &bad))) {
             iters = atoi(v);
             if (iters < 1) {
-                fprintf(stderr, "vkft bench: --iters must be a positive number\n");
+                fprintf(stderr, "vkft bench dispatch: --iters must be a positive number\n");
                 return 2;
             }
         } else {
-            if (!bad) fprintf(stderr, "vkft bench: unknown option '%s' (see --help)\n", argv[i]);
+            if (!bad) fprintf(stderr, "vkft bench dispatch: unknown option '%s' (see vkft bench --help)\n", argv[i]);
             return 2;
         }
-    }
-    if (strcmp(what, "dispatch") != 0) {
-        fprintf(stderr, "vkft bench: unknown benchmark '%s' (see vkft bench --help)\n", what);
-        return 2;
     }
     vkft_ctx *ctx = cli_open_device(device);
     if (!ctx) return 1;
     int rc = bench_dispatch(ctx, iters);
     return cli_close_device(ctx) || rc ? 1 : 0;
+}
+
+/* One row per benchmark; each lives in tools/bench_*.c (declared in tools/bench.h). */
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *help;
+} benches[] = {
+    {"dispatch", bench_dispatch_main,
+     "the cost of a submission, of an empty dispatch, and of 100 dependent and 100 independent\n"
+     "             dispatches recorded in one command buffer  [--iters N]"},
+};
+
+static void usage(void) {
+    printf("usage: vkft bench WHAT [--device N|NAME] [options]\n\n");
+    for (size_t i = 0; i < sizeof benches / sizeof benches[0]; i++)
+        printf("  %-10s %s\n", benches[i].name, benches[i].help);
+}
+
+int cmd_bench(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage();
+        return argc < 2 ? 2 : 0;
+    }
+    for (size_t i = 0; i < sizeof benches / sizeof benches[0]; i++)
+        if (!strcmp(argv[1], benches[i].name)) {
+            if (cli_wants_help(argc - 1, argv + 1)) {
+                usage();
+                return 0;
+            }
+            return benches[i].run(argc - 1, argv + 1);
+        }
+    fprintf(stderr, "vkft bench: unknown benchmark '%s' (see vkft bench --help)\n", argv[1]);
+    return 2;
 }
