@@ -57,7 +57,11 @@ static VKAPI_ATTR VkBool32 VKAPI_CALL on_validation(VkDebugUtilsMessageSeverityF
                                                      void *user) {
     vkft_ctx *ctx = user;
     if (severity < VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT) return VK_FALSE;
-    ctx->validation_messages++;
+    /* Print the first messages in full; after that only count them. */
+    if (++ctx->validation_messages > 20) {
+        if (ctx->validation_messages == 21) fprintf(stderr, "vkft: more validation messages: counting only\n");
+        return VK_FALSE;
+    }
     fprintf(stderr, "vkft: validation %s: %s\n",
             severity >= VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT ? "error" : "warning",
             data && data->pMessage ? data->pMessage : "(no message)");

@@ -48,6 +48,8 @@ struct vkft_ctx {
     void *staging_map;
     VkDeviceSize staging_size;
     uint32_t next_block_id;
+    VkDeviceSize device_bytes; /* held by arenas and staging */
+    VkDeviceSize memory_limit; /* what vkft allows itself: the heap size or the user's limit */
 
     /* pipelines: one per kernel definition, found by pointer */
     struct vkft_pipeline **pipelines;
@@ -63,7 +65,7 @@ struct vkft_ctx {
 struct vkft_block {
     VkBuffer buffer;
     VkDeviceMemory memory;
-    VkDeviceSize size;
+    VkDeviceSize size, reserved; /* usable bytes; bytes of device memory behind them */
     void *mapped; /* non-NULL when host-visible and coherent (and staging is not forced) */
     uint32_t id;
     /* free list: sorted, non-adjacent [offset, offset+size) ranges */

@@ -33,10 +33,7 @@ static int find_memory_type(vkft_ctx *ctx, uint32_t bits, VkMemoryPropertyFlags 
     return best;
 }
 
-static VkDeviceSize heap_available(vkft_ctx *ctx, uint32_t heap) {
-    (void)ctx;
-    return ctx->memory.memoryHeaps[heap].size;
-}
+static VkDeviceSize heap_size(vkft_ctx *ctx, uint32_t heap) { return ctx->memory.memoryHeaps[heap].size; }
 
 static VkBufferUsageFlags buffer_usage(void) {
     return VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
@@ -71,6 +68,16 @@ static int create_buffer(vkft_ctx *ctx, VkDeviceSize size, int host, const char 
         return vkft_set_error(ctx, "no suitable memory type for %s", what);
     }
     uint32_t heap = ctx->memory.memoryTypes[type].heapIndex;
+    VkDeviceSize limit = ctx->memory_limit && ctx->memory_limit < heap_size(ctx, heap) ? ctx->memory_limit
+                                                                                        : heap_size(ctx, heap);
+    if (ctx->device_bytes + req.size > limit) {
+        vk->DestroyBuffer(ctx->device, *buf, NULL);
+        *buf = VK_NULL_HANDLE;
+        return vkft_set_error(ctx, "out of memory: %s asked for %.1f MiB while vkft holds %.1f MiB of the %.1f MiB "
+                                   "it may use%s. Use a smaller model, batch or sequence length",
+                              what, req.size / MiB, ctx->device_bytes / MiB, limit / MiB,
+                              limit < heap_size(ctx, heap) ? " (VKFT_MEMORY_LIMIT_MB)" : "");
+    }
     VkMemoryAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
                                .allocationSize = req.size,
                                .memoryTypeIndex = (uint32_t)type};
@@ -79,17 +86,26 @@ static int create_buffer(vkft_ctx *ctx, VkDeviceSize size, int host, const char 
         vk->DestroyBuffer(ctx->device, *buf, NULL);
         *buf = VK_NULL_HANDLE;
         if (r == VK_ERROR_OUT_OF_DEVICE_MEMORY || r == VK_ERROR_OUT_OF_HOST_MEMORY)
-            return vkft_set_error(ctx, "out of memory: %s asked for %.1f MiB, the device heap holds %.1f MiB "
-                                       "(%s). Use a smaller model, batch or sequence length",
-                                  what, req.size / MiB, heap_available(ctx, heap) / MiB, vkft_vk_result_name(r));
+            return vkft_set_error(ctx, "out of memory: %s asked for %.1f MiB while vkft holds %.1f MiB of a %.1f MiB "
+                                       "heap (%s). Use a smaller model, batch or sequence length",
+                                  what, req.size / MiB, ctx->device_bytes / MiB, heap_size(ctx, heap) / MiB,
+                                  vkft_vk_result_name(r));
         return vkft_vk_fail(ctx, r, "vkAllocateMemory", __FILE__, __LINE__);
     }
+    ctx->device_bytes += req.size;
     VK_CHECK(ctx, vk->BindBufferMemory(ctx->device, *buf, *mem, 0));
     *mapped = NULL;
     VkMemoryPropertyFlags flags = ctx->memory.memoryTypes[type].propertyFlags;
     if ((flags & hv) == hv && (host || !ctx->opts.force_staging))
         VK_CHECK(ctx, vk->MapMemory(ctx->device, *mem, 0, VK_WHOLE_SIZE, 0, mapped));
     return 0;
+}
+
+/* The bytes of memory behind a buffer, as allocated (counted against the memory limit). */
+static VkDeviceSize buffer_memory_size(vkft_ctx *ctx, VkBuffer buf) {
+    VkMemoryRequirements req;
+    ctx->vk.GetBufferMemoryRequirements(ctx->device, buf, &req);
+    return req.size;
 }
 
 /* ---- blocks and their free lists ---------------------------------------------------------- */
@@ -145,6 +161,7 @@ static void block_give(vkft_block *b, VkDeviceSize off, VkDeviceSize len) {
 
 static void block_destroy(vkft_ctx *ctx, vkft_block *b) {
     if (!b) return;
+    if (b->memory) ctx->device_bytes -= b->reserved;
     if (b->mapped) ctx->vk.UnmapMemory(ctx->device, b->memory);
     if (b->buffer) ctx->vk.DestroyBuffer(ctx->device, b->buffer, NULL);
     if (b->memory) ctx->vk.FreeMemory(ctx->device, b->memory, NULL);
@@ -196,6 +213,7 @@ static vkft_block *arena_new_block(vkft_arena *a, VkDeviceSize size) {
         return NULL;
     }
     b->size = size;
+    b->reserved = buffer_memory_size(ctx, b->buffer);
     b->id = ++ctx->next_block_id;
     free_list_insert(b, 0, 0, size);
     vkft_block **grown = realloc(a->blocks, (a->block_count + 1) * sizeof *grown);
@@ -264,6 +282,9 @@ vkft_buf vkft_buf_slice(vkft_buf buf, VkDeviceSize offset, VkDeviceSize size) {
 /* ---- staging and transfers ---------------------------------------------------------------- */
 
 int vkft_memory_init(vkft_ctx *ctx) {
+    const char *mb = getenv("VKFT_MEMORY_LIMIT_MB");
+    ctx->memory_limit = ctx->opts.memory_limit;
+    if (!ctx->memory_limit && mb && atof(mb) > 0) ctx->memory_limit = (VkDeviceSize)(atof(mb) * MiB);
     ctx->default_arena = vkft_arena_create(ctx, "default", 0);
     return ctx->default_arena ? 0 : vkft_set_error(ctx, "out of host memory");
 }
@@ -273,6 +294,7 @@ void vkft_memory_shutdown(vkft_ctx *ctx) {
     ctx->default_arena = NULL;
     vkft_vk *vk = &ctx->vk;
     if (ctx->staging_map) vk->UnmapMemory(ctx->device, ctx->staging_memory);
+    if (ctx->staging) ctx->device_bytes -= buffer_memory_size(ctx, ctx->staging);
     if (ctx->staging) vk->DestroyBuffer(ctx->device, ctx->staging, NULL);
     if (ctx->staging_memory) vk->FreeMemory(ctx->device, ctx->staging_memory, NULL);
 }

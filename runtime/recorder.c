@@ -119,11 +119,14 @@ static void track(vkft_recorder *rec, const vkft_buf *r, uint32_t nr, const vkft
     for (uint32_t i = 0; i < nr && !hazard; i++) hazard = range_overlaps(&rec->writes, r[i]);
     for (uint32_t i = 0; i < nw && !hazard; i++)
         hazard = range_overlaps(&rec->writes, w[i]) || range_overlaps(&rec->reads, w[i]);
-    if (hazard)
+    if (hazard && rec->ctx->opts.unsafe_skip_barriers) {
+        rec->reads.count = rec->writes.count = 0;
+    } else if (hazard) {
         barrier(rec,
                 VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT |
                     VK_ACCESS_TRANSFER_WRITE_BIT,
                 VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT);
+    }
     for (uint32_t i = 0; i < nr; i++) range_add(&rec->reads, r[i]);
     for (uint32_t i = 0; i < nw; i++) range_add(&rec->writes, w[i]);
 }

@@ -70,6 +70,8 @@ typedef struct {
     const char *cache_dir; /* pipeline cache folder; NULL: $XDG_CACHE_HOME/vkft or ~/.cache/vkft */
     int no_pipeline_cache; /* 1: neither read nor write the cache file */
     int force_staging;     /* 1: never map device memory directly (tests the staging path) */
+    uint64_t memory_limit; /* bytes of device memory vkft may hold (0: $VKFT_MEMORY_LIMIT_MB, else the heap) */
+    int unsafe_skip_barriers; /* tests only: record no barriers, to prove synchronization validation is on */
     vkft_warning_fn warn;  /* NULL: print "vkft: warning: ..." to stderr */
     void *warn_user;
 } vkft_ctx_options;

@@ -24,7 +24,7 @@ static void version(uint32_t v, char *out, size_t n) {
 }
 
 static void uuid_hex(const uint8_t *u, char *out) {
-    for (int i = 0; i < VK_UUID_SIZE; i++) sprintf(out + 2 * i, "%02x", u[i]);
+    for (unsigned i = 0; i < VK_UUID_SIZE; i++) sprintf(out + 2 * i, "%02x", u[i]);
 }
 
 static const char *yn(int b) { return b ? "yes" : "no"; }
