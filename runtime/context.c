@@ -515,6 +515,7 @@ int vkft_ctx_create(const vkft_ctx_options *opts, vkft_ctx **out) {
     for (uint32_t i = 0; i < n; i++) read_caps(ctx, ctx->physical[i], i, &ctx->caps[i]);
     if (choose_device(ctx)) return -1;
     if (create_device(ctx)) return -1;
+    vkft_vk_pin_loaded_libraries();
     if (vkft_memory_init(ctx)) return -1;
     if (vkft_pipelines_init(ctx)) return -1;
     return 0;

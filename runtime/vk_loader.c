@@ -1,6 +1,7 @@
 #include "runtime/vk_loader.h"
 
 #include <dlfcn.h>
+#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +10,9 @@ int vkft_vk_load(vkft_vk *vk, char *err, size_t errlen) {
     memset(vk, 0, sizeof *vk);
     const char *name = getenv("VKFT_VULKAN_LIBRARY");
     if (!name || !*name) name = "libvulkan.so.1";
-    vk->lib = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+    /* NODELETE: drivers and layers stay mapped (unloading them at every context is slow, and leak
+     * reports could not name them). */
+    vk->lib = dlopen(name, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
     if (!vk->lib) {
         snprintf(err, errlen,
                  "cannot load the Vulkan loader %s (%s). Install it: on Debian/Ubuntu "
@@ -105,3 +108,16 @@ const char *vkft_vk_result_name(VkResult r) {
     default: return "VK_ERROR_(unknown)";
     }
 }
+
+/* Marks one loaded object NODELETE (RTLD_NOLOAD: nothing new is loaded). */
+static int pin_object(struct dl_phdr_info *info, size_t size, void *data) {
+    (void)size;
+    (void)data;
+    if (info->dlpi_name && info->dlpi_name[0]) {
+        void *h = dlopen(info->dlpi_name, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+        if (h) dlclose(h); /* drops the reference just taken; NODELETE stays */
+    }
+    return 0;
+}
+
+void vkft_vk_pin_loaded_libraries(void) { dl_iterate_phdr(pin_object, NULL); }

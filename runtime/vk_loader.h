@@ -103,6 +103,10 @@ int vkft_vk_load_instance(vkft_vk *vk, VkInstance instance, char *err, size_t er
 /* Resolves device-level functions through vkGetDeviceProcAddr. */
 int vkft_vk_load_device(vkft_vk *vk, VkDevice device, char *err, size_t errlen);
 void vkft_vk_unload(vkft_vk *vk);
+/* Keeps every library loaded so far (the loader's drivers and layers) mapped for the life of the process:
+ * the loader would otherwise unload and reload them with every context, which is slow and leaves leak
+ * reports unable to name them. */
+void vkft_vk_pin_loaded_libraries(void);
 
 /* "VK_ERROR_OUT_OF_DEVICE_MEMORY" etc. */
 const char *vkft_vk_result_name(VkResult r);
