@@ -1,0 +1,198 @@
+/* matmul kernels (model/ops_matmul.c) against the C reference (tests/ref/matmul_ref.c) and PyTorch:
+ * the three forms, odd sizes, padded rows, batches, the epilogue (alpha, bias, beta), fp16 and bf16 B,
+ * on both SIMT paths (the lavapipe-shaped one and the shared-memory tiled one, forced on this device).
+ * Tolerance: max |gpu - ref| / max(1, |ref|) <= 1e-4 with fp32 data (inputs in [-1, 1], K <= 300);
+ * fp16/bf16 B are compared with the reference computed on the same rounded weights (1e-4), and with
+ * the unrounded fp32 product at 4e-3 (fp16) / 3e-2 (bf16) * sqrt(K) / 4. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/ops_matmul.h"
+#include "tests/ref/matmul_ref.h"
+#include "tests/test_gpu.h"
+
+typedef struct {
+    vkft_mm_path path;
+    vkft_mm_form form;
+    vkft_mm_btype b_type;
+    int M, N, K;
+    int batch;     /* 1: one product */
+    int pad;       /* extra elements per row of A, B and C */
+    int shared_b;  /* batched with stride_b = 0 */
+    float alpha, beta;
+    int bias;
+} mm_case;
+
+static const char *form_name[] = {"NN", "NT", "TN"};
+static const char *btype_name[] = {"f32", "f16", "bf16"};
+
+static int run_case(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, const mm_case *c, uint64_t seed) {
+    int rows_a = c->form == VKFT_MM_TN ? c->K : c->M, cols_a = c->form == VKFT_MM_TN ? c->M : c->K;
+    int rows_b = c->form == VKFT_MM_NT ? c->N : c->K, cols_b = c->form == VKFT_MM_NT ? c->K : c->N;
+    int lda = cols_a + c->pad, ldb = cols_b + c->pad, ldc = c->N + c->pad;
+    size_t sa = (size_t)rows_a * lda, sb = (size_t)rows_b * ldb, sc = (size_t)c->M * ldc;
+    int nb_b = c->shared_b ? 1 : c->batch;
+    float *A = malloc(sa * c->batch * 4), *B = malloc(sb * nb_b * 4), *C0 = malloc(sc * c->batch * 4);
+    float *want = malloc(sc * c->batch * 4), *exact = malloc(sc * c->batch * 4), *bias = malloc(c->N * 4);
+    uint16_t *B16 = malloc(sb * nb_b * 2 + 16);
+    test_fill_uniform(A, sa * c->batch, seed, -1, 1);
+    test_fill_uniform(B, sb * nb_b, seed + 1, -1, 1);
+    test_fill_uniform(C0, sc * c->batch, seed + 2, -1, 1);
+    test_fill_uniform(bias, c->N, seed + 3, -1, 1);
+    float *Bq = malloc(sb * nb_b * 4); /* B as the kernel sees it */
+    for (size_t i = 0; i < sb * nb_b; i++) {
+        if (c->b_type == VKFT_MM_B_F16) B16[i] = f32_to_f16(B[i]), Bq[i] = f16_to_f32(B16[i]);
+        else if (c->b_type == VKFT_MM_B_BF16) B16[i] = f32_to_bf16(B[i]), Bq[i] = bf16_to_f32(B16[i]);
+        else Bq[i] = B[i];
+    }
+    memcpy(want, C0, sc * c->batch * 4);
+    memcpy(exact, C0, sc * c->batch * 4);
+    for (int b = 0; b < c->batch; b++) {
+        size_t ob = c->shared_b ? 0 : b * sb;
+        matmul_ref(c->form, A + b * sa, Bq + ob, want + b * sc, c->M, c->N, c->K, lda, ldb, ldc, c->alpha, c->beta,
+                   c->bias ? bias : NULL);
+        matmul_ref(c->form, A + b * sa, B + ob, exact + b * sc, c->M, c->N, c->K, lda, ldb, ldc, c->alpha,
+                   c->beta, c->bias ? bias : NULL);
+    }
+
+    size_t b_bytes = c->b_type == VKFT_MM_B_F32 ? sb * nb_b * 4 : (sb * nb_b * 2 + 3) / 4 * 4;
+    vkft_buf dA = test_buf_f32(t, ctx, A, sa * c->batch);
+    vkft_buf dB = test_buf_f32(t, ctx, NULL, (b_bytes + 3) / 4);
+    vkft_buf dC = test_buf_f32(t, ctx, C0, sc * c->batch);
+    vkft_buf dbias = test_buf_f32(t, ctx, bias, c->N);
+    vkft_upload(ctx, dB, 0, c->b_type == VKFT_MM_B_F32 ? (const void *)B : (const void *)B16, b_bytes);
+
+    vkft_matmul_opts o = vkft_matmul_opts_default();
+    o.path = c->path;
+    o.b_type = c->b_type;
+    o.alpha = c->alpha;
+    o.beta = c->beta;
+    if (c->bias) o.bias = dbias;
+    o.batch = c->batch;
+    o.stride_a = sa;
+    o.stride_b = c->shared_b ? 0 : sb;
+    o.stride_c = sc;
+    o.lda = lda, o.ldb = ldb, o.ldc = ldc;
+    int rc = vkft_rec_begin(rec) || vkft_matmul(rec, c->form, dA, dB, dC, c->M, c->N, c->K, &o) ||
+             vkft_rec_end(rec) || vkft_rec_submit(rec);
+    CHECK(t, !rc, "matmul: %s", vkft_last_error(ctx));
+    float *got = test_download_f32(t, ctx, dC, sc * c->batch);
+    /* compare only the M x N part of each row (the padding must stay as it was) */
+    double err = test_max_rel_err(got, want, sc * c->batch);
+    double tol = 1e-4;
+    char what[200];
+    snprintf(what, sizeof what, "%-10s %s B=%-4s M=%-4d N=%-4d K=%-4d batch=%d pad=%d%s alpha=%g beta=%g%s",
+             vkft_matmul_path_name(c->path), form_name[c->form], btype_name[c->b_type], c->M, c->N, c->K, c->batch,
+             c->pad, c->shared_b ? " sharedB" : "", c->alpha, c->beta, c->bias ? " bias" : "");
+    CHECK(t, err <= tol, "%s: max rel err %.3g > %.0e", what, err, tol);
+    if (c->b_type != VKFT_MM_B_F32) {
+        double err_exact = test_max_rel_err(got, exact, sc * c->batch);
+        double tol_exact = (c->b_type == VKFT_MM_B_F16 ? 4e-3 : 3e-2) * sqrt((double)c->K) / 4 + 1e-4;
+        CHECK(t, err_exact <= tol_exact, "%s: vs fp32 weights max rel err %.3g > %.2g", what, err_exact, tol_exact);
+        printf("  %s  err %.2e (vs fp32 weights %.2e)\n", what, err, err_exact);
+    } else {
+        printf("  %s  err %.2e\n", what, err);
+    }
+    vkft_arena *ar = vkft_default_arena(ctx);
+    vkft_arena_free(ar, dA), vkft_arena_free(ar, dB), vkft_arena_free(ar, dC), vkft_arena_free(ar, dbias);
+    free(A), free(B), free(C0), free(want), free(exact), free(bias), free(B16), free(Bq), free(got);
+    return rc;
+}
+
+/* The three forms through PyTorch (tests/reference/matmul.py) on shared inputs. */
+static void check_pytorch(test_state *t, vkft_ctx *ctx, vkft_recorder *rec) {
+    const int M = 37, N = 29, K = 45;
+    char dir[256], path[512], args[600];
+    if (!CHECK(t, test_tmpdir(dir, sizeof dir) != NULL, "mkdtemp")) return;
+    float *X = malloc(M * K * 4), *W = malloc(N * K * 4), *G = malloc(M * N * 4);
+    test_fill_uniform(X, M * K, 91, -1, 1);
+    test_fill_uniform(W, N * K, 92, -1, 1);
+    test_fill_uniform(G, M * N, 93, -1, 1);
+    snprintf(path, sizeof path, "%s/x.f32", dir), test_write_f32(path, X, M * K);
+    snprintf(path, sizeof path, "%s/w.f32", dir), test_write_f32(path, W, N * K);
+    snprintf(path, sizeof path, "%s/g.f32", dir), test_write_f32(path, G, M * N);
+    snprintf(args, sizeof args, "'%s' %d %d %d", dir, M, N, K);
+    int rc = test_run_reference("matmul.py", args);
+    if (!CHECK(t, rc == 0, "tests/reference/matmul.py failed (%d)", rc)) goto done;
+    vkft_buf dX = test_buf_f32(t, ctx, X, M * K), dW = test_buf_f32(t, ctx, W, N * K), dG = test_buf_f32(t, ctx, G, M * N);
+    vkft_buf dY = test_buf_f32(t, ctx, NULL, M * N), dDX = test_buf_f32(t, ctx, NULL, M * K);
+    vkft_buf dDW = test_buf_f32(t, ctx, NULL, N * K);
+    /* y = x W^T (NT), dx = g W (NN), dW = g^T x (TN) */
+    rc = vkft_rec_begin(rec) || vkft_matmul_nt(rec, dX, dW, dY, M, N, K) || vkft_matmul_nn(rec, dG, dW, dDX, M, K, N) ||
+         vkft_matmul_tn(rec, dG, dX, dDW, N, K, M) || vkft_rec_end(rec) || vkft_rec_submit(rec);
+    CHECK(t, !rc, "matmul: %s", vkft_last_error(ctx));
+    struct {
+        const char *file;
+        vkft_buf buf;
+        size_t n;
+    } outs[] = {{"y", dY, M * N}, {"dx", dDX, M * K}, {"dw", dDW, N * K}};
+    for (int i = 0; i < 3; i++) {
+        size_t n;
+        snprintf(path, sizeof path, "%s/%s.f32", dir, outs[i].file);
+        float *want = test_read_f32(path, &n), *got = test_download_f32(t, ctx, outs[i].buf, outs[i].n);
+        if (CHECK(t, want && n == outs[i].n, "%s: %zu values from PyTorch, expected %zu", path, n, outs[i].n)) {
+            double err = test_max_rel_err(got, want, n);
+            printf("  PyTorch %-2s (%s) max rel err %.2e\n", outs[i].file, i == 0 ? "x.W^T" : i == 1 ? "g.W" : "g^T.x",
+                   err);
+            CHECK(t, err <= 1e-5, "PyTorch %s: max rel err %.3g > 1e-5", outs[i].file, err);
+        }
+        free(want), free(got);
+    }
+done:
+    free(X), free(W), free(G);
+}
+
+int main(void) {
+    test_state t;
+    test_begin(&t, "test_kernels_matmul");
+    vkft_ctx *ctx = test_open_ctx(&t);
+    if (!ctx) return test_finish(&t);
+    vkft_recorder *rec = vkft_recorder_create(ctx);
+    printf("automatic path on this device: %s\n", vkft_matmul_path_name(vkft_matmul_path_for(ctx, VKFT_MM_B_F32)));
+
+    static const int sizes[][3] = {{1, 1, 1},   {7, 7, 7},    {33, 33, 33}, {1, 129, 33}, {129, 1, 7},
+                                   {64, 64, 64}, {70, 200, 67}, {129, 129, 129}, {17, 257, 300}};
+    const int n_sizes = sizeof sizes / sizeof sizes[0];
+    uint64_t seed = 1;
+    for (int path = VKFT_MM_SIMT_CPU; path <= VKFT_MM_SIMT_TILED; path++) {
+        for (int form = 0; form < 3; form++) {
+            for (int s = 0; s < n_sizes; s++) {
+                mm_case c = {path, form, VKFT_MM_B_F32, sizes[s][0], sizes[s][1], sizes[s][2], 1, 0, 0, 1, 0, 0};
+                run_case(&t, ctx, rec, &c, seed++);
+            }
+            /* padded rows (unaligned strides: the lavapipe kernel's clamped path), batches, epilogue */
+            mm_case pad = {path, form, VKFT_MM_B_F32, 40, 72, 35, 1, 3, 0, 1, 0, 0};
+            run_case(&t, ctx, rec, &pad, seed++);
+            mm_case pad4 = {path, form, VKFT_MM_B_F32, 24, 130, 36, 1, 4, 0, 1, 0, 0};
+            run_case(&t, ctx, rec, &pad4, seed++);
+            mm_case batched = {path, form, VKFT_MM_B_F32, 19, 70, 23, 3, 0, 0, 1, 0, 0};
+            run_case(&t, ctx, rec, &batched, seed++);
+            mm_case shared = {path, form, VKFT_MM_B_F32, 16, 64, 20, 2, 1, 1, 1, 0, 0};
+            run_case(&t, ctx, rec, &shared, seed++);
+            mm_case epi = {path, form, VKFT_MM_B_F32, 33, 65, 31, 1, 0, 0, 0.5f, 0.75f, 1};
+            run_case(&t, ctx, rec, &epi, seed++);
+            mm_case acc = {path, form, VKFT_MM_B_F32, 8, 64, 16, 2, 2, 0, -1.5f, 1, 0};
+            run_case(&t, ctx, rec, &acc, seed++);
+            for (int bt = VKFT_MM_B_F16; bt <= VKFT_MM_B_BF16; bt++) {
+                mm_case h = {path, form, bt, 33, 130, 68, 1, 0, 0, 1, 0, 1};
+                run_case(&t, ctx, rec, &h, seed++);
+                mm_case h2 = {path, form, bt, 7, 64, 129, 2, 0, 0, 2, 0.5f, 0};
+                run_case(&t, ctx, rec, &h2, seed++);
+            }
+        }
+    }
+    check_pytorch(&t, ctx, rec);
+
+    /* errors are values */
+    vkft_buf small = test_buf_f32(&t, ctx, NULL, 4);
+    CHECK(&t, vkft_rec_begin(rec) == 0, "begin");
+    CHECK(&t, vkft_matmul_nn(rec, small, small, small, 8, 8, 8) == -1, "a too-small view is refused");
+    printf("  refused as expected: %s\n", vkft_last_error(ctx));
+    vkft_rec_end(rec);
+
+    vkft_recorder_destroy(rec);
+    test_close_ctx(&t, ctx);
+    return test_finish(&t);
+}
