@@ -1,0 +1,76 @@
+#version 450
+// Elementwise activations on fp32 vectors of n elements, forward and backward. OP (specialization
+// constant 1): 0 relu, 1 gelu (tanh approximation), 2 gelu (erf), 3 silu, 4 swiglu (y = silu(g) * u).
+//   forward:  y = f(x)                      bindings: x (g for swiglu), u (swiglu; else unused), y
+//   backward: dx = f'(x) * dy               bindings: x (g), u, dy, dx (dg), du (swiglu; else unused)
+//@variant forward -DBACKWARD=0
+//@variant backward -DBACKWARD=1
+#include "vkft.glsl"
+
+layout(constant_id = 1) const uint OP = 0;
+layout(push_constant) uniform Push {
+    uint n;
+} p;
+layout(binding = 0) readonly buffer X { float x[]; };
+layout(binding = 1) readonly buffer U { float u[]; };
+#if BACKWARD == 0
+layout(binding = 2) writeonly buffer Y { float y[]; };
+#else
+layout(binding = 2) readonly buffer DY { float dy[]; };
+layout(binding = 3) writeonly buffer DX { float dx[]; };
+layout(binding = 4) writeonly buffer DU { float du[]; };
+#endif
+
+const float SQRT_2_OVER_PI = 0.7978845608028654;
+const float GELU_C = 0.044715;
+const float INV_SQRT_2 = 0.7071067811865476;
+const float INV_SQRT_2PI = 0.3989422804014327;
+
+float sigmoid(float v) { return 1.0 / (1.0 + exp(-v)); }
+
+// erf with an absolute error below 2e-7 (Abramowitz and Stegun 7.1.26 is 1.5e-7 in exact arithmetic).
+float erf_approx(float v) {
+    float a = abs(v);
+    float t = 1.0 / (1.0 + 0.3275911 * a);
+    float poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+    float r = 1.0 - poly * exp(-a * a);
+    return v < 0.0 ? -r : r;
+}
+
+// tanh of the GELU argument; clamped since tanh(15) is 1 in fp32 and some drivers overflow beyond.
+float gelu_tanh_t(float v) { return tanh(clamp(SQRT_2_OVER_PI * (v + GELU_C * v * v * v), -15.0, 15.0)); }
+
+float act(float v) {
+    if (OP == 0) return max(v, 0.0);
+    if (OP == 1) return 0.5 * v * (1.0 + gelu_tanh_t(v));
+    if (OP == 2) return 0.5 * v * (1.0 + erf_approx(v * INV_SQRT_2));
+    return v * sigmoid(v); // silu, and the gate of swiglu
+}
+
+float act_grad(float v) {
+    if (OP == 0) return v > 0.0 ? 1.0 : 0.0;
+    if (OP == 1) {
+        float t = gelu_tanh_t(v);
+        return 0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_C * v * v);
+    }
+    if (OP == 2) return 0.5 * (1.0 + erf_approx(v * INV_SQRT_2)) + v * exp(-0.5 * v * v) * INV_SQRT_2PI;
+    float s = sigmoid(v);
+    return s * (1.0 + v * (1.0 - s));
+}
+
+void main() {
+    for (uint i = gl_GlobalInvocationID.x; i < p.n; i += GRID_STRIDE) {
+        float v = x[i];
+#if BACKWARD == 0
+        y[i] = OP == 4 ? act(v) * u[i] : act(v);
+#else
+        float g = dy[i];
+        if (OP == 4) {
+            dx[i] = g * u[i] * act_grad(v);
+            du[i] = g * act(v);
+        } else {
+            dx[i] = g * act_grad(v);
+        }
+#endif
+    }
+}
