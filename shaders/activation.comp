@@ -37,12 +37,16 @@ float erf_approx(float v) {
     return v < 0.0 ? -r : r;
 }
 
-// tanh of the GELU argument; clamped since tanh(15) is 1 in fp32 and some drivers overflow beyond.
-float gelu_tanh_t(float v) { return tanh(clamp(SQRT_2_OVER_PI * (v + GELU_C * v * v * v), -15.0, 15.0)); }
+// The GELU argument's tanh t and 1 - t^2, from e = exp(2a): t = (e - 1) / (e + 1), 1 - t^2 = 4e / (e + 1)^2
+// (no cancellation where t is near +-1). a is clamped: tanh(15) is 1 in fp32 and (e + 1)^2 stays finite.
+vec2 gelu_tanh_t(float v) {
+    float e = exp(2.0 * clamp(SQRT_2_OVER_PI * (v + GELU_C * v * v * v), -15.0, 15.0));
+    return vec2((e - 1.0) / (e + 1.0), 4.0 * e / ((e + 1.0) * (e + 1.0)));
+}
 
 float act(float v) {
     if (OP == 0) return max(v, 0.0);
-    if (OP == 1) return 0.5 * v * (1.0 + gelu_tanh_t(v));
+    if (OP == 1) return 0.5 * v * (1.0 + gelu_tanh_t(v).x);
     if (OP == 2) return 0.5 * v * (1.0 + erf_approx(v * INV_SQRT_2));
     return v * sigmoid(v); // silu, and the gate of swiglu
 }
@@ -50,8 +54,8 @@ float act(float v) {
 float act_grad(float v) {
     if (OP == 0) return v > 0.0 ? 1.0 : 0.0;
     if (OP == 1) {
-        float t = gelu_tanh_t(v);
-        return 0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_C * v * v);
+        vec2 t = gelu_tanh_t(v);
+        return 0.5 * (1.0 + t.x) + 0.5 * v * t.y * SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_C * v * v);
     }
     if (OP == 2) return 0.5 * (1.0 + erf_approx(v * INV_SQRT_2)) + v * exp(-0.5 * v * v) * INV_SQRT_2PI;
     float s = sigmoid(v);
