@@ -30,7 +30,11 @@ static void spec_reduce(const vkft_device_caps *caps, uint32_t *spec) {
     spec[0] = wg;
 }
 
-enum { K_FILL, K_ADD, K_SCALE, K_SUM, K_COUNT };
+typedef struct {
+    uint32_t rows, cols, accumulate;
+} push_colsum;
+
+enum { K_FILL, K_ADD, K_SCALE, K_SUM, K_COLSUM, K_COUNT };
 static const vkft_kernel_def kernels[K_COUNT] = {
     [K_FILL] = {.name = "fill_f32", .shader = "fill", .push_size = sizeof(push_fill), .spec_count = 1,
                 .specialize = spec_elementwise},
@@ -41,6 +45,8 @@ static const vkft_kernel_def kernels[K_COUNT] = {
                  .spec = {0, 1}, .spec_count = 2, .specialize = spec_elementwise},
     [K_SUM] = {.name = "sum_f32", .shader = "reduce", .push_size = sizeof(push_reduce), .spec_count = 1,
                .specialize = spec_reduce},
+    [K_COLSUM] = {.name = "colsum_f32", .shader = "colsum", .push_size = sizeof(push_colsum), .spec_count = 1,
+                  .specialize = spec_elementwise},
 };
 
 const vkft_kernel_def *vkft_basic_kernel(const char *name) {
@@ -101,3 +107,9 @@ int vkft_sum_f32(vkft_recorder *rec, vkft_buf x, uint32_t n, vkft_buf scratch, v
     return vkft_rec_dispatch(rec, k, &p2, 1, 1, 1, b2, 2);
 }
 
+
+int vkft_colsum_f32(vkft_recorder *rec, vkft_buf x, uint32_t rows, uint32_t cols, vkft_buf out, int accumulate) {
+    push_colsum p = {rows, cols, accumulate ? 1u : 0u};
+    vkft_binding b[] = {{x, VKFT_READ}, {out, accumulate ? VKFT_READ_WRITE : VKFT_WRITE}};
+    return vkft_rec_dispatch(rec, &kernels[K_COLSUM], &p, cover(cols, local_size(rec, K_COLSUM), 4096), 1, 1, b, 2);
+}

@@ -1,6 +1,7 @@
 /* The first kernels against their CPU references (tests/ref/basic_ref.c) at awkward sizes. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "model/ops_basic.h"
 #include "tests/ref/basic_ref.h"
@@ -45,6 +46,32 @@ static void run(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, uint32_t n) {
     free(a), free(b), free(want);
 }
 
+/* Column sums (bias gradients) on awkward shapes, written and accumulated. */
+static void run_colsum(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, uint32_t rows, uint32_t cols) {
+    size_t n = (size_t)rows * cols;
+    float *x = malloc(n * 4), *init = malloc(cols * 4), *want = malloc(cols * 4);
+    test_fill_uniform(x, n, rows * 31 + cols, -1, 1);
+    test_fill_uniform(init, cols, cols, -1, 1);
+    vkft_buf X = test_buf_f32(t, ctx, x, n), O = test_buf_f32(t, ctx, init, cols);
+    vkft_buf O2 = test_buf_f32(t, ctx, init, cols);
+    vkft_rec_begin(rec);
+    vkft_colsum_f32(rec, X, rows, cols, O, 0);
+    vkft_colsum_f32(rec, X, rows, cols, O2, 1);
+    CHECK(t, vkft_rec_end(rec) == 0 && vkft_rec_submit(rec) == 0, "colsum: %s", vkft_last_error(ctx));
+    float *got = test_download_f32(t, ctx, O, cols), *got2 = test_download_f32(t, ctx, O2, cols);
+    colsum_ref(x, rows, cols, want, 0);
+    double e1 = test_max_rel_err(got, want, cols);
+    memcpy(want, init, cols * 4);
+    colsum_ref(x, rows, cols, want, 1);
+    double e2 = test_max_rel_err(got2, want, cols);
+    double tol = 2e-6 * (1 + rows / 64.0);
+    CHECK(t, e1 <= tol && e2 <= tol, "colsum %ux%u: %.2e / %.2e (tolerance %.1e)", rows, cols, e1, e2, tol);
+    printf("colsum %ux%u: rel. error %.2e written, %.2e accumulated\n", rows, cols, e1, e2);
+    vkft_arena_free(vkft_default_arena(ctx), X), vkft_arena_free(vkft_default_arena(ctx), O);
+    vkft_arena_free(vkft_default_arena(ctx), O2);
+    free(x), free(init), free(want), free(got), free(got2);
+}
+
 int main(void) {
     test_state t;
     test_begin(&t, "kernels_basic");
@@ -53,6 +80,8 @@ int main(void) {
     vkft_recorder *rec = vkft_recorder_create(ctx);
     static const uint32_t sizes[] = {1, 7, 33, 129, 255, 257, 1000, 65537, 1234567};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) run(&t, ctx, rec, sizes[i]);
+    static const uint32_t shapes[][2] = {{1, 1}, {7, 33}, {129, 7}, {33, 576}, {1000, 129}};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) run_colsum(&t, ctx, rec, shapes[i][0], shapes[i][1]);
     vkft_recorder_destroy(rec);
     test_close_ctx(&t, ctx);
     return test_finish(&t);

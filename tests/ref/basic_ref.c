@@ -17,3 +17,11 @@ double sum_ref(const float *x, size_t n) {
     for (size_t i = 0; i < n; i++) s += x[i];
     return s;
 }
+
+void colsum_ref(const float *x, size_t rows, size_t cols, float *out, int accumulate) {
+    for (size_t c = 0; c < cols; c++) {
+        double acc = accumulate ? out[c] : 0;
+        for (size_t r = 0; r < rows; r++) acc += x[r * cols + c];
+        out[c] = (float)acc;
+    }
+}

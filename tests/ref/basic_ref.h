@@ -8,4 +8,6 @@ void add_ref(const float *a, const float *b, float *c, size_t n);
 void scale_ref(const float *x, float *y, size_t n, float alpha);
 /* Summed in double: the reference the fp32 GPU reduction is compared with. */
 double sum_ref(const float *x, size_t n);
+/* out[c] = sum_r x[r, c] (+ out[c] when accumulate), summed in double. */
+void colsum_ref(const float *x, size_t rows, size_t cols, float *out, int accumulate);
 #endif
