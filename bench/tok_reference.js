@@ -21,7 +21,7 @@ function arg(name, def) {
 }
 const flag = (name) => process.argv.includes(name);
 
-const npmDir = arg('--npm', path.join(__dirname, '..', 'build', 'npm'));
+const npmDir = path.resolve(arg('--npm', path.join(__dirname, '..', 'build', 'npm')));
 const nm = (p) => path.join(npmDir, 'node_modules', p);
 const name = arg('--tokenizer', 'gpt2');
 const input = arg('--input');

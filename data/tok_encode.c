@@ -40,6 +40,9 @@ void vkft_tok_session_free(vkft_tok_session *s) {
     tok_pieces_free(&s->b);
     free(s->sym_id);
     free(s->sym_rank);
+    free(s->sym_next);
+    free(s->sym_prev);
+    free(s->heap);
     vkft_tok_ids_free(&s->seq);
     vkft_tok_ids_free(&s->seq2);
     free(s);

@@ -151,6 +151,10 @@ typedef struct {
 
 typedef enum { MODEL_BPE, MODEL_WORDPIECE } tok_model_type;
 
+typedef struct {
+    uint64_t key, val;
+} tok_merge_slot;
+
 struct vkft_tokenizer {
     /* token table: id -> string (model vocabulary and added tokens) */
     int32_t n_ids;
@@ -170,8 +174,9 @@ struct vkft_tokenizer {
     char *unk_token;
     char *cont_prefix, *eow_suffix;
     size_t cont_prefix_len, eow_suffix_len;
-    uint64_t *merge_key; /* open addressing: key = (a << 32 | b) + 1, 0 empty */
-    uint64_t *merge_val; /* rank << 32 | new id */
+    /* merges, open addressing: key = (a << 32 | b) + 1 (0 empty), val = rank << 32 | new id; key and value
+     * side by side so that a probe touches one cache line */
+    tok_merge_slot *merges;
     uint32_t merge_mask, n_merges;
     int32_t byte_tok[256]; /* byte_fallback: id of <0xXX>, or -1 */
     int32_t *char_id;      /* code point < 0x10000 -> id of the one-char token (no prefix/suffix), or -1 */
@@ -213,10 +218,10 @@ static inline int tok_merges_get(const vkft_tokenizer *t, int32_t a, int32_t b, 
     uint64_t h = key * 0x9E3779B97F4A7C15ull;
     uint32_t i = (uint32_t)(h >> 32) & t->merge_mask;
     for (;;) {
-        uint64_t k = t->merge_key[i];
+        uint64_t k = t->merges[i].key;
         if (k == key) {
-            *rank = (uint32_t)(t->merge_val[i] >> 32);
-            *id = (int32_t)(uint32_t)t->merge_val[i];
+            *rank = (uint32_t)(t->merges[i].val >> 32);
+            *id = (int32_t)(uint32_t)t->merges[i].val;
             return 1;
         }
         if (k == 0) return 0;
@@ -225,7 +230,7 @@ static inline int tok_merges_get(const vkft_tokenizer *t, int32_t a, int32_t b, 
 }
 
 /* ---- sessions and the encoding pipeline (tok_encode.c) ---------------------------------------------- */
-#define TOK_CACHE_SLOTS 16384
+#define TOK_CACHE_SLOTS 32768
 #define TOK_CACHE_KEY 30
 #define TOK_CACHE_IDS 14
 typedef struct {
@@ -244,6 +249,10 @@ struct vkft_tok_session {
     int32_t *sym_id;
     uint32_t *sym_rank;
     size_t sym_cap;
+    /* long words: a linked list of symbols and a heap of (rank << 32 | position) */
+    int32_t *sym_next, *sym_prev;
+    uint64_t *heap;
+    size_t heap_cap;
     vkft_tok_ids seq, seq2; /* the sequence before post-processing */
 };
 
@@ -254,7 +263,13 @@ int tok_normalize(vkft_tok_session *s, const tok_norm *n, const char *in, size_t
 int tok_pretokenize(vkft_tok_session *s, const tok_pre *pre, tok_pieces *p, char *err, size_t errlen);
 /* The model on one pre-tokenized piece; appends ids. (tok_model.c) */
 int tok_model_encode(vkft_tok_session *s, const char *w, size_t n, vkft_tok_ids *out);
-void tok_ids_push(vkft_tok_ids *v, int32_t id);
+void tok_ids_grow(vkft_tok_ids *v, int32_t id); /* the slow path of tok_ids_push */
+static inline void tok_ids_push(vkft_tok_ids *v, int32_t id) {
+    if (v->n < v->cap)
+        v->ids[v->n++] = id;
+    else
+        tok_ids_grow(v, id);
+}
 /* Decoders over a list of token strings; the result is the concatenation of the pieces. */
 int tok_decode_pieces(const vkft_tokenizer *t, const tok_dec *d, tok_pieces *p, tok_pieces *scratch);
 

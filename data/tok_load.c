@@ -668,8 +668,7 @@ void vkft_tokenizer_free(vkft_tokenizer *t) {
     free(t->unk_token);
     free(t->cont_prefix);
     free(t->eow_suffix);
-    free(t->merge_key);
-    free(t->merge_val);
+    free(t->merges);
     free(t->char_id);
     free(t->char_id_cont);
     for (int k = 0; k < t->n_added; k++) free(t->added[k].content);

@@ -6,8 +6,8 @@
 
 #include "data/tok_internal.h"
 
-void tok_ids_push(vkft_tok_ids *v, int32_t id) {
-    if (v->n == v->cap) {
+void tok_ids_grow(vkft_tok_ids *v, int32_t id) {
+    {
         size_t c = v->cap ? v->cap * 2 : 256;
         int32_t *p = realloc(v->ids, c * sizeof *p);
         if (!p) abort();
@@ -116,7 +116,75 @@ static inline uint32_t pair_rank(const vkft_tokenizer *t, int32_t a, int32_t b, 
     return UINT32_MAX;
 }
 
+/* Long words: the same merges (lowest rank first, leftmost among equals) with a min-heap of
+ * (rank, position) over a linked list, O(n log n). A popped entry is stale when its pair changed. */
+static void heap_push(uint64_t *h, size_t *n, uint64_t v) {
+    size_t i = (*n)++;
+    while (i > 0 && h[(i - 1) / 2] > v) {
+        h[i] = h[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h[i] = v;
+}
+
+static uint64_t heap_pop(uint64_t *h, size_t *n) {
+    uint64_t top = h[0], last = h[--*n];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= *n) break;
+        if (c + 1 < *n && h[c + 1] < h[c]) c++;
+        if (h[c] >= last) break;
+        h[i] = h[c];
+        i = c;
+    }
+    if (*n) h[i] = last;
+    return top;
+}
+
+static size_t bpe_merge_heap(vkft_tok_session *s, size_t nsym) {
+    const vkft_tokenizer *t = s->tok;
+    if (s->heap_cap < 3 * nsym + 8) {
+        s->heap_cap = 3 * nsym + 8;
+        s->heap = realloc(s->heap, s->heap_cap * sizeof *s->heap);
+        s->sym_next = realloc(s->sym_next, s->heap_cap * sizeof *s->sym_next);
+        s->sym_prev = realloc(s->sym_prev, s->heap_cap * sizeof *s->sym_prev);
+        if (!s->heap || !s->sym_next || !s->sym_prev) abort();
+    }
+    int32_t *id = s->sym_id, *nx = s->sym_next, *pv = s->sym_prev, nid;
+    uint64_t *h = s->heap;
+    size_t hn = 0;
+    for (size_t i = 0; i < nsym; i++) {
+        nx[i] = i + 1 < nsym ? (int32_t)(i + 1) : -1;
+        pv[i] = (int32_t)i - 1;
+    }
+    for (size_t i = 0; i + 1 < nsym; i++) {
+        uint32_t r = pair_rank(t, id[i], id[i + 1], &nid);
+        if (r != UINT32_MAX) heap_push(h, &hn, ((uint64_t)r << 32) | i);
+    }
+    while (hn) {
+        uint64_t top = heap_pop(h, &hn);
+        uint32_t rank = (uint32_t)(top >> 32);
+        int32_t i = (int32_t)(uint32_t)top, j = nx[i];
+        if (id[i] < 0 || j < 0) continue;
+        if (pair_rank(t, id[i], id[j], &nid) != rank) continue; /* stale: ranks are unique per pair */
+        id[i] = nid;
+        id[j] = -1; /* removed */
+        nx[i] = nx[j];
+        if (nx[j] >= 0) pv[nx[j]] = i;
+        uint32_t r;
+        if (pv[i] >= 0 && (r = pair_rank(t, id[pv[i]], id[i], &nid)) != UINT32_MAX)
+            heap_push(h, &hn, ((uint64_t)r << 32) | (uint32_t)pv[i]);
+        if (nx[i] >= 0 && (r = pair_rank(t, id[i], id[nx[i]], &nid)) != UINT32_MAX)
+            heap_push(h, &hn, ((uint64_t)r << 32) | (uint32_t)i);
+    }
+    size_t k = 0;
+    for (int32_t i = 0; i >= 0; i = nx[i]) id[k++] = id[i];
+    return k;
+}
+
 static size_t bpe_merge(vkft_tok_session *s, size_t nsym) {
+    if (nsym > 24) return bpe_merge_heap(s, nsym);
     const vkft_tokenizer *t = s->tok;
     int32_t *id = s->sym_id;
     uint32_t *rk = s->sym_rank;
@@ -181,13 +249,7 @@ int tok_model_encode(vkft_tok_session *s, const char *w, size_t n, vkft_tok_ids 
     const vkft_tokenizer *t = s->tok;
     if (n == 0) return 0;
     if (t->model == MODEL_WORDPIECE) return wordpiece_encode(s, w, n, out);
-    if (t->ignore_merges) {
-        int32_t id = tok_map_get(&t->vocab, t, w, n);
-        if (id >= 0) {
-            tok_ids_push(out, id);
-            return 0;
-        }
-    }
+    /* the word cache first: it holds the results of both paths below */
     tok_cache_entry *e = NULL;
     if (n <= TOK_CACHE_KEY) {
         e = &s->cache[tok_hash(w, n) & (TOK_CACHE_SLOTS - 1)];
@@ -196,8 +258,16 @@ int tok_model_encode(vkft_tok_session *s, const char *w, size_t n, vkft_tok_ids 
             return 0;
         }
     }
-    size_t nsym = bpe_symbols(s, w, n);
-    nsym = bpe_merge(s, nsym);
+    size_t nsym;
+    int32_t whole = t->ignore_merges ? tok_map_get(&t->vocab, t, w, n) : -1;
+    if (whole >= 0) {
+        sym_reserve(s, 1);
+        s->sym_id[0] = whole;
+        nsym = 1;
+    } else {
+        nsym = bpe_symbols(s, w, n);
+        nsym = bpe_merge(s, nsym);
+    }
     for (size_t i = 0; i < nsym; i++) tok_ids_push(out, s->sym_id[i]);
     if (e && nsym <= TOK_CACHE_IDS) {
         e->klen = (uint8_t)n;

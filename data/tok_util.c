@@ -359,9 +359,8 @@ void tok_map_put(tok_map *m, const vkft_tokenizer *t, int32_t id) {
 int tok_merges_init(vkft_tokenizer *t, uint32_t n) {
     uint32_t c = 64;
     while (c < n * 2u + 16) c *= 2;
-    t->merge_key = calloc(c, sizeof *t->merge_key);
-    t->merge_val = calloc(c, sizeof *t->merge_val);
-    if (!t->merge_key || !t->merge_val) return -1;
+    t->merges = calloc(c, sizeof *t->merges);
+    if (!t->merges) return -1;
     t->merge_mask = c - 1;
     t->n_merges = 0;
     return 0;
@@ -371,9 +370,9 @@ void tok_merges_put(vkft_tokenizer *t, int32_t a, int32_t b, uint32_t rank, int3
     uint64_t key = (((uint64_t)(uint32_t)a << 32) | (uint32_t)b) + 1;
     uint64_t h = key * 0x9E3779B97F4A7C15ull;
     uint32_t i = (uint32_t)(h >> 32) & t->merge_mask;
-    while (t->merge_key[i] && t->merge_key[i] != key) i = (i + 1) & t->merge_mask;
-    if (t->merge_key[i] == key) return; /* the first (lowest-rank) occurrence wins */
-    t->merge_key[i] = key;
-    t->merge_val[i] = ((uint64_t)rank << 32) | (uint32_t)id;
+    while (t->merges[i].key && t->merges[i].key != key) i = (i + 1) & t->merge_mask;
+    if (t->merges[i].key == key) return; /* the first (lowest-rank) occurrence wins */
+    t->merges[i].key = key;
+    t->merges[i].val = ((uint64_t)rank << 32) | (uint32_t)id;
     t->n_merges++;
 }
