@@ -1,0 +1,90 @@
+#include "model/ops_optim.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ---- kernel table --------------------------------------------------------------------------- */
+
+typedef struct {
+    uint32_t n, slot, step, use_clip;
+    float lr, beta1, beta2, eps, weight_decay, step_size, sqrt_bc2;
+    float max_norm;
+} push_optim;
+
+static void spec_wg(const vkft_device_caps *caps, uint32_t *spec) {
+    uint32_t wg = 256;
+    while (wg > caps->max_workgroup_invocations) wg /= 2;
+    spec[0] = wg;
+}
+
+enum { K_NORM_PARTIAL, K_NORM_FINAL, K_CLIP, K_ADAMW, K_COUNT };
+#define OPTIM_ROW(nm, variant)                                                                                   \
+    {.name = nm, .shader = "adamw", .variants = {variant}, .push_size = sizeof(push_optim), .spec_count = 1,     \
+     .specialize = spec_wg}
+static const vkft_kernel_def kernels[K_COUNT] = {
+    [K_NORM_PARTIAL] = OPTIM_ROW("grad_norm_partial", "norm_partial"),
+    [K_NORM_FINAL] = OPTIM_ROW("grad_norm_final", "norm_final"),
+    [K_CLIP] = OPTIM_ROW("clip_grads", "clip"),
+    [K_ADAMW] = OPTIM_ROW("adamw_step", "adamw"),
+};
+
+const vkft_kernel_def *vkft_optim_kernel(const char *name) {
+    for (int i = 0; i < K_COUNT; i++)
+        if (!strcmp(kernels[i].name, name)) return &kernels[i];
+    return NULL;
+}
+
+/* Workgroups of the norm's first pass, per buffer (a fixed count: the sum's order depends only on n). */
+enum { NORM_GROUPS = 256 };
+
+size_t vkft_grad_norm_scratch_floats(uint32_t count) { return (size_t)count * NORM_GROUPS; }
+
+static uint32_t groups(vkft_recorder *rec, int k, uint32_t n) {
+    vkft_pipeline *p = vkft_pipeline_get(vkft_rec_ctx(rec), &kernels[k]);
+    uint32_t wg = p ? vkft_pipeline_spec(p)[0] : 1, g = vkft_groups(n, wg);
+    return g == 0 ? 1 : g > 4096 ? 4096 : g;
+}
+
+int vkft_grad_norm(vkft_recorder *rec, const vkft_buf *grads, const uint32_t *n, uint32_t count, vkft_buf scratch,
+                   vkft_buf norm, float max_norm) {
+    if (count == 0) return vkft_set_error(vkft_rec_ctx(rec), "grad_norm: no gradient buffers");
+    if (scratch.size < vkft_grad_norm_scratch_floats(count) * 4)
+        return vkft_set_error(vkft_rec_ctx(rec), "grad_norm: scratch of %llu bytes, %zu needed",
+                              (unsigned long long)scratch.size, vkft_grad_norm_scratch_floats(count) * 4);
+    for (uint32_t i = 0; i < count; i++) {
+        push_optim p = {.n = n[i], .slot = i};
+        /* Each buffer writes its own slice of partials, so these dispatches need no barrier between them. */
+        vkft_binding b[] = {{grads[i], VKFT_READ},
+                            {vkft_buf_slice(scratch, (VkDeviceSize)i * NORM_GROUPS * 4, NORM_GROUPS * 4), VKFT_WRITE}};
+        if (vkft_rec_dispatch(rec, &kernels[K_NORM_PARTIAL], &p, NORM_GROUPS, 1, 1, b, 2)) return -1;
+    }
+    push_optim p = {.n = count * NORM_GROUPS, .max_norm = max_norm};
+    vkft_binding b[] = {{vkft_buf_slice(scratch, 0, (VkDeviceSize)count * NORM_GROUPS * 4), VKFT_READ},
+                        {norm, VKFT_WRITE}};
+    return vkft_rec_dispatch(rec, &kernels[K_NORM_FINAL], &p, 1, 1, 1, b, 2);
+}
+
+int vkft_clip_grads(vkft_recorder *rec, vkft_buf grads, uint32_t n, vkft_buf norm) {
+    push_optim p = {.n = n};
+    vkft_binding b[] = {{norm, VKFT_READ}, {grads, VKFT_READ_WRITE}};
+    return vkft_rec_dispatch(rec, &kernels[K_CLIP], &p, groups(rec, K_CLIP, n), 1, 1, b, 2);
+}
+
+int vkft_adamw_step(vkft_recorder *rec, vkft_buf params, vkft_buf grads, vkft_buf m, vkft_buf v, uint32_t n,
+                    const vkft_adamw_hparams *hp, uint32_t step, vkft_buf norm) {
+    if (step == 0) return vkft_set_error(vkft_rec_ctx(rec), "adamw_step: the step number starts at 1");
+    double bc1 = 1.0 - pow(hp->beta1, step), bc2 = 1.0 - pow(hp->beta2, step);
+    push_optim p = {.n = n,
+                    .step = step,
+                    .use_clip = norm.block != NULL,
+                    .lr = hp->lr,
+                    .beta1 = hp->beta1,
+                    .beta2 = hp->beta2,
+                    .eps = hp->eps,
+                    .weight_decay = hp->weight_decay,
+                    .step_size = (float)(hp->lr / bc1),
+                    .sqrt_bc2 = (float)sqrt(bc2)};
+    vkft_binding b[] = {{norm.block ? norm : grads, VKFT_READ}, {grads, VKFT_READ}, {params, VKFT_READ_WRITE},
+                        {m, VKFT_READ_WRITE},                   {v, VKFT_READ_WRITE}};
+    return vkft_rec_dispatch(rec, &kernels[K_ADAMW], &p, groups(rec, K_ADAMW, n), 1, 1, b, 5);
+}

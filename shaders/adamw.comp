@@ -1,0 +1,76 @@
+#version 450
+// The optimizer step and the global gradient norm, over contiguous fp32 buffers.
+//   norm_partial: partial[wg] = sum of g^2 over the elements workgroup wg visits (the launcher binds the
+//                 slice of buffer `slot` of the group)
+//   norm_final:   one workgroup: norm[0] = sqrt(sum of the `count` partials, in order);
+//                 norm[1] = min(1, max_norm / (norm[0] + 1e-6)) when max_norm > 0, else 1 (the clip
+//                 coefficient of torch.nn.utils.clip_grad_norm_)
+//   clip:         g *= norm[1]   (the coefficient is read on the GPU: no CPU round trip)
+//   adamw:        torch.optim.AdamW's step (decoupled weight decay, bias correction), with g scaled by
+//                 norm[1] when use_clip is set:
+//                   p *= 1 - lr * wd;  m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
+//                   p -= step_size * m / (sqrt(v) / sqrt_bc2 + eps),  step_size = lr / (1 - b1^t),
+//                   sqrt_bc2 = sqrt(1 - b2^t)   (computed in double by the launcher from the step t)
+//@variant norm_partial -DPASS=0
+//@variant norm_final -DPASS=1
+//@variant clip -DPASS=2
+//@variant adamw -DPASS=3
+#include "vkft.glsl"
+#include "rows.glsl"
+
+layout(push_constant) uniform Push {
+    uint n;     // elements (norm_partial, clip, adamw) or partials (norm_final)
+    uint slot;  // norm_partial: which buffer of the group this is (informational)
+    uint step;  // adamw: the step number t (1-based), for reference; the corrections come precomputed
+    uint use_clip;
+    float lr, beta1, beta2, eps, weight_decay, step_size, sqrt_bc2;
+    float max_norm;
+} p;
+
+#if PASS == 0
+layout(binding = 0) readonly buffer G { float g[]; };
+layout(binding = 1) writeonly buffer Partial { float partial[]; };
+#elif PASS == 1
+layout(binding = 0) readonly buffer Partial { float partial[]; };
+layout(binding = 1) writeonly buffer Norm { float norm[]; };
+#elif PASS == 2
+layout(binding = 0) readonly buffer Norm { float norm[]; };
+layout(binding = 1) buffer G { float g[]; };
+#else
+layout(binding = 0) readonly buffer Norm { float norm[]; };
+layout(binding = 1) readonly buffer G { float g[]; };
+layout(binding = 2) buffer P { float param[]; };
+layout(binding = 3) buffer M { float m[]; };
+layout(binding = 4) buffer V { float v[]; };
+#endif
+
+void main() {
+#if PASS == 0
+    float s = 0.0;
+    for (uint i = gl_GlobalInvocationID.x; i < p.n; i += GRID_STRIDE) s += g[i] * g[i];
+    s = wg_sum(s);
+    if (gl_LocalInvocationID.x == 0) partial[gl_WorkGroupID.x] = s;
+#elif PASS == 1
+    float s = 0.0;
+    for (uint i = gl_LocalInvocationID.x; i < p.n; i += gl_WorkGroupSize.x) s += partial[i];
+    float total = sqrt(wg_sum(s));
+    if (gl_LocalInvocationID.x == 0) {
+        norm[0] = total;
+        norm[1] = p.max_norm > 0.0 ? min(1.0, p.max_norm / (total + 1e-6)) : 1.0;
+    }
+#elif PASS == 2
+    float coef = norm[1];
+    for (uint i = gl_GlobalInvocationID.x; i < p.n; i += GRID_STRIDE) g[i] *= coef;
+#else
+    float coef = p.use_clip != 0 ? norm[1] : 1.0;
+    float decay = 1.0 - p.lr * p.weight_decay;
+    for (uint i = gl_GlobalInvocationID.x; i < p.n; i += GRID_STRIDE) {
+        float gi = g[i] * coef;
+        float mi = p.beta1 * m[i] + (1.0 - p.beta1) * gi;
+        float vi = p.beta2 * v[i] + (1.0 - p.beta2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        param[i] = param[i] * decay - p.step_size * mi / (sqrt(vi) / p.sqrt_bc2 + p.eps);
+    }
+#endif
+}
