@@ -32,13 +32,13 @@ static double integrate(double lo, double hi, int b, int r, int fn) {
     return sum * h / 3;
 }
 
-void vkft_lsh_params(double threshold, int num_perm, int *bands, int *rows) {
+void vkft_lsh_params(double threshold, int num_perm, double fn_weight, int *bands, int *rows) {
     double best = 1e9;
     *bands = 1;
     *rows = num_perm;
     for (int b = 1; b <= num_perm; b++)
         for (int r = 1; r * b <= num_perm; r++) {
-            double err = 0.5 * integrate(0, threshold, b, r, 0) + 0.5 * integrate(threshold, 1, b, r, 1);
+            double err = (1 - fn_weight) * integrate(0, threshold, b, r, 0) + fn_weight * integrate(threshold, 1, b, r, 1);
             if (err < best) {
                 best = err;
                 *bands = b;
@@ -93,7 +93,9 @@ int vkft_deduper_new(vkft_deduper **out, const vkft_dedup_opts *o, char *err, si
         d->bands = o->bands;
         d->rows = o->rows;
     } else {
-        vkft_lsh_params(o->threshold, o->num_perm, &d->bands, &d->rows);
+        /* verified candidates make false positives cheap, so favour recall (0.9); without
+         * verification, weigh both errors equally as datasketch and text-dedup do */
+        vkft_lsh_params(o->threshold, o->num_perm, o->verify ? 0.9 : 0.5, &d->bands, &d->rows);
     }
     d->a = malloc(sizeof(uint64_t) * (size_t)o->num_perm);
     d->b = malloc(sizeof(uint64_t) * (size_t)o->num_perm);

@@ -73,10 +73,13 @@ int main(void) {
     test_state t;
     test_begin(&t, "test_data_dedup");
     int b, r;
-    vkft_lsh_params(0.8, 128, &b, &r);
-    printf("LSH params for threshold 0.8, 128 permutations: b=%d r=%d\n", b, r);
-    CHECK(&t, b * r <= 128 && b >= 5 && b <= 20, "sane band count");
-    vkft_lsh_params(0.5, 128, &b, &r);
+    vkft_lsh_params(0.8, 128, 0.5, &b, &r);
+    printf("LSH params for threshold 0.8, 128 permutations, equal weights: b=%d r=%d\n", b, r);
+    CHECK(&t, b == 9 && r == 13, "equal weights give datasketch's 9 x 13 for 0.8 / 128");
+    vkft_lsh_params(0.8, 128, 0.9, &b, &r);
+    printf("LSH params for threshold 0.8, 128 permutations, recall-weighted: b=%d r=%d\n", b, r);
+    CHECK(&t, b == 14 && r == 9, "recall-weighted: 14 x 9");
+    vkft_lsh_params(0.5, 128, 0.5, &b, &r);
     printf("LSH params for threshold 0.5, 128 permutations: b=%d r=%d\n", b, r);
 
     vkft_dedup_opts o;
