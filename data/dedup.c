@@ -142,46 +142,45 @@ void vkft_deduper_stats(const vkft_deduper *d, long *kept, long *candidates, lon
 
 /* Case-folded text with whitespace runs collapsed to one space and trimmed, into d->norm. */
 static void normalize(vkft_deduper *d, const char *text, size_t n) {
+    static const unsigned char ws[128] = {[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, ['\f'] = 1, ['\v'] = 1};
     vkft_buf *b = &d->norm;
     b->n = 0;
-    vkft_buf_reserve(b, n + 8);
+    /* lower-casing can lengthen a code point by one byte at most (2 -> 3 bytes): 2n is enough */
+    vkft_buf_reserve(b, 2 * n + 8);
+    char *o = b->p, *o0 = b->p;
     int sp = 0;
     const unsigned char *s = (const unsigned char *)text;
     for (size_t i = 0; i < n;) {
         unsigned c = s[i];
         if (c < 0x80) {
             i++;
-            if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+            if (ws[c]) {
                 sp = 1;
                 continue;
             }
-            if (sp && b->n) b->p[b->n++] = ' ';
+            if (sp && o > o0) *o++ = ' ';
             sp = 0;
-            b->p[b->n++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+            *o++ = (char)(c - 'A' < 26u ? c + 32 : c);
             continue;
         }
         int32_t cp;
         ssize_t k = utf8proc_iterate(s + i, (utf8proc_ssize_t)(n - i), &cp);
-        if (k <= 0) { /* not UTF-8: bytes as they are */
-            if (sp && b->n) b->p[b->n++] = ' ';
-            sp = 0;
-            b->p[b->n++] = (char)c;
+        if (k > 0 && utf8proc_category(cp) == UTF8PROC_CATEGORY_ZS) {
+            i += (size_t)k;
+            sp = 1;
+            continue;
+        }
+        if (sp && o > o0) *o++ = ' ';
+        sp = 0;
+        if (k <= 0) { /* not UTF-8: the byte as it is */
+            *o++ = (char)c;
             i++;
             continue;
         }
         i += (size_t)k;
-        if (utf8proc_category(cp) == UTF8PROC_CATEGORY_ZS) {
-            sp = 1;
-            continue;
-        }
-        if (sp && b->n) b->p[b->n++] = ' ';
-        sp = 0;
-        unsigned char e[4];
-        ssize_t m = utf8proc_encode_char(utf8proc_tolower(cp), e);
-        vkft_buf_reserve(b, 4);
-        memcpy(b->p + b->n, e, (size_t)m);
-        b->n += (size_t)m;
+        o += utf8proc_encode_char(utf8proc_tolower(cp), (utf8proc_uint8_t *)o);
     }
+    b->n = (size_t)(o - o0);
     vkft_buf_nul(b);
 }
 
