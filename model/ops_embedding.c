@@ -1,0 +1,63 @@
+#include "model/ops_embedding.h"
+
+#include <string.h>
+
+/* ---- kernel table --------------------------------------------------------------------------- */
+
+typedef struct {
+    uint32_t N, V, C, slices;
+} push_embedding;
+
+static void spec_elementwise(const vkft_device_caps *caps, uint32_t *spec) {
+    spec[0] = caps->max_workgroup_invocations < 256 ? caps->max_workgroup_invocations : 256;
+}
+/* Backward: one thread per column of a vocabulary slice; 64 columns per workgroup. */
+static void spec_columns(const vkft_device_caps *caps, uint32_t *spec) {
+    spec[0] = caps->max_workgroup_invocations < 64 ? caps->max_workgroup_invocations : 64;
+}
+
+enum { K_FWD, K_CHECK, K_BWD, K_COUNT };
+static const vkft_kernel_def kernels[K_COUNT] = {
+    [K_FWD] = {.name = "embedding_forward", .shader = "embedding", .variants = {"forward"},
+               .push_size = sizeof(push_embedding), .spec_count = 1, .specialize = spec_elementwise},
+    [K_CHECK] = {.name = "embedding_check_ids", .shader = "embedding", .variants = {"check"},
+                 .push_size = sizeof(push_embedding), .spec_count = 1, .specialize = spec_elementwise},
+    [K_BWD] = {.name = "embedding_backward", .shader = "embedding", .variants = {"backward"},
+               .push_size = sizeof(push_embedding), .spec_count = 1, .specialize = spec_columns},
+};
+
+const vkft_kernel_def *vkft_embedding_kernel(const char *name) {
+    for (int i = 0; i < K_COUNT; i++)
+        if (!strcmp(kernels[i].name, name)) return &kernels[i];
+    return NULL;
+}
+
+static uint32_t local_size(vkft_recorder *rec, int k) {
+    vkft_pipeline *p = vkft_pipeline_get(vkft_rec_ctx(rec), &kernels[k]);
+    return p ? vkft_pipeline_spec(p)[0] : 1;
+}
+
+int vkft_embedding_forward(vkft_recorder *rec, vkft_buf ids, vkft_buf table, vkft_buf out, vkft_buf status,
+                           uint32_t N, uint32_t V, uint32_t C) {
+    if (status.size < 8) return vkft_set_error(vkft_rec_ctx(rec), "embedding_forward: status needs 8 bytes");
+    push_embedding p = {N, V, C, 1};
+    vkft_binding bc[] = {{ids, VKFT_READ}, {vkft_buf_slice(status, 0, 8), VKFT_WRITE}};
+    if (vkft_rec_dispatch(rec, &kernels[K_CHECK], &p, 1, 1, 1, bc, 2)) return -1;
+    vkft_binding b[] = {{ids, VKFT_READ}, {table, VKFT_READ}, {out, VKFT_WRITE}};
+    uint32_t g = vkft_groups((uint64_t)N * C, local_size(rec, K_FWD));
+    return vkft_rec_dispatch(rec, &kernels[K_FWD], &p, g == 0 ? 1 : g > 4096 ? 4096 : g, 1, 1, b, 3);
+}
+
+int vkft_embedding_backward(vkft_recorder *rec, vkft_buf ids, vkft_buf dout, vkft_buf dtable, uint32_t N, uint32_t V,
+                            uint32_t C, int accumulate) {
+    if (!accumulate && vkft_rec_fill(rec, vkft_buf_slice(dtable, 0, (VkDeviceSize)V * C * 4), 0)) return -1;
+    /* Enough (column, slice) threads to fill a GPU (~16k), at most 64 slices: each thread reads all N ids. */
+    uint32_t slices = C ? 16384 / C : 1;
+    if (slices < 1) slices = 1;
+    if (slices > 64) slices = 64;
+    if (slices > V) slices = V ? V : 1;
+    push_embedding p = {N, V, C, slices};
+    vkft_binding b[] = {{ids, VKFT_READ}, {dout, VKFT_READ}, {dtable, VKFT_READ_WRITE}};
+    uint32_t gx = vkft_groups(C, local_size(rec, K_BWD));
+    return vkft_rec_dispatch(rec, &kernels[K_BWD], &p, gx ? gx : 1, slices, 1, b, 3);
+}
