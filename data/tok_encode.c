@@ -273,7 +273,7 @@ int vkft_tokenizer_decode(const vkft_tokenizer *t, const int32_t *ids, size_t n,
                             (int)t->n_ids);
         }
         if (skip_special && t->is_added[id] == 2) continue;
-        tok_pieces_push(&p, t->tok[id], t->tok_len[id], 0);
+        tok_pieces_push(&p, t->tok[id], t->tok_len[id], t->is_added[id] != 0); /* flag: an added token */
     }
     tok_buf res = {0};
     if (t->dec) {

@@ -457,8 +457,20 @@ static void dec_one(const vkft_tokenizer *t, const tok_dec *d, tok_pieces *in, t
     tok_buf *b = &out->text;
     switch (d->type) {
     case DEC_BYTELEVEL: {
+        /* model tokens map back to bytes (lossy UTF-8 per run); added tokens (flagged in `first` by the
+         * caller) pass through as they are, as transformers.js and recent Hugging Face versions do */
         tok_buf raw = {0}, clean = {0};
-        for (size_t i = 0; i < in->n; i++) {
+        for (size_t i = 0; i <= in->n; i++) {
+            if (i == in->n || in->first[i]) {
+                if (raw.n) {
+                    clean.n = 0;
+                    tok_utf8_sanitize(raw.p, raw.n, &clean);
+                    tok_pieces_push(out, clean.p, clean.n, 0);
+                    raw.n = 0;
+                }
+                if (i < in->n) tok_pieces_push(out, in->text.p + in->off[i], in->len[i], 1);
+                continue;
+            }
             const unsigned char *u = (const unsigned char *)in->text.p + in->off[i];
             size_t n = in->len[i], start = raw.n;
             int ok = 1;
@@ -472,13 +484,11 @@ static void dec_one(const vkft_tokenizer *t, const tok_dec *d, tok_pieces *in, t
                 tok_buf_putc(&raw, (char)t->bl.cp_byte[cp]);
                 j += (size_t)l;
             }
-            if (!ok) { /* a token outside the byte alphabet (an added token): its bytes as they are */
+            if (!ok) { /* a token outside the byte alphabet: its bytes as they are */
                 raw.n = start;
                 tok_buf_put(&raw, u, n);
             }
         }
-        tok_utf8_sanitize(raw.p ? raw.p : "", raw.n, &clean);
-        tok_pieces_push(out, clean.p ? clean.p : "", clean.n, 0);
         tok_buf_free(&raw);
         tok_buf_free(&clean);
         return;

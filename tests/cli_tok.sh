@@ -62,11 +62,11 @@ out=$(printf 'The patient\n' | "$vkft" tokenize --tokenizer "$work/wp" --special
 check "trained wordpiece: specials and lowercase" same "$out" "[CLS] the patient [SEP]"
 
 # ---- extend: domain terms become single tokens ------------------------------------------------------------
-printf 'thrombocytopenia\nimmunohistochemistry\n\n' > "$work/terms.txt"
-printf 'acute thrombocytopenia\nimmunohistochemistry stains\n' > "$work/domain.txt"
+printf 'thrombocytopenia\nimmunohistochemistry\n\ncaf\xc3\xa9-au-lait\n' > "$work/terms.txt"
+printf 'acute thrombocytopenia\nimmunohistochemistry stains\ncaf\xc3\xa9-au-lait spots\n' > "$work/domain.txt"
 report=$("$vkft" tokenizer extend --tokenizer "$work/bpe/tokenizer.json" --terms "$work/terms.txt" \
     --text "$work/domain.txt" --out "$work/bpe_ext")
-check "extend: report" grep -q "2 given, 2 added" <<<"$report"
+check "extend: report" grep -q "3 given, 3 added" <<<"$report"
 check "extend: tokens per word" grep -q "tokens per word on .*domain.txt: before [0-9.]*.*after [0-9.]*" <<<"$report"
 out=$(printf 'thrombocytopenia\n' | "$vkft" tokenize --tokenizer "$work/bpe_ext/tokenizer.json" --tokens)
 check "extended term is one token" same "$out" "thrombocytopenia"
@@ -90,6 +90,13 @@ for t in bpe wp bpe_ext; do
     $ref --tokenizer "json:$work/$t/tokenizer.json" --special --input "$corpus" > "$work/$t.ref"
     check "trained $t loads in the reference, same ids" cmp -s "$work/$t.mine" "$work/$t.ref"
 done
+"$vkft" tokenize --tokenizer "$work/bpe_ext/tokenizer.json" < "$work/domain.txt" > "$work/ext.mine"
+$ref --tokenizer "json:$work/bpe_ext/tokenizer.json" --input "$work/domain.txt" > "$work/ext.ref"
+check "extended tokenizer: domain text ids equal the reference's" cmp -s "$work/ext.mine" "$work/ext.ref"
+printf '%s\n' "$(cat "$work/ext.mine")" > "$work/ext.ids2"
+$ref --tokenizer "json:$work/bpe_ext/tokenizer.json" --input "$work/ext.ids2" --mode decode > "$work/ext.refdec"
+check "extended tokenizer: the reference decodes our ids to the text" \
+    same "$(cat "$work/ext.refdec")" $'"acute thrombocytopenia"\n"immunohistochemistry stains"\n"caf\xc3\xa9-au-lait spots"'
 
 echo "cli_tok: $checks checks, $fails failed"
 [ "$fails" -eq 0 ]

@@ -301,16 +301,16 @@ static void test_train(test_state *t, const char *src) {
     }
 
     /* extend with domain terms: each becomes one token */
-    const char *terms[] = {"thrombocytopenia", "immunohistochemistry", "Hello"};
-    size_t lens[] = {16, 20, 5};
+    const char *terms[] = {"thrombocytopenia", "immunohistochemistry", "Hello", "caf\xC3\xA9-au-lait"};
+    size_t lens[] = {16, 20, 5, 13};
     int32_t v0 = vkft_tokenizer_vocab_size(bpe);
     int added = vkft_tokenizer_add_tokens(bpe, terms, lens, 3, 0, err, sizeof err);
-    CHECK(t, added >= 2, "extend added %d", added);
+    CHECK(t, added >= 3, "extend added %d", added);
     CHECK(t, vkft_tokenizer_vocab_size(bpe) == v0 + added, "vocab grows by %d", added);
     expect(t, bpe, "extended term", "thrombocytopenia", 0, "thrombocytopenia");
     expect(t, bpe, "extended term in text", "a thrombocytopenia.", 0, "a|\xC4\xA0|thrombocytopenia|.");
     ids.n = 0;
-    const char *s = "acute thrombocytopenia and immunohistochemistry";
+    const char *s = "acute thrombocytopenia and immunohistochemistry with caf\xC3\xA9-au-lait spots";
     vkft_tokenizer_encode(bpe, s, strlen(s), 0, &ids, err, sizeof err);
     CHECK(t, vkft_tokenizer_decode(bpe, ids.ids, ids.n, 0, &back, &bn, err, sizeof err) == 0 && !strcmp(back, s),
           "extended round trip: '%s'", back);
@@ -375,6 +375,59 @@ static void test_batch(test_state *t, const char *src) {
     vkft_tokenizer_free(tok);
 }
 
+/* Mutated tokenizer.json files either load or fail with a message; what loads encodes and decodes random
+ * bytes without crashing (run under the sanitizers with -DVKFT_SANITIZE=ON). */
+static void test_fuzz(test_state *t, const char *src) {
+    char path[4200], *json;
+    size_t n;
+    snprintf(path, sizeof path, "%s/tests/fixtures/tok_wordpiece/tokenizer.json", src);
+    if (vkft_read_file(path, &json, &n, err, sizeof err)) return;
+    static const char *snippets[] = {"{", "}", "[", "]", "\"", ",", ":", "null", "true", "-1", "1e9", "\\u0000",
+                                     "\"type\": \"Split\"", "\xff", "\"Regex\": \"(\"", "\"##\"", "0"};
+    uint64_t st = 7;
+    int loaded = 0, failed = 0, silent = 0;
+    char *buf = malloc(n + 64);
+    vkft_tok_ids ids = {0};
+    for (int it = 0; it < 400; it++) {
+        memcpy(buf, json, n);
+        size_t m = n;
+        int edits = 1 + (int)(test_rand_u64(&st) % 3);
+        for (int e = 0; e < edits; e++) {
+            size_t at = test_rand_u64(&st) % m;
+            const char *sn = snippets[test_rand_u64(&st) % (sizeof snippets / sizeof snippets[0])];
+            size_t sl = strlen(sn), del = test_rand_u64(&st) % 4;
+            if (at + del > m) del = m - at;
+            if (m - del + sl > n + 63) continue;
+            memmove(buf + at + sl, buf + at + del, m - at - del);
+            memcpy(buf + at, sn, sl);
+            m = m - del + sl;
+        }
+        vkft_tokenizer *tok = NULL;
+        err[0] = 0;
+        if (vkft_tokenizer_load_json(buf, m, NULL, "fuzz.json", &tok, err, sizeof err)) {
+            failed++;
+            if (!err[0]) silent++;
+            continue;
+        }
+        loaded++;
+        char text[64];
+        for (int k = 0; k < 64; k++) text[k] = (char)(test_rand_u64(&st) & 0xFF);
+        ids.n = 0;
+        if (vkft_tokenizer_encode(tok, text, sizeof text, 1, &ids, err, sizeof err) == 0) {
+            char *back;
+            size_t bn;
+            if (vkft_tokenizer_decode(tok, ids.ids, ids.n, 0, &back, &bn, err, sizeof err) == 0) free(back);
+        }
+        vkft_tokenizer_free(tok);
+    }
+    CHECK(t, silent == 0, "fuzz: %d failures without a message", silent);
+    printf("fuzz: 400 mutated tokenizer.json files: %d loaded (encoded random bytes), %d rejected with a message\n",
+           loaded, failed);
+    vkft_tok_ids_free(&ids);
+    free(buf);
+    free(json);
+}
+
 int main(void) {
     test_state t;
     test_begin(&t, "test_tok_unit");
@@ -387,5 +440,6 @@ int main(void) {
     test_errors(&t);
     test_train(&t, src);
     test_batch(&t, src);
+    test_fuzz(&t, src);
     return test_finish(&t);
 }
