@@ -1,0 +1,51 @@
+#include "model/ops_dropout.h"
+
+#include <string.h>
+
+/* ---- kernel table --------------------------------------------------------------------------- */
+
+typedef struct {
+    uint32_t n;
+    float p, scale;
+    uint32_t seed_lo, seed_hi, step, site;
+} push_dropout;
+
+static void spec_elementwise(const vkft_device_caps *caps, uint32_t *spec) {
+    spec[0] = caps->max_workgroup_invocations < 256 ? caps->max_workgroup_invocations : 256;
+}
+
+/* Forward and backward are the same kernel (the mask applied to x or to dy): two rows, two names. */
+enum { K_FWD, K_BWD, K_COUNT };
+static const vkft_kernel_def kernels[K_COUNT] = {
+    [K_FWD] = {.name = "dropout_forward", .shader = "dropout", .push_size = sizeof(push_dropout), .spec_count = 1,
+               .specialize = spec_elementwise},
+    [K_BWD] = {.name = "dropout_backward", .shader = "dropout", .push_size = sizeof(push_dropout), .spec_count = 1,
+               .specialize = spec_elementwise},
+};
+
+const vkft_kernel_def *vkft_dropout_kernel(const char *name) {
+    for (int i = 0; i < K_COUNT; i++)
+        if (!strcmp(kernels[i].name, name)) return &kernels[i];
+    return NULL;
+}
+
+static int dropout(vkft_recorder *rec, int k, vkft_buf in, vkft_buf out, uint32_t n, float p, uint64_t seed,
+                   uint32_t step, uint32_t site) {
+    vkft_ctx *ctx = vkft_rec_ctx(rec);
+    if (!(p >= 0.0f && p < 1.0f)) return vkft_set_error(ctx, "%s: p = %g is outside [0, 1)", kernels[k].name, p);
+    push_dropout pc = {n, p, 1.0f / (1.0f - p), (uint32_t)seed, (uint32_t)(seed >> 32), step, site};
+    vkft_binding b[] = {{in, VKFT_READ}, {out, VKFT_WRITE}};
+    vkft_pipeline *pl = vkft_pipeline_get(ctx, &kernels[k]);
+    uint32_t wg = pl ? vkft_pipeline_spec(pl)[0] : 1, g = vkft_groups(((uint64_t)n + 3) / 4, wg);
+    return vkft_rec_dispatch(rec, &kernels[k], &pc, g == 0 ? 1 : g > 4096 ? 4096 : g, 1, 1, b, 2);
+}
+
+int vkft_dropout_forward(vkft_recorder *rec, vkft_buf x, vkft_buf y, uint32_t n, float p, uint64_t seed,
+                         uint32_t step, uint32_t site) {
+    return dropout(rec, K_FWD, x, y, n, p, seed, step, site);
+}
+
+int vkft_dropout_backward(vkft_recorder *rec, vkft_buf dy, vkft_buf dx, uint32_t n, float p, uint64_t seed,
+                          uint32_t step, uint32_t site) {
+    return dropout(rec, K_BWD, dy, dx, n, p, seed, step, site);
+}
