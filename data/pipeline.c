@@ -24,7 +24,7 @@ static int value_text(const cJSON *v, char *buf, size_t n) {
     if (cJSON_IsString(v)) snprintf(buf, n, "%s", v->valuestring);
     else if (cJSON_IsNumber(v)) {
         if (v->valuedouble == (double)(long long)v->valuedouble) snprintf(buf, n, "%lld", (long long)v->valuedouble);
-        else snprintf(buf, n, "%.17g", v->valuedouble);
+        else snprintf(buf, n, "%.15g", v->valuedouble);
     } else return -1;
     return 0;
 }
