@@ -70,7 +70,8 @@ int tok_is_numeric(int32_t cp);    /* Nd Nl No */
 int tok_is_alnum(int32_t cp);
 int tok_is_control(int32_t cp);
 int tok_is_cjk(int32_t cp);
-int tok_is_mark_nonspacing(int32_t cp);
+int tok_is_mark_nonspacing(int32_t cp); /* Mn */
+int tok_is_mark(int32_t cp);             /* Mn Mc Me */
 
 /* ---- the pipeline's components -------------------------------------------------------------------- */
 typedef enum { PAT_STRING, PAT_REGEX } tok_pattern_kind;

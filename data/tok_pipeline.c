@@ -75,12 +75,14 @@ static void lowercase(const char *in, size_t len, tok_buf *out) {
     }
 }
 
-static void strip_accents(const char *in, size_t len, tok_buf *out) {
+/* HF's StripAccents drops every combining mark (General_Category M: Mn, Mc, Me); BertNormalizer's
+ * strip_accents drops only nonspacing marks (Mn). */
+static void strip_accents(const char *in, size_t len, int all_marks, tok_buf *out) {
     const unsigned char *u = (const unsigned char *)in;
     for (size_t i = 0; i < len;) {
         int32_t cp;
         int l = tok_utf8_next(u + i, len - i, &cp);
-        if (cp < 0x80 || !tok_is_mark_nonspacing(cp)) tok_buf_put(out, in + i, (size_t)l);
+        if (cp < 0x80 || !(all_marks ? tok_is_mark(cp) : tok_is_mark_nonspacing(cp))) tok_buf_put(out, in + i, (size_t)l);
         i += (size_t)l;
     }
 }
@@ -95,7 +97,7 @@ static int normalize_one(vkft_tok_session *s, const tok_norm *n, const char *in,
     case NORM_NFKD:
         return unicode_form(in, len, UTF8PROC_STABLE | UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT, out, err, errlen);
     case NORM_LOWERCASE: lowercase(in, len, out); return 0;
-    case NORM_STRIP_ACCENTS: strip_accents(in, len, out); return 0;
+    case NORM_STRIP_ACCENTS: strip_accents(in, len, 1, out); return 0;
     case NORM_PREPEND:
         if (len) tok_buf_put(out, n->str, n->str_len);
         tok_buf_put(out, in, len);
@@ -159,7 +161,7 @@ static int normalize_one(vkft_tok_session *s, const tok_norm *n, const char *in,
             t2->n = 0;
             if (unicode_form(t1->p, t1->n, UTF8PROC_STABLE | UTF8PROC_DECOMPOSE, t2, err, errlen)) return -1;
             t1->n = 0;
-            strip_accents(t2->p, t2->n, t1);
+            strip_accents(t2->p, t2->n, 0, t1);
         }
         if (n->lowercase)
             lowercase(t1->p, t1->n, out);

@@ -263,6 +263,11 @@ int tok_is_cjk(int32_t cp) {
 
 int tok_is_mark_nonspacing(int32_t cp) { return utf8proc_category(cp) == UTF8PROC_CATEGORY_MN; }
 
+int tok_is_mark(int32_t cp) {
+    utf8proc_category_t c = utf8proc_category(cp);
+    return c == UTF8PROC_CATEGORY_MN || c == UTF8PROC_CATEGORY_MC || c == UTF8PROC_CATEGORY_ME;
+}
+
 /* ---- token table ------------------------------------------------------------------------------------------ */
 static char *pool_copy(vkft_tokenizer *t, const char *s, size_t n) {
     if (!t->n_blocks || t->block_used + n + 1 > t->block_cap) {

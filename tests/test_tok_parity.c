@@ -222,6 +222,29 @@ static void write_random_corpus(const char *path) {
     fclose(f);
 }
 
+/* Variants of a tokenizer.json with another normalizer and pre-tokenizer (JSON texts), written beside it as
+ * DIR/variant_NAME/tokenizer.json. These are the components where the reference follows HF's semantics;
+ * the ones where it does not are checked by hand in test_tok_unit. */
+static int write_variant(const char *base_json, const char *name, const char *norm, const char *pre, char *out_path,
+                         size_t cap) {
+    char *text, err2[512];
+    size_t n;
+    if (vkft_read_file(base_json, &text, &n, err2, sizeof err2)) return -1;
+    cJSON *root = cJSON_ParseWithLength(text, n);
+    free(text);
+    if (!root) return -1;
+    cJSON_ReplaceItemInObjectCaseSensitive(root, "normalizer", cJSON_Parse(norm));
+    cJSON_ReplaceItemInObjectCaseSensitive(root, "pre_tokenizer", cJSON_Parse(pre));
+    char *js = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    snprintf(out_path, cap, "%s/variant_%s", work_dir, name);
+    vkft_mkdirs(out_path, err2, sizeof err2);
+    snprintf(out_path + strlen(out_path), cap - strlen(out_path), "/tokenizer.json");
+    int rc = vkft_write_file_atomic(out_path, js, strlen(js), err2, sizeof err2);
+    free(js);
+    return rc;
+}
+
 int main(void) {
     test_state t;
     test_begin(&t, "test_tok_parity");
@@ -278,6 +301,34 @@ int main(void) {
         {ref_bpe, trained_bpe, "trained-bpe", 1, 1},
         {ref_wp, trained_wp, "trained-wordpiece", 0, 1},
     };
+    static const char *variants[][3] = {
+        {"whitespacesplit", "{\"type\":\"Lowercase\"}", "{\"type\":\"WhitespaceSplit\"}"},
+        {"nfkc", "{\"type\":\"Sequence\",\"normalizers\":[{\"type\":\"NFKC\"},{\"type\":\"Lowercase\"}]}",
+         "{\"type\":\"BertPreTokenizer\"}"},
+        {"nfd-strip-accents",
+         "{\"type\":\"Sequence\",\"normalizers\":[{\"type\":\"NFD\"},{\"type\":\"StripAccents\"},{\"type\":\"Lowercase\"}]}",
+         "{\"type\":\"BertPreTokenizer\"}"},
+        {"strip-replace",
+         "{\"type\":\"Sequence\",\"normalizers\":[{\"type\":\"Strip\",\"strip_left\":true,\"strip_right\":true},"
+         "{\"type\":\"Replace\",\"pattern\":{\"Regex\":\"\\\\s+\"},\"content\":\" \"},{\"type\":\"Lowercase\"}]}",
+         "{\"type\":\"WhitespaceSplit\"}"},
+        {"split-removed", "{\"type\":\"NFC\"}",
+         "{\"type\":\"Split\",\"pattern\":{\"Regex\":\"\\\\s+\"},\"behavior\":\"Removed\",\"invert\":false}"},
+    };
+    for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
+        char vpath[4400], vref[4500];
+        if (!CHECK(&t, write_variant(trained_wp, variants[v][0], variants[v][1], variants[v][2], vpath, sizeof vpath) == 0,
+                   "variant %s", variants[v][0]))
+            continue;
+        vkft_tokenizer *tok = NULL;
+        if (!CHECK(&t, vkft_tokenizer_load(vpath, &tok, err, sizeof err) == 0, "load %s: %s", vpath, err)) continue;
+        char label[128];
+        snprintf(label, sizeof label, "variant-%s/corpus", variants[v][0]);
+        snprintf(vref, sizeof vref, "json:%s", vpath);
+        compare_ids(&t, tok, vref, label, corpus, 0, 0);
+        vkft_tokenizer_free(tok);
+    }
+
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         char path[8400], label[128];
         if (cases[c].absolute)

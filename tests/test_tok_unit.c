@@ -171,6 +171,27 @@ static void test_splits(test_state *t) {
                     "ab|12|cd");
     if (tok) expect(t, tok, "Sequence", "ab12 cd", 0, "ab|12|cd");
     vkft_tokenizer_free(tok);
+    /* Hugging Face semantics where transformers.js (the Node reference) differs: each punctuation character
+     * is its own piece; Unicode digits and letters count (Rust's char classes and Unicode \\w) */
+    tok = split_tok(t, "null", "{\"type\": \"Punctuation\", \"behavior\": \"Isolated\"}", "f|(|)|:|):");
+    if (tok) expect(t, tok, "Punctuation: one piece per character", "f(x):", 0, "f|(|x|)|:");
+    vkft_tokenizer_free(tok);
+    tok = split_tok(t, "null", "{\"type\": \"Digits\", \"individual_digits\": false}",
+                    "\xEF\xBD\x81|\xEF\xBC\x91\xEF\xBC\x92");
+    if (tok) expect(t, tok, "Digits: fullwidth digits are digits", "\xEF\xBD\x81\xEF\xBC\x91\xEF\xBC\x92", 0,
+                    "\xEF\xBD\x81|\xEF\xBC\x91\xEF\xBC\x92");
+    vkft_tokenizer_free(tok);
+    tok = split_tok(t, "null", "{\"type\": \"Whitespace\"}", "gr\xC3\xB6\xC3\x9F" "e");
+    if (tok) expect(t, tok, "Whitespace: Unicode letters are word characters", "gr\xC3\xB6\xC3\x9F" "e!", 0,
+                    "gr\xC3\xB6\xC3\x9F" "e|!");
+    vkft_tokenizer_free(tok);
+    tok = split_tok(t, "null", "{\"type\": \"Split\", \"pattern\": {\"String\": \" \"}, \"behavior\": \"MergedWithNext\"}",
+                    " b| c");
+    if (tok) expect(t, tok, "Split MergedWithNext", "a b c", 0, "a| b| c");
+    vkft_tokenizer_free(tok);
+    tok = split_tok(t, "{\"type\": \"StripAccents\"}", "null", "\xE0\xA4\xB9");
+    if (tok) expect(t, tok, "StripAccents drops spacing marks too (Mc)", "\xE0\xA4\xB9\xE0\xA4\xBF", 0, "\xE0\xA4\xB9");
+    vkft_tokenizer_free(tok);
     tok = split_tok(t, "null", "{\"type\": \"BertPreTokenizer\"}", "hi|there|,");
     if (tok) expect(t, tok, "BertPreTokenizer", " hi,there! ", 0, "hi|,|there|!");
     vkft_tokenizer_free(tok);
