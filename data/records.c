@@ -204,7 +204,7 @@ const char *vkft_path_text(const cJSON *obj, const char *path, char *buf, size_t
     if (cJSON_IsNumber(v)) {
         double d = v->valuedouble;
         if (d == (double)(long long)d && d > -1e15 && d < 1e15) snprintf(buf, buflen, "%lld", (long long)d);
-        else snprintf(buf, buflen, "%.17g", d);
+        else snprintf(buf, buflen, "%.15g", d);
         return buf;
     }
     if (cJSON_IsBool(v)) {
