@@ -430,7 +430,7 @@ int vkft_deid_find(vkft_deid *d, const char *t, size_t n, const vkft_pii_span **
     }
     if (((d->o.types >> VKFT_PII_NAME) & 1) && find_names(d, t, n)) return -1;
     /* overlaps: longest first, then by type order */
-    qsort(d->cand, (size_t)d->ncand, sizeof *d->cand, span_cmp);
+    if (d->ncand > 1) qsort(d->cand, (size_t)d->ncand, sizeof *d->cand, span_cmp);
     d->nspans = 0;
     for (int i = 0; i < d->ncand; i++) {
         int ok = 1;
@@ -438,7 +438,7 @@ int vkft_deid_find(vkft_deid *d, const char *t, size_t n, const vkft_pii_span **
             if (d->cand[i].start < d->spans[j].end && d->spans[j].start < d->cand[i].end) ok = 0;
         if (ok) d->spans[d->nspans++] = d->cand[i];
     }
-    qsort(d->spans, (size_t)d->nspans, sizeof *d->spans, start_cmp);
+    if (d->nspans > 1) qsort(d->spans, (size_t)d->nspans, sizeof *d->spans, start_cmp);
     *spans = d->spans;
     *nspans = d->nspans;
     return 0;

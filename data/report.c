@@ -378,7 +378,7 @@ static int rep_apply(void *ctx, vkft_record *rec, vkft_emitter *em, char *err, s
             i = j;
         }
     }
-    qsort(r->doc_vocab, nd, sizeof *r->doc_vocab, int_cmp);
+    if (nd > 1) qsort(r->doc_vocab, nd, sizeof *r->doc_vocab, int_cmp);
     if (label >= 0) r->labeled_docs++;
     for (size_t i = 0; i < nd; i++) {
         if (i && r->doc_vocab[i] == r->doc_vocab[i - 1]) continue;
