@@ -281,6 +281,7 @@ static void read_caps(vkft_ctx *ctx, VkPhysicalDevice pd, uint32_t index, vkft_d
         c->storage8 = f12.storageBuffer8BitAccess;
         c->int8 = f12.shaderInt8 && f12.storageBuffer8BitAccess;
         c->vulkan_memory_model = f12.vulkanMemoryModel;
+        c->vulkan_memory_model_device_scope = f12.vulkanMemoryModelDeviceScope;
     }
     c->int64 = f2.features.shaderInt64;
     c->fp64 = f2.features.shaderFloat64;
@@ -453,6 +454,7 @@ static int create_device(vkft_ctx *ctx) {
         .shaderInt8 = c->int8 ? VK_TRUE : VK_FALSE,
         .storageBuffer8BitAccess = c->storage8 ? VK_TRUE : VK_FALSE,
         .vulkanMemoryModel = c->vulkan_memory_model ? VK_TRUE : VK_FALSE,
+        .vulkanMemoryModelDeviceScope = c->vulkan_memory_model_device_scope ? VK_TRUE : VK_FALSE,
     };
     VkPhysicalDeviceVulkan11Features f11 = {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES,

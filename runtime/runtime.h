@@ -45,6 +45,7 @@ typedef struct {
     int subgroup_size_control, compute_full_subgroups;
     /* arithmetic and storage */
     int fp16, int8, bf16, storage16, storage8, int64, fp64, vulkan_memory_model, maintenance4;
+    int vulkan_memory_model_device_scope;
     /* limits */
     uint32_t shared_memory, max_workgroup_invocations, max_workgroup_size[3], max_workgroup_count[3];
     uint32_t max_push_constants, max_bound_descriptor_sets;

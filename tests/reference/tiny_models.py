@@ -202,7 +202,7 @@ def case_config(case):
             "layer_norm_epsilon": 1e-05,
             "model_type": "gpt2",
             "n_ctx": 16,
-            "n_embd": 48,
+            "n_embd": 64,
             "n_head": 4,
             "n_inner": None,
             "n_layer": 2,
@@ -229,7 +229,7 @@ def case_config(case):
             "gradient_checkpointing": False,
             "hidden_act": "gelu",
             "hidden_dropout_prob": 0.0,
-            "hidden_size": 48,
+            "hidden_size": 64,
             "initializer_range": 0.02,
             "intermediate_size": 80,
             "layer_norm_eps": 1e-12,
@@ -264,7 +264,7 @@ def case_config(case):
     elif case == "qwen2":
         for k in ("attention_bias", "mlp_bias", "pretraining_tp", "head_dim"):
             del c[k]
-        c.update(architectures=["Qwen2ForCausalLM"], model_type="qwen2", hidden_size=48, num_attention_heads=4,
+        c.update(architectures=["Qwen2ForCausalLM"], model_type="qwen2", hidden_size=64, num_attention_heads=4,
                  num_key_value_heads=2, intermediate_size=128, rms_norm_eps=1e-06, rope_theta=1000000.0,
                  max_window_layers=2, sliding_window=4096, use_sliding_window=False, tie_word_embeddings=True,
                  vocab_size=197, bos_token_id=195, eos_token_id=196)

@@ -1,0 +1,81 @@
+/* A Hugging Face model on the device: parameters loaded from safetensors, an activation plan for a batch
+ * shape, and explicit forward and backward passes recorded into a recorder (llm.c style, no autograd).
+ * Architectures: GPT-2, the Llama family (llama, mistral, qwen2) and BERT (masked-LM head). */
+#ifndef VKFT_MODEL_H
+#define VKFT_MODEL_H
+#include <stdint.h>
+
+#include "model/config.h"
+#include "model/dtype.h"
+#include "runtime/runtime.h"
+
+typedef struct {
+    char name[160];     /* the checkpoint's name, e.g. "model.layers.0.self_attn.q_proj.weight" */
+    int ndim;
+    uint32_t shape[2];
+    uint64_t numel;
+    vkft_buf w;         /* fp32 on the device */
+    vkft_buf grad;      /* fp32 gradient, block == NULL when frozen */
+    int trainable;
+    int optional;       /* may be absent from the checkpoint (then zero) */
+    int loaded;
+} vkft_param;
+
+/* A linear map on the device: y = x W^T + b for nn.Linear weights [out, in]; y = x W + b for GPT-2's
+ * Conv1D weights [in, out]. A Conv1D may be a column slice (col, of ld columns) of a fused weight. */
+typedef struct {
+    int w, b;           /* parameter indices (b = -1: no bias) */
+    int conv1d;
+    uint32_t in, out;
+    uint32_t col, ld;   /* Conv1D slice: first column and the weight's row length */
+} vkft_linear;
+
+typedef struct {
+    vkft_linear q, k, v, o, gate, up, down, fc, proj;
+    int ln1_w, ln1_b, ln2_w, ln2_b; /* pre-norms (gpt2, llama) or post-norms (bert: attention, output) */
+} vkft_block_params;
+
+typedef struct vkft_model vkft_model;
+
+/* Device tensors of one batch: token ids, positions, targets, sequence lengths (right padding). */
+typedef struct {
+    uint32_t B, T;
+    vkft_buf input_ids, position_ids, token_type_ids, targets, lengths;
+} vkft_batch_dev;
+
+typedef struct {
+    int train;           /* plan gradients and saved activations for backward */
+    const char *trainable_all; /* unused placeholder for the trainer's freeze patterns */
+} vkft_model_options;
+
+/* Loads DIR (config.json + safetensors) onto the context's device. Missing tensors are listed by name. */
+int vkft_model_load(vkft_ctx *ctx, const char *dir, vkft_model **out, char *err, size_t errlen);
+void vkft_model_free(vkft_model *m);
+const vkft_model_config *vkft_model_cfg(const vkft_model *m);
+int vkft_model_param_count(const vkft_model *m);
+vkft_param *vkft_model_param(vkft_model *m, int i);
+int vkft_model_find_param(const vkft_model *m, const char *name);
+/* Marks every parameter trainable or not (allocates or frees gradient buffers at the next plan). */
+void vkft_model_set_trainable(vkft_model *m, int trainable);
+
+/* Plans (allocates) the activations, gradients and scratch for batches of B x T; prints nothing, returns
+ * the bytes planned per kind. */
+typedef struct {
+    uint64_t weights, gradients, activations, scratch;
+} vkft_memory_plan;
+int vkft_model_plan(vkft_model *m, uint32_t B, uint32_t T, int train, vkft_memory_plan *plan);
+
+/* Uploads a batch: ids [B*T] (int32), targets [B*T] (int32, -100 ignored), lengths [B], token types
+ * (NULL: zeros). Positions are 0..len-1 per sequence. */
+int vkft_model_set_batch(vkft_model *m, const int32_t *ids, const int32_t *targets, const uint32_t *lengths,
+                         const int32_t *token_types);
+/* Records the forward pass and the loss (mean cross-entropy over non-ignored targets); with backward,
+ * also the logits gradient and the backward pass into the parameters' gradients (added to them). */
+int vkft_model_record_step(vkft_model *m, vkft_recorder *rec, int backward, float grad_scale);
+/* After submission: the loss, the logits [B, T, V] and the non-ignored token count. */
+int vkft_model_read_loss(vkft_model *m, float *loss, float *tokens);
+int vkft_model_read_logits(vkft_model *m, float *logits);
+/* Records zeroing of every gradient. */
+int vkft_model_zero_grads(vkft_model *m, vkft_recorder *rec);
+vkft_ctx *vkft_model_ctx(vkft_model *m);
+#endif
