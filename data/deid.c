@@ -113,9 +113,9 @@ static const detector_def defs[] = {
                    "\\s*(?:is|was)?\\s*[:-]?\\s*(\\d{1,2}[/.-]\\d{1,2}[/.-]\\d{2,4}|\\d{4}-\\d{2}-\\d{2}|" MONTHS
                    "\\.?\\s+\\d{1,2}(?:st|nd|rd|th)?,?\\s+\\d{4}|\\d{1,2}(?:st|nd|rd|th)?\\s+(?:of\\s+)?" MONTHS
                    "\\.?,?\\s+\\d{4})", 0},
-    {VKFT_PII_ADDRESS, "\\b\\d{1,6}\\s+(?:[NSEW]\\.?\\s+)?(?:[A-Z][A-Za-z'-]+\\s+){1,3}(?:Street|St|Avenue|Ave|Road|Rd|"
-                       "Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Ter|Parkway|Pkwy|Circle|"
-                       "Cir|Highway|Hwy|Square|Sq)\\b\\.?(?:,?\\s+(?:Apt|Apartment|Suite|Ste|Unit|#)\\.?\\s*"
+    {VKFT_PII_ADDRESS, "\\b\\d{1,6}\\s+(?:[NSEW]\\.?\\s+)?(?:[A-Z][A-Za-z'-]+\\s+){1,3}(?:(?:Street|Avenue|Road|"
+                       "Boulevard|Lane|Drive|Court|Way|Place|Terrace|Parkway|Circle|Highway|Square)\\b|"
+                       "(?:St|Ave|Rd|Blvd|Ln|Dr|Ct|Pl|Ter|Pkwy|Cir|Hwy|Sq)\\b\\.?)(?:,?\\s+(?:Apt|Apartment|Suite|Ste|Unit|#)\\.?\\s*"
                        "[A-Za-z0-9-]+)?(?:,\\s*[A-Z][A-Za-z]+(?:\\s+[A-Z][A-Za-z]+)*,\\s*[A-Z]{2}\\s+\\d{5}"
                        "(?:-\\d{4})?)?", 0},
 };

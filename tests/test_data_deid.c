@@ -55,6 +55,8 @@ static void unit(test_state *t) {
     /* names: first + last, title + surname, ambiguous words alone are not names */
     expect_replace(t, d, "John Smith met Dr. Patel in May.", "[NAME_1] met Dr. [NAME_2] in May.");
     expect_replace(t, d, "Will Smith said he will call.", "[NAME_1] said he will call.");
+    /* a sentence's final period is not part of the address; an abbreviation's is */
+    expect_replace(t, d, "Meet at 12 Oak Street. Then 4 Elm St. again", "Meet at [ADDRESS_1]. Then [ADDRESS_2] again");
     /* SSN forms that are never issued are not flagged */
     expect_replace(t, d, "SSN 666-12-3456, 123-00-4567, 219-09-9999", "SSN 666-12-3456, 123-00-4567, [SSN_1]");
     vkft_deid_free(d);
