@@ -99,13 +99,26 @@ static int pretok_and_model(vkft_tok_session *s, const char *str, size_t n, int 
                             size_t errlen) {
     const vkft_tokenizer *t = s->tok;
     if (!n) return 0;
+    if (!t->pre && t->split_metaspace) {
+        /* cut before each U+2581 that follows another character (see split_metaspace) */
+        size_t start = 0;
+        for (size_t i = 1; i + 3 <= n; i++) {
+            if (memcmp(str + i, "\xE2\x96\x81", 3) || (i >= 3 && !memcmp(str + i - 3, "\xE2\x96\x81", 3))) continue;
+            if (tok_model_encode(s, str + start, i - start, out)) goto unk;
+            start = i;
+            i += 2;
+        }
+        if (tok_model_encode(s, str + start, n - start, out)) goto unk;
+        return 0;
+    }
     tok_pieces_clear(&s->a);
     tok_pieces_push(&s->a, str, n, first);
     if (tok_pretokenize(s, t->pre, &s->a, err, errlen)) return -1;
     for (size_t i = 0; i < s->a.n; i++)
-        if (tok_model_encode(s, s->a.text.p + s->a.off[i], s->a.len[i], out))
-            return tok_fail(err, errlen, "%s: the model cannot encode a word and has no unk_token", t->name);
+        if (tok_model_encode(s, s->a.text.p + s->a.off[i], s->a.len[i], out)) goto unk;
     return 0;
+unk:
+    return tok_fail(err, errlen, "%s: the model cannot encode a word and has no unk_token", t->name);
 }
 
 static int encode_segment(vkft_tok_session *s, const char *seg, size_t n, int first, vkft_tok_ids *out, char *err,

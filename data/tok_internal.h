@@ -182,6 +182,10 @@ struct vkft_tokenizer {
     int32_t byte_tok[256]; /* byte_fallback: id of <0xXX>, or -1 */
     int32_t *char_id;      /* code point < 0x10000 -> id of the one-char token (no prefix/suffix), or -1 */
     int32_t *char_id_cont; /* same for non-first chars when cont_prefix is set */
+    /* BPE without a pre-tokenizer (sentencepiece style: one word per text): when no token holds a
+     * character followed by the metaspace U+2581, no merge can cross the point before a U+2581 that follows
+     * another character, so the text is cut there into words that the cache can serve (same ids). */
+    int split_metaspace;
     /* WordPiece */
     int max_input_chars;
 

@@ -26,6 +26,21 @@ int tok_model_prepare(vkft_tokenizer *t, char *err, size_t errlen) {
     free(t->char_id);
     free(t->char_id_cont);
     t->char_id = t->char_id_cont = NULL;
+    t->split_metaspace = 0;
+    if (t->model == MODEL_BPE && tok_map_get(&t->vocab, t, "\xE2\x96\x81", 3) >= 0) {
+        int ok = 1;
+        for (int32_t id = 0; id < t->n_ids && ok; id++) {
+            const char *s = t->tok[id];
+            if (!s) continue;
+            for (uint32_t i = 1; i + 3 <= t->tok_len[id]; i++)
+                if (!memcmp(s + i, "\xE2\x96\x81", 3) &&
+                    !(i >= 3 && !memcmp(s + i - 3, "\xE2\x96\x81", 3))) {
+                    ok = 0;
+                    break;
+                }
+        }
+        t->split_metaspace = ok;
+    }
     if (t->model != MODEL_BPE || t->eow_suffix_len) return 0;
     t->char_id = malloc(0x10000 * sizeof *t->char_id);
     if (t->cont_prefix_len) t->char_id_cont = malloc(0x10000 * sizeof *t->char_id_cont);
