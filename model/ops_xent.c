@@ -12,9 +12,11 @@ typedef struct {
     uint32_t row0, rows, write_grad;
 } push_xent;
 
-/* Rows of up to 49152+ classes: 256 invocations per row; the one-workgroup passes use the same. */
+/* Rows of up to 49152+ classes: 256 invocations per row (on a CPU driver one subgroup: lavapipe's
+ * barriers are costly); the one-workgroup passes use the same. */
 static void spec_rows(const vkft_device_caps *caps, uint32_t *spec) {
     uint32_t wg = 256;
+    if (caps->vk_type == VK_PHYSICAL_DEVICE_TYPE_CPU && caps->subgroup_size) wg = caps->subgroup_size;
     while (wg > caps->max_workgroup_invocations) wg /= 2;
     spec[0] = wg;
 }

@@ -151,7 +151,7 @@ int main(void) {
     vkft_ctx *ctx = test_open_ctx(&t);
     if (!ctx) return test_finish(&t);
     vkft_recorder *rec = vkft_recorder_create(ctx);
-    static const size_t sizes[] = {1, 7, 33, 129, 576, 1048583};
+    static const size_t sizes[] = {1, 7, 33, 129, 576, 1048583, 100004}; /* 576, 100004: the vec4 kernels */
     for (int op = 0; op <= SWIGLU; op++)
         for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) check_gpu(&t, ctx, rec, op, sizes[i], 31 * op + i);
     check_torch(&t, ctx, rec, 4099);

@@ -10,6 +10,7 @@ shared float rows_partial[256];
 
 float wg_sum(float v) {
     v = subgroupAdd(v);
+    if (gl_NumSubgroups == 1) return v; // a one-subgroup workgroup (CPU drivers) needs no barrier
     if (subgroupElect()) rows_partial[gl_SubgroupID] = v;
     barrier();
     float r = 0.0;
@@ -20,6 +21,7 @@ float wg_sum(float v) {
 
 float wg_max(float v) {
     v = subgroupMax(v);
+    if (gl_NumSubgroups == 1) return v;
     if (subgroupElect()) rows_partial[gl_SubgroupID] = v;
     barrier();
     float r = rows_partial[0];
