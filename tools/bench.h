@@ -3,4 +3,5 @@
 #ifndef VKFT_BENCH_H
 #define VKFT_BENCH_H
 int bench_dispatch_main(int argc, char **argv);
+int bench_rows_main(int argc, char **argv);
 #endif

@@ -95,6 +95,7 @@ static const struct {
     {"dispatch", bench_dispatch_main,
      "the cost of a submission, of an empty dispatch, and of 100 dependent and 100 independent\n"
      "             dispatches recorded in one command buffer  [--iters N]"},
+    {"rows", bench_rows_main, "row-wise/elementwise kernels, cross-entropy, AdamW  [--iters N] [--only NAME]"},
 };
 
 static void usage(void) {
