@@ -21,12 +21,14 @@ static void spec_rows(const vkft_device_caps *caps, uint32_t *spec) {
     spec[0] = wg;
 }
 
-enum { K_DENOM, K_ROWS, K_MEAN, K_COUNT };
+enum { K_DENOM, K_ROWS, K_ROWS_VEC4, K_MEAN, K_COUNT };
 static const vkft_kernel_def kernels[K_COUNT] = {
     [K_DENOM] = {.name = "cross_entropy_denom", .shader = "softmax_xent", .variants = {"denom"},
                  .push_size = sizeof(push_xent), .spec_count = 1, .specialize = spec_rows},
     [K_ROWS] = {.name = "cross_entropy_rows", .shader = "softmax_xent", .variants = {"rows"},
                 .push_size = sizeof(push_xent), .spec_count = 1, .specialize = spec_rows},
+    [K_ROWS_VEC4] = {.name = "cross_entropy_rows_vec4", .shader = "softmax_xent", .variants = {"rows_vec4"},
+                     .push_size = sizeof(push_xent), .spec_count = 1, .specialize = spec_rows},
     [K_MEAN] = {.name = "cross_entropy_mean", .shader = "softmax_xent", .variants = {"mean"},
                 .push_size = sizeof(push_xent), .spec_count = 1, .specialize = spec_rows},
 };
@@ -64,7 +66,11 @@ int vkft_cross_entropy_rows(vkft_recorder *rec, vkft_buf logits, vkft_buf target
     /* Without class weights or a gradient, readable / writable buffers the shader does not touch stand in. */
     vkft_binding b[] = {{logits, VKFT_READ},   {targets, VKFT_READ},  {has_weight ? weight : targets, VKFT_READ},
                         {stats, VKFT_READ},    {row_loss, VKFT_WRITE}, {write_grad ? dlogits : row_loss, VKFT_WRITE}};
-    return vkft_rec_dispatch(rec, &kernels[K_ROWS], &p, rows == 0 ? 1 : rows > 65535 ? 65535 : rows, 1, 1, b, 6);
+    /* 4 logits per load when the rows and every float buffer allow it */
+    int vec4 = V % 4 == 0 && logits.offset % 16 == 0 && (!write_grad || dlogits.offset % 16 == 0) &&
+               (!has_weight || weight.offset % 16 == 0);
+    const vkft_kernel_def *k = &kernels[vec4 ? K_ROWS_VEC4 : K_ROWS];
+    return vkft_rec_dispatch(rec, k, &p, rows == 0 ? 1 : rows > 65535 ? 65535 : rows, 1, 1, b, 6);
 }
 
 int vkft_cross_entropy_mean(vkft_recorder *rec, vkft_buf row_loss, vkft_buf stats, vkft_buf loss, uint32_t N) {

@@ -30,6 +30,7 @@ int vkft_cross_entropy_rows(vkft_recorder *rec, vkft_buf logits, vkft_buf target
                             vkft_buf dlogits, vkft_buf row_loss, uint32_t row0, uint32_t rows, uint32_t V,
                             int32_t ignore_index, float label_smoothing, float grad_scale);
 int vkft_cross_entropy_mean(vkft_recorder *rec, vkft_buf row_loss, vkft_buf stats, vkft_buf loss, uint32_t N);
-/* The kernel definitions: "cross_entropy_denom", "cross_entropy_rows", "cross_entropy_mean". */
+/* The kernel definitions: "cross_entropy_denom", "cross_entropy_rows" (and "cross_entropy_rows_vec4", used
+ * when V % 4 == 0), "cross_entropy_mean". */
 const vkft_kernel_def *vkft_xent_kernel(const char *name);
 #endif

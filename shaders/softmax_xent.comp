@@ -12,8 +12,11 @@
 //          ignore_index is counted in stats[2] and its row treated as ignored.
 //   mean:  one workgroup: loss[0] = sum_i l_i / D (0 when D is 0, where PyTorch gives NaN; the gradient is 0).
 // Every sum has a fixed order (strided per-thread sums, then the workgroup reduction), so results repeat.
+//   rows_vec4: rows with 4 logits per load (V % 4 == 0, 16-byte aligned buffers): lavapipe turns each
+//          per-invocation load into a loop over the lanes, so this is ~2x faster there.
 //@variant denom -DPASS=0
 //@variant rows -DPASS=1
+//@variant rows_vec4 -DPASS=1 -DVEC4=1
 //@variant mean -DPASS=2
 #include "vkft.glsl"
 #include "rows.glsl"
@@ -39,6 +42,12 @@ layout(binding = 2) readonly buffer Wt { float weight[]; };
 layout(binding = 3) readonly buffer S { float stats[]; };
 layout(binding = 4) writeonly buffer L { float row_loss[]; };
 layout(binding = 5) writeonly buffer DZ { float dz[]; };
+#ifdef VEC4
+layout(binding = 0) readonly buffer Z4 { vec4 z4[]; };
+layout(binding = 2) readonly buffer Wt4 { vec4 weight4[]; };
+layout(binding = 5) writeonly buffer DZ4 { vec4 dz4[]; };
+vec4 w4_of(uint c4) { return p.has_weight != 0 ? weight4[c4] : vec4(1.0); }
+#endif
 #else
 layout(binding = 0) readonly buffer L { float row_loss[]; };
 layout(binding = 1) readonly buffer S { float stats[]; };
@@ -82,6 +91,21 @@ void main() {
         int t = targets[row];
         bool skip = t == p.ignore_index || t < 0 || uint(t) >= p.V;
         float m = -3.402823e38, s = 0.0, sz = 0.0;
+#ifdef VEC4
+        uint V4 = p.V / 4, base4 = r * V4;
+        if (!skip) {
+            for (uint c4 = tid; c4 < V4; c4 += wg) {
+                vec4 v = z4[base4 + c4];
+                float vm = max(max(v.x, v.y), max(v.z, v.w));
+                if (vm > m) {
+                    s *= exp(m - vm);
+                    m = vm;
+                }
+                s += dot(exp(v - m), vec4(1.0));
+                if (eps != 0.0) sz += dot(w4_of(c4), v);
+            }
+        }
+#else
         if (!skip) {
             for (uint c = tid; c < p.V; c += wg) {
                 float v = z[base + c];
@@ -94,6 +118,7 @@ void main() {
                 if (eps != 0.0) sz += w_of(c) * v;
             }
         }
+#endif
         float M = wg_max(m);
         float S = wg_sum(s * exp(m - M));
         float SZ = eps != 0.0 ? wg_sum(sz) : 0.0;
@@ -109,12 +134,22 @@ void main() {
         if (p.write_grad == 0) continue;
         float scale = D > 0.0 ? p.grad_scale / D : 0.0;
         float inv_s = 1.0 / S;
+#ifdef VEC4
+        for (uint c4 = tid; c4 < V4; c4 += wg) {
+            vec4 pc = exp(z4[base4 + c4] - M) * inv_s;
+            vec4 onehot = vec4(equal(uvec4(4 * c4) + uvec4(0, 1, 2, 3), uvec4(uint(t))));
+            vec4 g = (1.0 - eps) * wt * (pc - onehot);
+            if (eps != 0.0) g += eps / Vf * (pc * W - w4_of(c4));
+            dz4[base4 + c4] = scale * g;
+        }
+#else
         for (uint c = tid; c < p.V; c += wg) {
             float pc = exp(z[base + c] - M) * inv_s;
             float g = (1.0 - eps) * wt * (pc - (c == uint(t) ? 1.0 : 0.0));
             if (eps != 0.0) g += eps / Vf * (pc * W - w_of(c));
             dz[base + c] = scale * g;
         }
+#endif
     }
 #else
     float s = 0.0;
