@@ -6,6 +6,8 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include "data/tokenizer.h"
+
 void vkft_clean_opts_defaults(vkft_clean_opts *o) {
     memset(o, 0, sizeof *o);
     o->normalize = VKFT_NORM_NFC;
@@ -340,6 +342,8 @@ struct vkft_clean_step {
     vkft_buf out;
     long dropped_missing[VKFT_CLEAN_MAX_RULES + 1], filled[VKFT_CLEAN_MAX_RULES + 1];
     long too_short, too_long, bad_text;
+    vkft_tokenizer *tok;
+    vkft_tok_ids ids;
 };
 
 static int is_blank(const char *s) {
@@ -408,6 +412,24 @@ static int clean_apply(void *ctx, vkft_record *rec, vkft_emitter *em, char *err,
             return VKFT_STEP_DROP;
         }
     }
+    if (t && s->tok && (s->o.min_tokens || s->o.max_tokens)) {
+        s->ids.n = 0;
+        if (vkft_tokenizer_encode(s->tok, t, strlen(t), 0, &s->ids, err, errlen)) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "%s", err);
+            snprintf(err, errlen, "%s:%ld: tokenizer: %s", rec->path, rec->line, msg);
+            return VKFT_STEP_FAIL;
+        }
+        long nt = (long)s->ids.n;
+        if (s->o.min_tokens && nt < s->o.min_tokens) {
+            s->too_short++;
+            return VKFT_STEP_DROP;
+        }
+        if (s->o.max_tokens && nt > s->o.max_tokens) {
+            s->too_long++;
+            return VKFT_STEP_DROP;
+        }
+    }
     return modified ? VKFT_STEP_KEEP_MODIFIED : VKFT_STEP_KEEP;
 }
 
@@ -455,6 +477,15 @@ int vkft_clean_step_new(vkft_clean_step **out, const vkft_clean_opts *o, const c
         free(s);
         return -1;
     }
+    if ((o->min_tokens || o->max_tokens) && !o->tokenizer_path) {
+        snprintf(err, errlen, "--min-tokens/--max-tokens need --tokenizer tokenizer.json (or a model folder)");
+        vkft_clean_step_free(s);
+        return -1;
+    }
+    if (o->tokenizer_path && vkft_tokenizer_load(o->tokenizer_path, &s->tok, err, errlen)) {
+        vkft_clean_step_free(s);
+        return -1;
+    }
     memset(step, 0, sizeof *step);
     step->apply = clean_apply;
     step->summarize = clean_summarize;
@@ -467,5 +498,7 @@ void vkft_clean_step_free(vkft_clean_step *s) {
     if (!s) return;
     vkft_cleaner_free(s->c);
     vkft_buf_free(&s->out);
+    if (s->tok) vkft_tokenizer_free(s->tok);
+    vkft_tok_ids_free(&s->ids);
     free(s);
 }

@@ -35,6 +35,8 @@ typedef struct {
     int numbers;        /* default 0 */
     int dates;          /* VKFT_DATES_*, default off */
     long min_chars, max_chars, min_words, max_words; /* 0: no limit (characters are code points) */
+    long min_tokens, max_tokens;  /* 0: no limit; tokens of tokenizer_path (needed when set) */
+    const char *tokenizer_path;   /* tokenizer.json or a model folder, for the token filters */
     const char *const *fields; /* fields to clean; NULL: only the io's text field */
     int n_fields;
     vkft_missing_rule rules[VKFT_CLEAN_MAX_RULES]; /* the text field defaults to drop */

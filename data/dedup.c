@@ -51,7 +51,8 @@ struct vkft_deduper {
     vkft_dedup_opts o;
     int bands, rows;
     uint64_t *a, *b;
-    vkft_u64map exact, lsh;
+    vkft_u64map exact, lsh; /* lsh: 64-bit band keys without verification */
+    vkft_u32map lsh32;      /* 32-bit band keys when candidates are verified (a collision costs a check) */
     uint8_t *sigs; /* num_perm bytes per kept record */
     size_t sigs_cap;
     long kept, candidates, rejected;
@@ -105,7 +106,8 @@ int vkft_deduper_new(vkft_deduper **out, const vkft_dedup_opts *o, char *err, si
         d->a[i] = splitmix(&s) | 1;
         d->b[i] = splitmix(&s);
     }
-    if (!d->a || !d->b || !d->sig || vkft_u64map_init(&d->exact, 1024) || vkft_u64map_init(&d->lsh, 1024)) {
+    if (!d->a || !d->b || !d->sig || vkft_u64map_init(&d->exact, 1024) || vkft_u64map_init(&d->lsh, 16) ||
+        vkft_u32map_init(&d->lsh32, 1024)) {
         vkft_deduper_free(d);
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -124,6 +126,7 @@ void vkft_deduper_free(vkft_deduper *d) {
     free(d->sh);
     vkft_u64map_free(&d->exact);
     vkft_u64map_free(&d->lsh);
+    vkft_u32map_free(&d->lsh32);
     vkft_buf_free(&d->norm);
     free(d);
 }
@@ -137,7 +140,8 @@ void vkft_deduper_stats(const vkft_deduper *d, long *kept, long *candidates, lon
     if (kept) *kept = d->kept;
     if (candidates) *candidates = d->candidates;
     if (rejected) *rejected = d->rejected;
-    if (bytes) *bytes = vkft_u64map_bytes(&d->exact) + vkft_u64map_bytes(&d->lsh) + d->sigs_cap;
+    if (bytes)
+        *bytes = vkft_u64map_bytes(&d->exact) + vkft_u64map_bytes(&d->lsh) + vkft_u32map_bytes(&d->lsh32) + d->sigs_cap;
 }
 
 /* Case-folded text with whitespace runs collapsed to one space and trimmed, into d->norm. */
@@ -305,7 +309,7 @@ int vkft_deduper_check(vkft_deduper *d, const char *text, size_t n, long *of, do
             for (int b = 0; b < d->bands; b++) {
                 keys[b] = vkft_hash64(d->sig + b * d->rows, sizeof(uint32_t) * (size_t)d->rows,
                                       0xba7d + (uint64_t)b * 0x9e3779b97f4a7c15ULL);
-                uint32_t *v = vkft_u64map_get(&d->lsh, keys[b]);
+                uint32_t *v = d->o.verify ? vkft_u32map_get(&d->lsh32, (uint32_t)keys[b]) : vkft_u64map_get(&d->lsh, keys[b]);
                 if (!v) continue;
                 if (!d->o.verify) {
                     *of = (long)*v;
@@ -329,7 +333,9 @@ int vkft_deduper_check(vkft_deduper *d, const char *text, size_t n, long *of, do
     if (d->o.exact && !vkft_u64map_put(&d->exact, eh, id, &ins)) return -1;
     if (d->o.near && ns > 0) {
         for (int b = 0; b < d->bands; b++)
-            if (!vkft_u64map_put(&d->lsh, keys[b], id, &ins)) return -1;
+            if (d->o.verify ? !vkft_u32map_put(&d->lsh32, (uint32_t)keys[b], id, &ins)
+                            : !vkft_u64map_put(&d->lsh, keys[b], id, &ins))
+                return -1;
     }
     if (d->o.near && d->o.verify) {
         size_t need = ((size_t)id + 1) * (size_t)np;

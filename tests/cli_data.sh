@@ -96,6 +96,18 @@ check "report pii" "$(j "$T/rep/report.json" 'd["personal_data"]["records_with_p
 check "report labels" "$(j "$T/rep/report.json" 'd["labels"]["counts"]')" "{'pos': 79, 'neg': 39}"
 check "PNG signature" "$(head -c 4 "$T/rep/labels.png" | tail -c 3)" PNG
 
+# --- tokenizer fit (report) and token-length filters (clean), with the WordPiece test fixture
+TOK="$SRC/tests/fixtures/tok_wordpiece/tokenizer.json"
+if [[ -e "$TOK" ]]; then
+    "$VKFT" data report --in "$C" --out "$T/rep_tok" --tokenizer "$TOK" --no-png --quiet
+    check "report tokens per word > 1" "$(j "$T/rep_tok/report.json" 'd["tokenizer"]["tokens_per_word"] > 1')" True
+    check "report unknown-token rate" "$(j "$T/rep_tok/report.json" 'd["tokenizer"]["unknown_token_rate"]')" 0
+    "$VKFT" data clean --in "$C" --out "$T/ct.jsonl" --tokenizer "$TOK" --max-tokens 1000000 --summary "$T/ct.json" --quiet
+    check "clean --max-tokens keeps all" "$(j "$T/ct.json" 'd["records_out"]')" 118
+    "$VKFT" data clean --in "$C" --out "$T/ct.jsonl" --tokenizer "$TOK" --max-tokens 10 --summary "$T/ct.json" --quiet
+    check "clean --max-tokens 10 drops all" "$(j "$T/ct.json" 'd["clean"]["dropped_too_long"]')" 118
+fi
+
 # --- pipeline: clean -> dedup -> deid -> balance, with a report
 cat > "$T/recipe.json" <<EOF
 {"in": ["$C"], "out": "$T/final.jsonl", "report": "$T/prep",

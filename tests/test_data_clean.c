@@ -1,9 +1,73 @@
 /* clean: one check per rule, with multi-byte text, and the dates/numbers rules' edge cases. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "data/clean.h"
 #include "tests/test_util.h"
+#include "util/fsutil.h"
+
+/* The step end to end: missing-field rules and length filters in words and tokens. */
+static void test_step(test_state *t) {
+    char dir[] = "/tmp/vkft_test_clean_XXXXXX";
+    if (!mkdtemp(dir)) return;
+    char in[300], out[300], err[512];
+    snprintf(in, sizeof in, "%s/in.jsonl", dir);
+    snprintf(out, sizeof out, "%s/out.jsonl", dir);
+    const char *data = "{\"text\":\"one two three four five six\",\"label\":\"a\"}\n"
+                       "{\"text\":\"   \",\"label\":\"a\"}\n"
+                       "{\"text\":\"short one\"}\n"
+                       "{\"text\":\"a much longer text with very many words in it to be cut\",\"label\":\"b\"}\n";
+    vkft_write_file_atomic(in, data, strlen(data), err, sizeof err);
+    const char *src = getenv("VKFT_SOURCE_DIR");
+    char tok[600];
+    snprintf(tok, sizeof tok, "%s/tests/fixtures/tok_wordpiece/tokenizer.json", src ? src : ".");
+    int have_tok = vkft_file_exists(tok);
+    vkft_clean_opts o;
+    vkft_clean_opts_defaults(&o);
+    vkft_clean_add_rule(&o, "label=fill:none", err, sizeof err);
+    o.min_words = 2;
+    if (have_tok) {
+        o.tokenizer_path = tok;
+        o.max_tokens = 30; /* the long text has 34 tokens in this WordPiece fixture, the others 22 and 8 */
+    } else {
+        printf("SKIP token filter: %s not found (set VKFT_SOURCE_DIR)\n", tok);
+        o.max_words = 8;
+    }
+    vkft_clean_step *s;
+    vkft_step step;
+    CHECK(t, vkft_clean_step_new(&s, &o, "text", &step, err, sizeof err) == 0, "step: %s", err);
+    vkft_data_io io;
+    vkft_data_io_defaults(&io);
+    const char *ins[1] = {in};
+    io.inputs = ins;
+    io.n_inputs = 1;
+    io.out = out;
+    cJSON *sum = cJSON_CreateObject();
+    CHECK(t, vkft_data_run(&io, "clean", &step, sum, err, sizeof err) == 0, "run: %s", err);
+    cJSON *c = cJSON_GetObjectItem(sum, "clean");
+    CHECK(t, cJSON_GetObjectItem(sum, "records_out")->valuedouble == 2, "2 records out");
+    CHECK(t, cJSON_GetObjectItem(c, "dropped_too_long")->valuedouble == 1, "1 too long");
+    CHECK(t, cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(c, "missing"), "text"), "dropped")->valuedouble == 1,
+          "blank text dropped");
+    CHECK(t, cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(c, "missing"), "label"), "filled")->valuedouble == 1,
+          "missing label filled");
+    char *res;
+    size_t n;
+    vkft_read_file(out, &res, &n, err, sizeof err);
+    CHECK(t, strstr(res, "{\"text\":\"short one\",\"label\":\"none\"}") != NULL, "filled record written: %s", res);
+    free(res);
+    cJSON_Delete(sum);
+    vkft_clean_step_free(s);
+    o.tokenizer_path = NULL;
+    o.max_tokens = 5;
+    CHECK(t, vkft_clean_step_new(&s, &o, "text", &step, err, sizeof err) == -1 && strstr(err, "--tokenizer"),
+          "token filters without a tokenizer are refused");
+    unlink(in);
+    unlink(out);
+    rmdir(dir);
+}
 
 static void expect(test_state *t, const vkft_clean_opts *o, const char *in, const char *want) {
     vkft_cleaner *c;
@@ -84,5 +148,6 @@ int main(void) {
     long ch, w;
     vkft_text_length("h\xC3\xA9llo  big world", strlen("h\xC3\xA9llo  big world"), &ch, &w);
     CHECK(&t, ch == 16 && w == 3, "length: 16 code points, 3 words (got %ld, %ld)", ch, w);
+    test_step(&t);
     return test_finish(&t);
 }

@@ -269,11 +269,13 @@ static const char clean_help[] =
     "  --clean-field PATH          clean this field (repeatable; default: the --field)\n"
     "  --missing PATH=drop|PATH=fill:VALUE  per field, for missing or empty values (repeatable; the\n"
     "                              text field defaults to drop)\n"
-    "  --min-chars N --max-chars N --min-words N --max-words N   length filters on the text field\n\n";
+    "  --min-chars N --max-chars N --min-words N --max-words N   length filters on the text field\n"
+    "  --min-tokens N --max-tokens N   length filters in tokens of --tokenizer\n"
+    "  --tokenizer PATH            tokenizer.json (or a model folder) for the token filters\n\n";
 static const char *const clean_opts[] = {"--normalize", "--keep-control", "--keep-whitespace", "--lowercase",
                                          "--punct", "--strip-special", "--numbers", "--dates", "--clean-field",
                                          "--missing", "--min-chars", "--max-chars", "--min-words", "--max-words",
-                                         NULL};
+                                         "--min-tokens", "--max-tokens", "--tokenizer", NULL};
 
 static int cmd_clean(int argc, char **argv) {
     const char *cmd = "clean";
@@ -330,8 +332,10 @@ static int cmd_clean(int argc, char **argv) {
                 fprintf(stderr, "vkft data clean: %s\n", err);
                 return 2;
             }
+        } else if (!strcmp(a, "--tokenizer")) {
+            if (!(o.tokenizer_path = data_value(cmd, argc, argv, &i))) return 2;
         } else if (!strcmp(a, "--min-chars") || !strcmp(a, "--max-chars") || !strcmp(a, "--min-words") ||
-                   !strcmp(a, "--max-words")) {
+                   !strcmp(a, "--max-words") || !strcmp(a, "--min-tokens") || !strcmp(a, "--max-tokens")) {
             long x;
             if (!(v = data_value(cmd, argc, argv, &i)) || data_parse_long(cmd, a, v, &x)) return 2;
             if (x < 0) {
@@ -339,7 +343,8 @@ static int cmd_clean(int argc, char **argv) {
                 return 2;
             }
             long *dst = !strcmp(a, "--min-chars") ? &o.min_chars : !strcmp(a, "--max-chars") ? &o.max_chars
-                      : !strcmp(a, "--min-words") ? &o.min_words : &o.max_words;
+                      : !strcmp(a, "--min-words") ? &o.min_words : !strcmp(a, "--max-words") ? &o.max_words
+                      : !strcmp(a, "--min-tokens") ? &o.min_tokens : &o.max_tokens;
             *dst = x;
         } else return data_unknown(cmd, a, clean_opts);
     }
