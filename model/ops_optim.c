@@ -17,7 +17,7 @@ static void spec_wg(const vkft_device_caps *caps, uint32_t *spec) {
     spec[0] = wg;
 }
 
-enum { K_NORM_PARTIAL, K_NORM_FINAL, K_CLIP, K_ADAMW, K_COUNT };
+enum { K_NORM_PARTIAL, K_NORM_FINAL, K_CLIP, K_ADAMW, K_NORM_PARTIAL4, K_CLIP4, K_ADAMW4, K_COUNT };
 #define OPTIM_ROW(nm, variant)                                                                                   \
     {.name = nm, .shader = "adamw", .variants = {variant}, .push_size = sizeof(push_optim), .spec_count = 1,     \
      .specialize = spec_wg}
@@ -26,7 +26,17 @@ static const vkft_kernel_def kernels[K_COUNT] = {
     [K_NORM_FINAL] = OPTIM_ROW("grad_norm_final", "norm_final"),
     [K_CLIP] = OPTIM_ROW("clip_grads", "clip"),
     [K_ADAMW] = OPTIM_ROW("adamw_step", "adamw"),
+    /* 4 elements per load: n % 4 == 0 and 16-byte aligned buffers */
+    [K_NORM_PARTIAL4] = OPTIM_ROW("grad_norm_partial_vec4", "norm_partial_vec4"),
+    [K_CLIP4] = OPTIM_ROW("clip_grads_vec4", "clip_vec4"),
+    [K_ADAMW4] = OPTIM_ROW("adamw_step_vec4", "adamw_vec4"),
 };
+
+static int vec4_ok(uint32_t n, const vkft_buf *bufs, int count) {
+    int ok = n % 4 == 0;
+    for (int i = 0; i < count; i++) ok = ok && bufs[i].offset % 16 == 0;
+    return ok;
+}
 
 const vkft_kernel_def *vkft_optim_kernel(const char *name) {
     for (int i = 0; i < K_COUNT; i++)
@@ -41,6 +51,7 @@ size_t vkft_grad_norm_scratch_floats(uint32_t count) { return (size_t)count * NO
 
 static uint32_t groups(vkft_recorder *rec, int k, uint32_t n) {
     vkft_pipeline *p = vkft_pipeline_get(vkft_rec_ctx(rec), &kernels[k]);
+    if (k == K_CLIP4 || k == K_ADAMW4) n = vkft_groups(n, 4);
     uint32_t wg = p ? vkft_pipeline_spec(p)[0] : 1, g = vkft_groups(n, wg);
     return g == 0 ? 1 : g > 4096 ? 4096 : g;
 }
@@ -56,7 +67,8 @@ int vkft_grad_norm(vkft_recorder *rec, const vkft_buf *grads, const uint32_t *n,
         /* Each buffer writes its own slice of partials, so these dispatches need no barrier between them. */
         vkft_binding b[] = {{grads[i], VKFT_READ},
                             {vkft_buf_slice(scratch, (VkDeviceSize)i * NORM_GROUPS * 4, NORM_GROUPS * 4), VKFT_WRITE}};
-        if (vkft_rec_dispatch(rec, &kernels[K_NORM_PARTIAL], &p, NORM_GROUPS, 1, 1, b, 2)) return -1;
+        int k = vec4_ok(n[i], &grads[i], 1) ? K_NORM_PARTIAL4 : K_NORM_PARTIAL;
+        if (vkft_rec_dispatch(rec, &kernels[k], &p, NORM_GROUPS, 1, 1, b, 2)) return -1;
     }
     push_optim p = {.n = count * NORM_GROUPS, .max_norm = max_norm};
     vkft_binding b[] = {{vkft_buf_slice(scratch, 0, (VkDeviceSize)count * NORM_GROUPS * 4), VKFT_READ},
@@ -67,7 +79,8 @@ int vkft_grad_norm(vkft_recorder *rec, const vkft_buf *grads, const uint32_t *n,
 int vkft_clip_grads(vkft_recorder *rec, vkft_buf grads, uint32_t n, vkft_buf norm) {
     push_optim p = {.n = n};
     vkft_binding b[] = {{norm, VKFT_READ}, {grads, VKFT_READ_WRITE}};
-    return vkft_rec_dispatch(rec, &kernels[K_CLIP], &p, groups(rec, K_CLIP, n), 1, 1, b, 2);
+    int k = vec4_ok(n, &grads, 1) ? K_CLIP4 : K_CLIP;
+    return vkft_rec_dispatch(rec, &kernels[k], &p, groups(rec, k, n), 1, 1, b, 2);
 }
 
 int vkft_adamw_step(vkft_recorder *rec, vkft_buf params, vkft_buf grads, vkft_buf m, vkft_buf v, uint32_t n,
@@ -86,5 +99,7 @@ int vkft_adamw_step(vkft_recorder *rec, vkft_buf params, vkft_buf grads, vkft_bu
                     .sqrt_bc2 = (float)sqrt(bc2)};
     vkft_binding b[] = {{norm.block ? norm : grads, VKFT_READ}, {grads, VKFT_READ}, {params, VKFT_READ_WRITE},
                         {m, VKFT_READ_WRITE},                   {v, VKFT_READ_WRITE}};
-    return vkft_rec_dispatch(rec, &kernels[K_ADAMW], &p, groups(rec, K_ADAMW, n), 1, 1, b, 5);
+    vkft_buf all[] = {params, grads, m, v};
+    int k = vec4_ok(n, all, 4) ? K_ADAMW4 : K_ADAMW;
+    return vkft_rec_dispatch(rec, &kernels[k], &p, groups(rec, k, n), 1, 1, b, 5);
 }

@@ -81,7 +81,7 @@ static void check_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, size_t n
 
 /* The norm over three buffers, the clip kernel, and bit-for-bit repetition. */
 static void check_norm_group(test_state *t, vkft_ctx *ctx, vkft_recorder *rec) {
-    static const uint32_t n[3] = {7, 129, 1000003};
+    static const uint32_t n[3] = {7, 132, 1000003}; /* 132: clip_grads_vec4 */
     float *g[3];
     vkft_buf G[3];
     double sq = 0;
@@ -159,13 +159,13 @@ int main(void) {
     vkft_ctx *ctx = test_open_ctx(&t);
     if (!ctx) return test_finish(&t);
     vkft_recorder *rec = vkft_recorder_create(ctx);
-    static const size_t sizes[] = {1, 7, 33, 129, 576, 100003};
+    static const size_t sizes[] = {1, 7, 33, 129, 576, 100003, 100004}; /* multiples of 4: the vec4 kernels */
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         check_gpu(&t, ctx, rec, sizes[i], 1.0f, 500 + i); /* clipping active on the larger sizes */
         check_gpu(&t, ctx, rec, sizes[i], 0.0f, 600 + i); /* no clipping */
     }
     check_norm_group(&t, ctx, rec);
-    check_torch(&t, ctx, rec, 1031, 0.5f);
+    check_torch(&t, ctx, rec, 1032, 0.5f);
     check_torch(&t, ctx, rec, 33, 0.0f);
     vkft_recorder_destroy(rec);
     test_close_ctx(&t, ctx);
