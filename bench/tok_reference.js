@@ -9,6 +9,7 @@
 //   ids    (default) one line of space-separated ids per input line (--whole: the whole file as one text)
 //   tokens the token strings, JSON-encoded, one array per line
 //   decode input lines are ids; prints the decoded text of each line, JSON-encoded
+//   pair   input lines are "A<TAB>B"; prints the ids of the pair, then "|", then the token type ids (or "-")
 //   bench  encodes every line --repeat times (default 3) and prints "MB/s <value>" (best of the repeats, CPU time)
 'use strict';
 const fs = require('fs');
@@ -36,7 +37,7 @@ function loadLenml(jsonPath) {
     return TokenizerLoader.fromPreTrained({ tokenizerJSON, tokenizerConfig });
 }
 
-let encode, decode, tokens;
+let encode, decode, tokens, encodePair;
 if (name === 'gpt2') {
     // gpt-3-encoder knows no special tokens; Hugging Face's GPT-2 matches <|endoftext|> (id 50256) before
     // the model, so the text is split on it here to compare with HF semantics.
@@ -61,6 +62,7 @@ if (name === 'gpt2') {
     encode = (t) => tok.encode(t, { add_special_tokens: special });
     decode = (ids) => tok.decode(ids, { skip_special_tokens: false, clean_up_tokenization_spaces: false });
     tokens = (t) => tok.tokenize(t, { add_special_tokens: special });
+    encodePair = (a, b) => tok._encode_plus(a, { text_pair: b, add_special_tokens: special, return_token_type_ids: true });
 }
 
 process.on('uncaughtException', (e) => {
@@ -78,6 +80,13 @@ if (mode === 'ids') {
     for (const l of lines) out.push(JSON.stringify(tokens(l)));
 } else if (mode === 'decode') {
     for (const l of lines) out.push(JSON.stringify(l.trim() ? decode(l.trim().split(/\s+/).map(Number)) : ''));
+} else if (mode === 'pair') {
+    for (const l of lines) {
+        const [a, b] = l.split('\t');
+        const r = encodePair(a, b ?? '');
+        // tokenizers of models without token types return none: "-"
+        out.push(r.input_ids.join(' ') + ' | ' + (r.token_type_ids ? r.token_type_ids.join(' ') : '-'));
+    }
 } else if (mode === 'bench') {
     const repeat = parseInt(arg('--repeat', '3'), 10);
     const bytes = Buffer.byteLength(text, 'utf8');

@@ -45,6 +45,7 @@ void vkft_tok_session_free(vkft_tok_session *s) {
     free(s->heap);
     vkft_tok_ids_free(&s->seq);
     vkft_tok_ids_free(&s->seq2);
+    vkft_tok_ids_free(&s->pair);
     free(s);
 }
 
@@ -153,19 +154,25 @@ static int encode_segment(vkft_tok_session *s, const char *seg, size_t n, int fi
     return rc;
 }
 
-static int apply_template(const tok_post *p, const vkft_tok_ids *in, vkft_tok_ids *out) {
-    out->n = 0;
-    for (int i = 0; i < p->n_single; i++) {
-        if (p->single[i] < 0)
-            for (size_t k = 0; k < in->n; k++) tok_ids_push(out, in->ids[k]);
-        else
-            tok_ids_push(out, p->single[i]);
+/* Applies a template: -1 items take the first sequence, -2 the second. */
+static void apply_template(const tok_template *tp, const vkft_tok_ids *a, const vkft_tok_ids *b, vkft_tok_ids *out,
+                           vkft_tok_ids *types) {
+    for (int i = 0; i < tp->n; i++) {
+        const vkft_tok_ids *src = tp->item[i] == -1 ? a : tp->item[i] == -2 ? b : NULL;
+        if (src) {
+            for (size_t k = 0; k < src->n; k++) {
+                tok_ids_push(out, src->ids[k]);
+                if (types) tok_ids_push(types, tp->type_id[i]);
+            }
+        } else {
+            tok_ids_push(out, tp->item[i]);
+            if (types) tok_ids_push(types, tp->type_id[i]);
+        }
     }
-    return 0;
 }
 
-int vkft_tok_encode(vkft_tok_session *s, const char *text, size_t len, int add_special, vkft_tok_ids *out, char *err,
-                    size_t errlen) {
+/* Added tokens, normalizer, pre-tokenizer and model over one text; ids appended to dst. */
+static int encode_text(vkft_tok_session *s, const char *text, size_t len, vkft_tok_ids *dst, char *err, size_t errlen) {
     const vkft_tokenizer *t = s->tok;
     if (!text) text = "";
     if (!tok_utf8_valid(text, len)) {
@@ -174,9 +181,6 @@ int vkft_tok_encode(vkft_tok_session *s, const char *text, size_t len, int add_s
         text = s->clean.p;
         len = s->clean.n;
     }
-    int post = add_special && t->post;
-    vkft_tok_ids *dst = post ? &s->seq : out;
-    if (post) s->seq.n = 0;
     size_t pos = 0, ms, me;
     while (pos < len) {
         int k = t->has_raw_added ? find_added(t, text, len, pos, 0, &ms, &me) : -1;
@@ -186,18 +190,55 @@ int vkft_tok_encode(vkft_tok_session *s, const char *text, size_t len, int add_s
         tok_ids_push(dst, t->added[k].id);
         pos = me;
     }
-    if (post) {
-        const tok_post *p = t->post;
-        int n = p->type == POST_SEQUENCE ? p->n_kids : 1;
-        for (int i = 0; i < n; i++) {
-            const tok_post *one = p->type == POST_SEQUENCE ? &p->kids[i] : p;
-            if (one->type == POST_BYTELEVEL) continue;
-            apply_template(one, &s->seq, &s->seq2);
-            vkft_tok_ids sw = s->seq;
-            s->seq = s->seq2;
-            s->seq2 = sw;
+    return 0;
+}
+
+int vkft_tok_encode(vkft_tok_session *s, const char *text, size_t len, int add_special, vkft_tok_ids *out, char *err,
+                    size_t errlen) {
+    const tok_post *p = s->tok->post;
+    if (!add_special || !p) return encode_text(s, text, len, out, err, errlen);
+    s->seq.n = 0;
+    if (encode_text(s, text, len, &s->seq, err, errlen)) return -1;
+    int n = p->type == POST_SEQUENCE ? p->n_kids : 1;
+    for (int i = 0; i < n; i++) {
+        const tok_post *one = p->type == POST_SEQUENCE ? &p->kids[i] : p;
+        if (one->type == POST_BYTELEVEL) continue;
+        s->seq2.n = 0;
+        apply_template(&one->single, &s->seq, NULL, &s->seq2, NULL);
+        vkft_tok_ids sw = s->seq;
+        s->seq = s->seq2;
+        s->seq2 = sw;
+    }
+    for (size_t i = 0; i < s->seq.n; i++) tok_ids_push(out, s->seq.ids[i]);
+    return 0;
+}
+
+int vkft_tok_encode_pair(vkft_tok_session *s, const char *a, size_t alen, const char *b, size_t blen, int add_special,
+                         vkft_tok_ids *out, vkft_tok_ids *type_ids, char *err, size_t errlen) {
+    const vkft_tokenizer *t = s->tok;
+    s->seq.n = 0;
+    s->pair.n = 0;
+    if (encode_text(s, a, alen, &s->seq, err, errlen) || encode_text(s, b, blen, &s->pair, err, errlen)) return -1;
+    const tok_post *tp = NULL;
+    if (add_special && t->post) {
+        int n = t->post->type == POST_SEQUENCE ? t->post->n_kids : 1;
+        for (int i = 0; i < n && !tp; i++) {
+            const tok_post *one = t->post->type == POST_SEQUENCE ? &t->post->kids[i] : t->post;
+            if (one->type != POST_BYTELEVEL) tp = one;
         }
-        for (size_t i = 0; i < s->seq.n; i++) tok_ids_push(out, s->seq.ids[i]);
+    }
+    if (tp && !tp->pair.n) return tok_fail(err, errlen, "%s: the post-processor has no pair template", t->name);
+    if (tp) {
+        apply_template(&tp->pair, &s->seq, &s->pair, out, type_ids);
+        return 0;
+    }
+    for (size_t k = 0; k < s->seq.n; k++) {
+        tok_ids_push(out, s->seq.ids[k]);
+        if (type_ids) tok_ids_push(type_ids, 0);
+    }
+    for (size_t k = 0; k < s->pair.n; k++) {
+        tok_ids_push(out, s->pair.ids[k]);
+        if (type_ids) tok_ids_push(type_ids, 1);
     }
     return 0;
 }

@@ -117,11 +117,16 @@ typedef struct tok_pre {
 } tok_pre;
 
 typedef enum { POST_TEMPLATE, POST_BYTELEVEL, POST_BERT, POST_ROBERTA, POST_SEQUENCE } tok_post_type;
+/* A template: items are special ids (>= 0), -1 for the first sequence, -2 for the second; each with a type id. */
+typedef struct {
+    int32_t *item;
+    uint8_t *type_id;
+    int n;
+} tok_template;
+
 typedef struct tok_post {
     tok_post_type type;
-    /* the single-sequence template as a list of items: id >= 0 a special id, -1 the sequence */
-    int32_t *single;
-    int n_single;
+    tok_template single, pair;
     struct tok_post *kids;
     int n_kids;
 } tok_post;
@@ -258,7 +263,7 @@ struct vkft_tok_session {
     int32_t *sym_next, *sym_prev;
     uint64_t *heap;
     size_t heap_cap;
-    vkft_tok_ids seq, seq2; /* the sequence before post-processing */
+    vkft_tok_ids seq, seq2, pair; /* the sequences before post-processing */
 };
 
 /* pipeline steps (tok_pipeline.c) */

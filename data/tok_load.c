@@ -301,9 +301,37 @@ static int token_pair_id(ctx *c, const cJSON *o, const char *key, const char *pa
     return 0;
 }
 
-static void single_push(tok_post *p, int32_t v) {
-    p->single = realloc(p->single, (size_t)(p->n_single + 1) * sizeof *p->single);
-    p->single[p->n_single++] = v;
+static void tpl_push(tok_template *t, int32_t v, int type_id) {
+    t->item = realloc(t->item, (size_t)(t->n + 1) * sizeof *t->item);
+    t->type_id = realloc(t->type_id, (size_t)(t->n + 1));
+    t->item[t->n] = v;
+    t->type_id[t->n++] = (uint8_t)type_id;
+}
+
+static int parse_template(ctx *c, const cJSON *arr, const cJSON *specials, const char *path, const char *key,
+                          tok_template *tp) {
+    char sp[300];
+    const cJSON *it;
+    snprintf(sp, sizeof sp, "%s.%s", path, key);
+    if (need_array(c, arr, sp)) return -1;
+    int i = 0;
+    cJSON_ArrayForEach(it, arr) {
+        const cJSON *st = get(it, "SpecialToken"), *sq = get(it, "Sequence");
+        if (sq) {
+            const char *which = get_str(sq, "id");
+            tpl_push(tp, which && !strcmp(which, "B") ? -2 : -1, get_int(sq, "type_id", 0));
+        } else if (st) {
+            const char *name = get_str(st, "id");
+            const cJSON *def = name ? get(specials, name) : NULL, *ids = get(def, "ids"), *x;
+            if (!cJSON_IsArray(ids))
+                return tok_fail(c->err, c->errlen, "%s: %s[%d]: special token '%s' not in %s.special_tokens",
+                                c->t->name, sp, i, name ? name : "?", path);
+            cJSON_ArrayForEach(x, ids) tpl_push(tp, x->valueint, get_int(st, "type_id", 0));
+        } else
+            return tok_fail(c->err, c->errlen, "%s: %s[%d]: expected SpecialToken or Sequence", c->t->name, sp, i);
+        i++;
+    }
+    return 0;
 }
 
 static int parse_post(ctx *c, const cJSON *o, const char *path, tok_post *p) {
@@ -313,34 +341,26 @@ static int parse_post(ctx *c, const cJSON *o, const char *path, tok_post *p) {
     if (!strcmp(type, "ByteLevel")) {
         p->type = POST_BYTELEVEL;
     } else if (!strcmp(type, "BertProcessing") || !strcmp(type, "RobertaProcessing")) {
-        p->type = type[0] == 'B' ? POST_BERT : POST_ROBERTA;
+        int bert = type[0] == 'B';
+        p->type = bert ? POST_BERT : POST_ROBERTA;
         int32_t cls, sep;
         if (token_pair_id(c, o, "cls", path, &cls) || token_pair_id(c, o, "sep", path, &sep)) return -1;
-        single_push(p, cls);
-        single_push(p, -1);
-        single_push(p, sep);
+        tpl_push(&p->single, cls, 0);
+        tpl_push(&p->single, -1, 0);
+        tpl_push(&p->single, sep, 0);
+        /* BERT: [CLS] A [SEP] B [SEP] (B's part type 1); RoBERTa: <s> A </s> </s> B </s> (all type 0) */
+        tpl_push(&p->pair, cls, 0);
+        tpl_push(&p->pair, -1, 0);
+        tpl_push(&p->pair, sep, 0);
+        if (!bert) tpl_push(&p->pair, sep, 0);
+        tpl_push(&p->pair, -2, bert);
+        tpl_push(&p->pair, sep, bert);
     } else if (!strcmp(type, "TemplateProcessing")) {
         p->type = POST_TEMPLATE;
-        const cJSON *single = get(o, "single"), *specials = get(o, "special_tokens"), *it;
-        char sp[300];
-        snprintf(sp, sizeof sp, "%s.single", path);
-        if (need_array(c, single, sp)) return -1;
-        int i = 0;
-        cJSON_ArrayForEach(it, single) {
-            const cJSON *st = get(it, "SpecialToken"), *sq = get(it, "Sequence");
-            if (sq) {
-                single_push(p, -1);
-            } else if (st) {
-                const char *name = get_str(st, "id");
-                const cJSON *def = name ? get(specials, name) : NULL, *ids = get(def, "ids"), *x;
-                if (!cJSON_IsArray(ids))
-                    return tok_fail(c->err, c->errlen, "%s: %s[%d]: special token '%s' not in %s.special_tokens",
-                                    c->t->name, sp, i, name ? name : "?", path);
-                cJSON_ArrayForEach(x, ids) single_push(p, x->valueint);
-            } else
-                return tok_fail(c->err, c->errlen, "%s: %s[%d]: expected SpecialToken or Sequence", c->t->name, sp, i);
-            i++;
-        }
+        const cJSON *specials = get(o, "special_tokens");
+        if (parse_template(c, get(o, "single"), specials, path, "single", &p->single)) return -1;
+        const cJSON *pair = get(o, "pair");
+        if (pair && !cJSON_IsNull(pair) && parse_template(c, pair, specials, path, "pair", &p->pair)) return -1;
     } else if (!strcmp(type, "Sequence")) {
         p->type = POST_SEQUENCE;
         char ap[300];
@@ -370,7 +390,10 @@ void tok_post_free(tok_post *p) {
     if (!p) return;
     for (int i = 0; i < p->n_kids; i++) tok_post_free(&p->kids[i]);
     free(p->kids);
-    free(p->single);
+    free(p->single.item);
+    free(p->single.type_id);
+    free(p->pair.item);
+    free(p->pair.type_id);
 }
 
 /* ---- decoders ------------------------------------------------------------------------------------------- */
@@ -895,7 +918,6 @@ int vkft_tokenizer_add_tokens(vkft_tokenizer *t, const char *const *tokens, cons
         added++;
     }
     index_added(t);
-    if (special) load_specials(t, NULL);
     return added;
 }
 

@@ -53,6 +53,12 @@ void vkft_tok_session_free(vkft_tok_session *s);
 int vkft_tok_encode(vkft_tok_session *s, const char *text, size_t len, int add_special, vkft_tok_ids *out,
                     char *err, size_t errlen);
 
+/* Encodes a pair of texts (sentence pairs for BERT-style models) with the post-processor's pair template
+ * when add_special (e.g. [CLS] A [SEP] B [SEP]), else A then B. type_ids (may be NULL) receives each id's
+ * token type (0 for the first part, 1 for the second, as the template says). Both are appended to. */
+int vkft_tok_encode_pair(vkft_tok_session *s, const char *a, size_t alen, const char *b, size_t blen, int add_special,
+                         vkft_tok_ids *out, vkft_tok_ids *type_ids, char *err, size_t errlen);
+
 /* Encodes n texts with up to n_threads threads (0: all cores); outs[i] receives text i's ids (reset first). */
 int vkft_tok_encode_batch(const vkft_tokenizer *tok, const char *const *texts, const size_t *lens, size_t n,
                           int add_special, int n_threads, vkft_tok_ids *outs, char *err, size_t errlen);

@@ -15,7 +15,7 @@
 #include "tests/test_util.h"
 #include "util/fsutil.h"
 
-static char npm_dir[4096], src_dir[4096], work_dir[4096];
+static char npm_dir[4096], src_dir[4096], work_dir[4096], err_buf[512];
 
 static int run_capture(const char *cmd, char **out, size_t *n) {
     FILE *p = popen(cmd, "r");
@@ -205,6 +205,71 @@ static void compare_decode(test_state *t, vkft_tokenizer *tok, const char *ref_n
     free(lens);
 }
 
+/* Sentence pairs: lines "A<TAB>B" built from consecutive corpus lines; ids and token type ids. */
+static void compare_pairs(test_state *t, vkft_tokenizer *tok, const char *ref_name, const char *label, const char *corpus) {
+    char *text, *ref = NULL, cmd[12000], pairs_path[4300];
+    size_t n, ref_n;
+    if (vkft_read_file(corpus, &text, &n, err_buf, sizeof err_buf)) return;
+    char **lines, **rlines;
+    size_t *lens, *rlens;
+    size_t nl = split_lines(text, n, &lines, &lens);
+    snprintf(pairs_path, sizeof pairs_path, "%s/%s.pairs", work_dir, label);
+    FILE *f = fopen(pairs_path, "w");
+    for (size_t i = 0; i + 1 < nl; i++) {
+        /* tabs inside a line would split differently: replace them here */
+        for (size_t k = 0; k < lens[i]; k++) fputc(lines[i][k] == '\t' ? ' ' : lines[i][k], f);
+        fputc('\t', f);
+        for (size_t k = 0; k < lens[i + 1]; k++) fputc(lines[i + 1][k] == '\t' ? ' ' : lines[i + 1][k], f);
+        fputc('\n', f);
+    }
+    fclose(f);
+    free(lines);
+    free(lens);
+    free(text);
+    snprintf(cmd, sizeof cmd, "node '%s/bench/tok_reference.js' --npm '%s' --tokenizer '%s' --input '%s' --mode pair --special",
+             src_dir, npm_dir, ref_name, pairs_path);
+    if (!CHECK(t, run_capture(cmd, &ref, &ref_n) == 0, "%s: reference failed", label) ||
+        vkft_read_file(pairs_path, &text, &n, err_buf, sizeof err_buf)) {
+        free(ref);
+        return;
+    }
+    nl = split_lines(text, n, &lines, &lens);
+    size_t rn = split_lines(ref, ref_n, &rlines, &rlens), same = 0;
+    vkft_tok_session *s = vkft_tok_session_new(tok);
+    vkft_tok_ids ids = {0}, types = {0};
+    static char mine[1 << 20];
+    for (size_t i = 0; i < nl && i < rn; i++) {
+        char *tab = memchr(lines[i], '\t', lens[i]);
+        ids.n = types.n = 0;
+        vkft_tok_encode_pair(s, lines[i], (size_t)(tab - lines[i]), tab + 1, lens[i] - (size_t)(tab + 1 - lines[i]), 1, &ids,
+                             &types, err_buf, sizeof err_buf);
+        ids_to_str(&ids, mine, sizeof mine);
+        size_t o = strlen(mine);
+        o += (size_t)snprintf(mine + o, sizeof mine - o, " |");
+        for (size_t k = 0; k < types.n && o + 8 < sizeof mine; k++) o += (size_t)snprintf(mine + o, sizeof mine - o, " %d", types.ids[k]);
+        size_t cmp_len = strlen(mine);
+        if (rlens[i] >= 3 && !memcmp(rlines[i] + rlens[i] - 3, "| -", 3)) { /* no type ids: compare the ids */
+            cmp_len = (size_t)(strstr(mine, " |") - mine) + 2;
+            rlens[i] -= 2;
+        }
+        int ok = cmp_len == rlens[i] && !memcmp(mine, rlines[i], rlens[i]);
+        same += ok;
+        CHECK(t, ok, "%s: pair %zu differs\n  vkft: %.300s\n  ref:  %.*s", label, i + 1, mine, (int)(rlens[i] > 300 ? 300 : rlens[i]),
+              rlines[i]);
+    }
+    CHECK(t, rn == nl, "%s: %zu reference lines for %zu pairs", label, rn, nl);
+    printf("%-34s %zu/%zu pairs identical (ids and type ids)\n", label, same, nl);
+    vkft_tok_session_free(s);
+    vkft_tok_ids_free(&ids);
+    vkft_tok_ids_free(&types);
+    free(lines);
+    free(lens);
+    free(rlines);
+    free(rlens);
+    free(ref);
+    free(text);
+}
+
 /* Random text: valid characters of many scripts mixed with invalid UTF-8 bytes, one line each. */
 static void write_random_corpus(const char *path) {
     static const char *pieces[] = {"a", "Z", " ", "  ", "\t", "'s", "'LL", "1", "42", "999", "é", "ß", "ж", "中", "文",
@@ -350,6 +415,10 @@ int main(void) {
         compare_ids(&t, tok, cases[c].ref, label, random_corpus, 0, 0);
         snprintf(label, sizeof label, "%s-decode", cases[c].label);
         compare_decode(&t, tok, cases[c].ref, label, corpus, cases[c].roundtrip);
+        if (strcmp(cases[c].ref, "gpt2")) {
+            snprintf(label, sizeof label, "%s-pairs", cases[c].label);
+            compare_pairs(&t, tok, cases[c].ref, label, corpus);
+        }
         vkft_tokenizer_free(tok);
     }
     return test_finish(&t);
