@@ -48,11 +48,16 @@ int vkft_embedding_forward(vkft_recorder *rec, vkft_buf ids, vkft_buf table, vkf
     return vkft_rec_dispatch(rec, &kernels[K_FWD], &p, g == 0 ? 1 : g > 4096 ? 4096 : g, 1, 1, b, 3);
 }
 
-int vkft_embedding_backward(vkft_recorder *rec, vkft_buf ids, vkft_buf dout, vkft_buf dtable, uint32_t N, uint32_t V,
-                            uint32_t C, int accumulate) {
+int vkft_embedding_backward_sliced(vkft_recorder *rec, vkft_buf ids, vkft_buf dout, vkft_buf dtable, uint32_t N,
+                                   uint32_t V, uint32_t C, int accumulate, uint32_t slices) {
     if (!accumulate && vkft_rec_fill(rec, vkft_buf_slice(dtable, 0, (VkDeviceSize)V * C * 4), 0)) return -1;
-    /* Enough (column, slice) threads to fill a GPU (~16k), at most 64 slices: each thread reads all N ids. */
-    uint32_t slices = C ? 16384 / C : 1;
+    if (slices == 0) {
+        /* Enough (column, slice) threads to fill a GPU (~16k), at most 64 slices: each thread reads all N
+         * ids. A CPU driver has threads enough with one slice (measured: 28 slices cost lavapipe 8x). */
+        const vkft_device_caps *caps = vkft_device(vkft_rec_ctx(rec));
+        slices = C ? 16384 / C : 1;
+        if (caps && caps->vk_type == VK_PHYSICAL_DEVICE_TYPE_CPU) slices = 1;
+    }
     if (slices < 1) slices = 1;
     if (slices > 64) slices = 64;
     if (slices > V) slices = V ? V : 1;
@@ -60,4 +65,9 @@ int vkft_embedding_backward(vkft_recorder *rec, vkft_buf ids, vkft_buf dout, vkf
     vkft_binding b[] = {{ids, VKFT_READ}, {dout, VKFT_READ}, {dtable, VKFT_READ_WRITE}};
     uint32_t gx = vkft_groups(C, local_size(rec, K_BWD));
     return vkft_rec_dispatch(rec, &kernels[K_BWD], &p, gx ? gx : 1, slices, 1, b, 3);
+}
+
+int vkft_embedding_backward(vkft_recorder *rec, vkft_buf ids, vkft_buf dout, vkft_buf dtable, uint32_t N, uint32_t V,
+                            uint32_t C, int accumulate) {
+    return vkft_embedding_backward_sliced(rec, ids, dout, dtable, N, V, C, accumulate, 0);
 }

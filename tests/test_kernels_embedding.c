@@ -48,8 +48,9 @@ typedef struct {
     uint32_t status[2];
 } gpu_out;
 
+/* slices: vocabulary slices of the backward (0: the device's choice). */
 static gpu_out run_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, const int32_t *ids, const float *table,
-                       const float *dout, const float *dtable0, size_t N, size_t V, size_t C) {
+                       const float *dout, const float *dtable0, size_t N, size_t V, size_t C, uint32_t slices) {
     gpu_out o = {0};
     vkft_arena *a = vkft_default_arena(ctx);
     vkft_buf I, S, TB = test_buf_f32(t, ctx, table, V * C), O = test_buf_f32(t, ctx, NULL, N * C),
@@ -59,7 +60,7 @@ static gpu_out run_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, const i
           "ids");
     uint32_t n = (uint32_t)N, v = (uint32_t)V, c = (uint32_t)C;
     int rc = vkft_rec_begin(rec) || vkft_embedding_forward(rec, I, TB, O, S, n, v, c) ||
-             vkft_embedding_backward(rec, I, DO, DT, n, v, c, dtable0 != NULL) || vkft_rec_end(rec) ||
+             vkft_embedding_backward_sliced(rec, I, DO, DT, n, v, c, dtable0 != NULL, slices) || vkft_rec_end(rec) ||
              vkft_rec_submit(rec);
     CHECK(t, rc == 0, "embedding record/submit: %s", vkft_last_error(ctx));
     o.out = test_download_f32(t, ctx, O, N * C);
@@ -79,13 +80,13 @@ static void make_ids(int32_t *ids, size_t N, size_t V, uint64_t seed, int with_b
 }
 
 static void check_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, size_t N, size_t V, size_t C,
-                      int accumulate, uint64_t seed) {
+                      int accumulate, uint32_t slices, uint64_t seed) {
     int32_t *ids = malloc(N * 4);
     float *table = malloc(V * C * 4), *dout = malloc(N * C * 4), *dt0 = malloc(V * C * 4);
     make_ids(ids, N, V, seed, 1);
     test_fill_uniform(table, V * C, seed + 1, -1, 1), test_fill_uniform(dout, N * C, seed + 2, -1, 1);
     test_fill_uniform(dt0, V * C, seed + 3, -1, 1);
-    gpu_out o = run_gpu(t, ctx, rec, ids, table, dout, accumulate ? dt0 : NULL, N, V, C);
+    gpu_out o = run_gpu(t, ctx, rec, ids, table, dout, accumulate ? dt0 : NULL, N, V, C, slices);
     double *td = rows_to_double(table, V * C), *dod = rows_to_double(dout, N * C), *out = malloc(N * C * 8),
            *dt = malloc(V * C * 8);
     uint32_t first;
@@ -96,8 +97,9 @@ static void check_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, size_t N
     int status_ok = o.status[0] == bad && o.status[1] == first;
     CHECK(t, eo == 0 && ed < 1e-5 && status_ok, "embedding N=%zu V=%zu C=%zu: out %.2e dtable %.2e bad %u/%zu at %u/%u",
           N, V, C, eo, ed, o.status[0], bad, o.status[1], first);
-    printf("gpu  embedding N=%-4zu V=%-6zu C=%-4zu acc=%d  out %.2e  dtable %.2e (tol 0, 1e-5)  bad ids %u at %d\n", N,
-           V, C, accumulate, eo, ed, o.status[0], o.status[0] ? (int)o.status[1] : -1);
+    printf("gpu  embedding N=%-4zu V=%-6zu C=%-4zu acc=%d slices=%u  out %.2e  dtable %.2e (tol 0, 1e-5)  bad ids %u at "
+           "%d\n",
+           N, V, C, accumulate, slices, eo, ed, o.status[0], o.status[0] ? (int)o.status[1] : -1);
     free(o.out), free(o.dtable), free(ids), free(table), free(dout), free(dt0), free(td), free(dod), free(out), free(dt);
 }
 
@@ -108,11 +110,13 @@ static void check_repeatable(test_state *t, vkft_ctx *ctx, vkft_recorder *rec) {
     float *table = malloc(V * C * 4), *dout = malloc(N * C * 4);
     make_ids(ids, N, V, 5, 0);
     test_fill_uniform(table, V * C, 6, -1, 1), test_fill_uniform(dout, N * C, 7, -1, 1);
-    gpu_out a = run_gpu(t, ctx, rec, ids, table, dout, NULL, N, V, C);
-    gpu_out b = run_gpu(t, ctx, rec, ids, table, dout, NULL, N, V, C);
-    int same = memcmp(a.dtable, b.dtable, V * C * 4) == 0;
-    CHECK(t, same, "embedding backward repeats bit for bit");
-    printf("gpu  embedding backward N=%d over V=%d: repeatable %s\n", N, V, same ? "yes" : "no");
+    gpu_out a = run_gpu(t, ctx, rec, ids, table, dout, NULL, N, V, C, 0);
+    gpu_out b = run_gpu(t, ctx, rec, ids, table, dout, NULL, N, V, C, 0);
+    gpu_out s = run_gpu(t, ctx, rec, ids, table, dout, NULL, N, V, C, 5); /* same order per row: same bits */
+    int same = memcmp(a.dtable, b.dtable, V * C * 4) == 0 && memcmp(a.dtable, s.dtable, V * C * 4) == 0;
+    CHECK(t, same, "embedding backward repeats bit for bit, with any number of slices");
+    printf("gpu  embedding backward N=%d over V=%d: repeatable (and slice-independent) %s\n", N, V, same ? "yes" : "no");
+    free(s.out), free(s.dtable);
     free(a.out), free(a.dtable), free(b.out), free(b.dtable), free(ids), free(table), free(dout);
 }
 
@@ -130,7 +134,7 @@ static void check_torch(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, size_t
     fwrite(ids, 4, N, f), fclose(f);
     snprintf(args, sizeof args, "%s %zu %zu %zu", dir, N, V, C);
     if (CHECK(t, test_run_reference("embedding.py", args) == 0, "embedding.py failed")) {
-        gpu_out o = run_gpu(t, ctx, rec, ids, table, dout, NULL, N, V, C);
+        gpu_out o = run_gpu(t, ctx, rec, ids, table, dout, NULL, N, V, C, 0);
         size_t n1, n2;
         snprintf(path, sizeof path, "%s/out_torch.f32", dir);
         float *ot = test_read_f32(path, &n1);
@@ -156,9 +160,14 @@ int main(void) {
     static const size_t ns[] = {1, 7, 33, 129}, vs[] = {1, 7, 33, 576}, cs[] = {1, 7, 33, 129, 576};
     uint64_t seed = 300;
     for (size_t i = 0; i < 4; i++)
-        for (size_t k = 0; k < 5; k++) check_gpu(&t, ctx, rec, ns[i], vs[(i + k) % 4], cs[k], 0, seed += 10);
-    check_gpu(&t, ctx, rec, 129, 49152, 64, 0, seed += 10);
-    check_gpu(&t, ctx, rec, 33, 576, 129, 1, seed += 10); /* accumulate, as for a table tied to the LM head */
+        for (size_t k = 0; k < 5; k++) {
+            check_gpu(&t, ctx, rec, ns[i], vs[(i + k) % 4], cs[k], 0, 0, seed += 10);
+            check_gpu(&t, ctx, rec, ns[i], vs[(i + k) % 4], cs[k], 0, 7, seed += 10); /* a GPU's slicing */
+        }
+    check_gpu(&t, ctx, rec, 129, 49152, 64, 0, 0, seed += 10);
+    check_gpu(&t, ctx, rec, 129, 49152, 64, 0, 64, seed += 10);
+    check_gpu(&t, ctx, rec, 33, 576, 129, 1, 0, seed += 10); /* accumulate, as for a table tied to the LM head */
+    check_gpu(&t, ctx, rec, 33, 576, 129, 1, 3, seed += 10);
     check_repeatable(&t, ctx, rec);
     check_torch(&t, ctx, rec, 129, 33, 65);
     vkft_recorder_destroy(rec);
