@@ -141,6 +141,11 @@ else
     echo "SKIP WordNet augmentation: /usr/share/wordnet not installed (apt-get install wordnet-base)"
 fi
 
+# --- text files, one document per file
+printf 'first line\nsecond line\n' > "$T/f1.txt"; cp "$T/f1.txt" "$T/f2.txt"; printf 'other doc\n' > "$T/f3.txt"
+"$VKFT" data dedup --in "$T/f1.txt" --in "$T/f2.txt" --in "$T/f3.txt" --text-per-file --out "$T/all.txt" --quiet
+check "text per file" "$(tr '\n' '|' < "$T/all.txt")" "first line second line|other doc|"
+
 # --- format conversion and input untouched
 "$VKFT" data dedup --in "$C" --out "$T/d.csv" --exact-only --quiet
 "$VKFT" data dedup --in "$T/d.csv" --out "$T/d2.jsonl" --exact-only --summary "$T/d2.json" --quiet
