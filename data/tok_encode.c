@@ -49,7 +49,8 @@ void vkft_tok_session_free(vkft_tok_session *s) {
     free(s);
 }
 
-/* ---- added tokens ------------------------------------------------------------------------------------------ */
+/* ---- added tokens
+ * ------------------------------------------------------------------------------------------ */
 static int is_word_char(const char *s, size_t n, size_t at, int before) {
     const unsigned char *u = (const unsigned char *)s;
     int32_t cp;
@@ -67,8 +68,8 @@ static int is_word_char(const char *s, size_t n, size_t at, int before) {
 
 /* Finds the leftmost-longest added token of this pass (normalized or not) in s[from..n). On a match
  * returns its index and the span to remove, [*ms, *me), widened by lstrip/rstrip whitespace. */
-static int find_added(const vkft_tokenizer *t, const char *s, size_t n, size_t from, int normalized, size_t *ms,
-                      size_t *me) {
+static int find_added(const vkft_tokenizer *t, const char *s, size_t n, size_t from, int normalized,
+                      size_t *ms, size_t *me) {
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = from; i < n; i++) {
         if (!t->added_first[u[i]]) continue;
@@ -85,7 +86,8 @@ static int find_added(const vkft_tokenizer *t, const char *s, size_t n, size_t f
         if (best < 0) continue;
         size_t a0 = i, a1 = i + best_len;
         if (t->added[best].lstrip)
-            while (a0 > from && (s[a0 - 1] == ' ' || s[a0 - 1] == '\t' || s[a0 - 1] == '\n' || s[a0 - 1] == '\r'))
+            while (a0 > from &&
+                   (s[a0 - 1] == ' ' || s[a0 - 1] == '\t' || s[a0 - 1] == '\n' || s[a0 - 1] == '\r'))
                 a0--;
         if (t->added[best].rstrip)
             while (a1 < n && (s[a1] == ' ' || s[a1] == '\t' || s[a1] == '\n' || s[a1] == '\r')) a1++;
@@ -96,15 +98,16 @@ static int find_added(const vkft_tokenizer *t, const char *s, size_t n, size_t f
     return -1;
 }
 
-static int pretok_and_model(vkft_tok_session *s, const char *str, size_t n, int first, vkft_tok_ids *out, char *err,
-                            size_t errlen) {
+static int pretok_and_model(vkft_tok_session *s, const char *str, size_t n, int first, vkft_tok_ids *out,
+                            char *err, size_t errlen) {
     const vkft_tokenizer *t = s->tok;
     if (!n) return 0;
     if (!t->pre && t->split_metaspace) {
         /* cut before each U+2581 that follows another character (see split_metaspace) */
         size_t start = 0;
         for (size_t i = 1; i + 3 <= n; i++) {
-            if (memcmp(str + i, "\xE2\x96\x81", 3) || (i >= 3 && !memcmp(str + i - 3, "\xE2\x96\x81", 3))) continue;
+            if (memcmp(str + i, "\xE2\x96\x81", 3) || (i >= 3 && !memcmp(str + i - 3, "\xE2\x96\x81", 3)))
+                continue;
             if (tok_model_encode(s, str + start, i - start, out)) goto unk;
             start = i;
             i += 2;
@@ -122,8 +125,8 @@ unk:
     return tok_fail(err, errlen, "%s: the model cannot encode a word and has no unk_token", t->name);
 }
 
-static int encode_segment(vkft_tok_session *s, const char *seg, size_t n, int first, vkft_tok_ids *out, char *err,
-                          size_t errlen) {
+static int encode_segment(vkft_tok_session *s, const char *seg, size_t n, int first, vkft_tok_ids *out,
+                          char *err, size_t errlen) {
     const vkft_tokenizer *t = s->tok;
     if (!t->norm && !t->has_norm_added) return pretok_and_model(s, seg, n, first, out, err, errlen);
     if (tok_normalize(s, t->norm, seg, n, &s->norm, err, errlen)) return -1;
@@ -155,8 +158,8 @@ static int encode_segment(vkft_tok_session *s, const char *seg, size_t n, int fi
 }
 
 /* Applies a template: -1 items take the first sequence, -2 the second. */
-static void apply_template(const tok_template *tp, const vkft_tok_ids *a, const vkft_tok_ids *b, vkft_tok_ids *out,
-                           vkft_tok_ids *types) {
+static void apply_template(const tok_template *tp, const vkft_tok_ids *a, const vkft_tok_ids *b,
+                           vkft_tok_ids *out, vkft_tok_ids *types) {
     for (int i = 0; i < tp->n; i++) {
         const vkft_tok_ids *src = tp->item[i] == -1 ? a : tp->item[i] == -2 ? b : NULL;
         if (src) {
@@ -172,7 +175,8 @@ static void apply_template(const tok_template *tp, const vkft_tok_ids *a, const 
 }
 
 /* Added tokens, normalizer, pre-tokenizer and model over one text; ids appended to dst. */
-static int encode_text(vkft_tok_session *s, const char *text, size_t len, vkft_tok_ids *dst, char *err, size_t errlen) {
+static int encode_text(vkft_tok_session *s, const char *text, size_t len, vkft_tok_ids *dst, char *err,
+                       size_t errlen) {
     const vkft_tokenizer *t = s->tok;
     if (!text) text = "";
     if (!tok_utf8_valid(text, len)) {
@@ -193,8 +197,8 @@ static int encode_text(vkft_tok_session *s, const char *text, size_t len, vkft_t
     return 0;
 }
 
-int vkft_tok_encode(vkft_tok_session *s, const char *text, size_t len, int add_special, vkft_tok_ids *out, char *err,
-                    size_t errlen) {
+int vkft_tok_encode(vkft_tok_session *s, const char *text, size_t len, int add_special, vkft_tok_ids *out,
+                    char *err, size_t errlen) {
     const tok_post *p = s->tok->post;
     if (!add_special || !p) return encode_text(s, text, len, out, err, errlen);
     s->seq.n = 0;
@@ -213,12 +217,14 @@ int vkft_tok_encode(vkft_tok_session *s, const char *text, size_t len, int add_s
     return 0;
 }
 
-int vkft_tok_encode_pair(vkft_tok_session *s, const char *a, size_t alen, const char *b, size_t blen, int add_special,
-                         vkft_tok_ids *out, vkft_tok_ids *type_ids, char *err, size_t errlen) {
+int vkft_tok_encode_pair(vkft_tok_session *s, const char *a, size_t alen, const char *b, size_t blen,
+                         int add_special, vkft_tok_ids *out, vkft_tok_ids *type_ids, char *err,
+                         size_t errlen) {
     const vkft_tokenizer *t = s->tok;
     s->seq.n = 0;
     s->pair.n = 0;
-    if (encode_text(s, a, alen, &s->seq, err, errlen) || encode_text(s, b, blen, &s->pair, err, errlen)) return -1;
+    if (encode_text(s, a, alen, &s->seq, err, errlen) || encode_text(s, b, blen, &s->pair, err, errlen))
+        return -1;
     const tok_post *tp = NULL;
     if (add_special && t->post) {
         int n = t->post->type == POST_SEQUENCE ? t->post->n_kids : 1;
@@ -227,7 +233,8 @@ int vkft_tok_encode_pair(vkft_tok_session *s, const char *a, size_t alen, const 
             if (one->type != POST_BYTELEVEL) tp = one;
         }
     }
-    if (tp && !tp->pair.n) return tok_fail(err, errlen, "%s: the post-processor has no pair template", t->name);
+    if (tp && !tp->pair.n)
+        return tok_fail(err, errlen, "%s: the post-processor has no pair template", t->name);
     if (tp) {
         apply_template(&tp->pair, &s->seq, &s->pair, out, type_ids);
         return 0;
@@ -243,8 +250,8 @@ int vkft_tok_encode_pair(vkft_tok_session *s, const char *a, size_t alen, const 
     return 0;
 }
 
-int vkft_tokenizer_encode(vkft_tokenizer *tok, const char *text, size_t len, int add_special, vkft_tok_ids *out,
-                          char *err, size_t errlen) {
+int vkft_tokenizer_encode(vkft_tokenizer *tok, const char *text, size_t len, int add_special,
+                          vkft_tok_ids *out, char *err, size_t errlen) {
     if (!tok->session) {
         tok->session = vkft_tok_session_new(tok);
         if (!tok->session) return tok_fail(err, errlen, "out of memory");
@@ -252,7 +259,8 @@ int vkft_tokenizer_encode(vkft_tokenizer *tok, const char *text, size_t len, int
     return vkft_tok_encode(tok->session, text, len, add_special, out, err, errlen);
 }
 
-/* ---- batch encoding on threads ---------------------------------------------------------------------------- */
+/* ---- batch encoding on threads ----------------------------------------------------------------------------
+ */
 typedef struct {
     const vkft_tokenizer *tok;
     const char *const *texts;
@@ -299,7 +307,8 @@ int vkft_tok_encode_batch(const vkft_tokenizer *tok, const char *const *texts, c
     if (n_threads < 1) n_threads = 1;
     if (n_threads > 256) n_threads = 256;
     if ((size_t)n_threads > n / 64 + 1) n_threads = (int)(n / 64 + 1);
-    batch_job j = {.tok = tok, .texts = texts, .lens = lens, .n = n, .add_special = add_special, .outs = outs};
+    batch_job j = {
+        .tok = tok, .texts = texts, .lens = lens, .n = n, .add_special = add_special, .outs = outs};
     atomic_init(&j.next, 0);
     atomic_init(&j.failed, 0);
     pthread_mutex_init(&j.lock, NULL);
@@ -314,7 +323,8 @@ int vkft_tok_encode_batch(const vkft_tokenizer *tok, const char *const *texts, c
     return 0;
 }
 
-/* ---- decoding -------------------------------------------------------------------------------------------- */
+/* ---- decoding --------------------------------------------------------------------------------------------
+ */
 int vkft_tokenizer_decode(const vkft_tokenizer *t, const int32_t *ids, size_t n, int skip_special, char **out,
                           size_t *out_len, char *err, size_t errlen) {
     tok_pieces p = {0}, scratch = {0};
@@ -346,7 +356,8 @@ int vkft_tokenizer_decode(const vkft_tokenizer *t, const int32_t *ids, size_t n,
     return 0;
 }
 
-/* ---- vocabulary ------------------------------------------------------------------------------------------ */
+/* ---- vocabulary ------------------------------------------------------------------------------------------
+ */
 int32_t vkft_tokenizer_vocab_size(const vkft_tokenizer *t) { return t->n_ids; }
 
 const char *vkft_tokenizer_id_to_token(const vkft_tokenizer *t, int32_t id, size_t *len) {

@@ -71,7 +71,7 @@ int tok_is_alnum(int32_t cp);
 int tok_is_control(int32_t cp);
 int tok_is_cjk(int32_t cp);
 int tok_is_mark_nonspacing(int32_t cp); /* Mn */
-int tok_is_mark(int32_t cp);             /* Mn Mc Me */
+int tok_is_mark(int32_t cp);            /* Mn Mc Me */
 
 /* ---- the pipeline's components -------------------------------------------------------------------- */
 typedef enum { PAT_STRING, PAT_REGEX } tok_pattern_kind;
@@ -83,8 +83,17 @@ typedef struct {
 } tok_pattern;
 
 typedef enum {
-    NORM_NFC, NORM_NFD, NORM_NFKC, NORM_NFKD, NORM_LOWERCASE, NORM_STRIP_ACCENTS, NORM_BERT, NORM_PREPEND,
-    NORM_REPLACE, NORM_STRIP, NORM_SEQUENCE
+    NORM_NFC,
+    NORM_NFD,
+    NORM_NFKC,
+    NORM_NFKD,
+    NORM_LOWERCASE,
+    NORM_STRIP_ACCENTS,
+    NORM_BERT,
+    NORM_PREPEND,
+    NORM_REPLACE,
+    NORM_STRIP,
+    NORM_SEQUENCE
 } tok_norm_type;
 typedef struct tok_norm {
     tok_norm_type type;
@@ -97,10 +106,23 @@ typedef struct tok_norm {
     int n_kids;
 } tok_norm;
 
-typedef enum { SPLIT_REMOVED, SPLIT_ISOLATED, SPLIT_MERGED_PREV, SPLIT_MERGED_NEXT, SPLIT_CONTIGUOUS } tok_split_behavior;
 typedef enum {
-    PRE_BYTELEVEL, PRE_SPLIT, PRE_METASPACE, PRE_BERT, PRE_WHITESPACE, PRE_WHITESPACE_SPLIT, PRE_PUNCTUATION,
-    PRE_DIGITS, PRE_SEQUENCE
+    SPLIT_REMOVED,
+    SPLIT_ISOLATED,
+    SPLIT_MERGED_PREV,
+    SPLIT_MERGED_NEXT,
+    SPLIT_CONTIGUOUS
+} tok_split_behavior;
+typedef enum {
+    PRE_BYTELEVEL,
+    PRE_SPLIT,
+    PRE_METASPACE,
+    PRE_BERT,
+    PRE_WHITESPACE,
+    PRE_WHITESPACE_SPLIT,
+    PRE_PUNCTUATION,
+    PRE_DIGITS,
+    PRE_SEQUENCE
 } tok_pre_type;
 typedef enum { PREPEND_ALWAYS, PREPEND_FIRST, PREPEND_NEVER } tok_prepend_scheme;
 typedef struct tok_pre {
@@ -117,7 +139,8 @@ typedef struct tok_pre {
 } tok_pre;
 
 typedef enum { POST_TEMPLATE, POST_BYTELEVEL, POST_BERT, POST_ROBERTA, POST_SEQUENCE } tok_post_type;
-/* A template: items are special ids (>= 0), -1 for the first sequence, -2 for the second; each with a type id. */
+/* A template: items are special ids (>= 0), -1 for the first sequence, -2 for the second; each with a type
+ * id. */
 typedef struct {
     int32_t *item;
     uint8_t *type_id;
@@ -132,7 +155,14 @@ typedef struct tok_post {
 } tok_post;
 
 typedef enum {
-    DEC_BYTELEVEL, DEC_METASPACE, DEC_WORDPIECE, DEC_REPLACE, DEC_BYTEFALLBACK, DEC_FUSE, DEC_STRIP, DEC_BPE,
+    DEC_BYTELEVEL,
+    DEC_METASPACE,
+    DEC_WORDPIECE,
+    DEC_REPLACE,
+    DEC_BYTEFALLBACK,
+    DEC_FUSE,
+    DEC_STRIP,
+    DEC_BPE,
     DEC_SEQUENCE
 } tok_dec_type;
 typedef struct tok_dec {
@@ -166,7 +196,7 @@ struct vkft_tokenizer {
     int32_t n_ids;
     char **tok;
     uint32_t *tok_len;
-    uint8_t *is_added;   /* 1 added, 2 added and special */
+    uint8_t *is_added; /* 1 added, 2 added and special */
     int32_t tok_cap;
     char **blocks;
     size_t n_blocks, block_used, block_cap;
@@ -291,8 +321,8 @@ void tok_dec_free(tok_dec *d);
 int tok_pattern_compile(tok_pattern *p, const char *path, char *err, size_t errlen);
 void tok_pattern_free(tok_pattern *p);
 /* Finds the next match of pat in s[from..n): returns 1 and [*ms,*me), or 0; -1 on a regex error. */
-int tok_pattern_find(vkft_tok_session *s, const tok_pattern *pat, const char *str, size_t n, size_t from, size_t *ms,
-                     size_t *me);
+int tok_pattern_find(vkft_tok_session *s, const tok_pattern *pat, const char *str, size_t n, size_t from,
+                     size_t *ms, size_t *me);
 
 /* Builds char_id tables and byte-fallback ids after the vocabulary is known (tok_model.c). */
 int tok_model_prepare(vkft_tokenizer *t, char *err, size_t errlen);

@@ -29,7 +29,9 @@ static char *dup_n(const char *s, size_t n) {
     return d;
 }
 
-static const cJSON *get(const cJSON *o, const char *k) { return o ? cJSON_GetObjectItemCaseSensitive(o, k) : NULL; }
+static const cJSON *get(const cJSON *o, const char *k) {
+    return o ? cJSON_GetObjectItemCaseSensitive(o, k) : NULL;
+}
 
 static int get_bool(const cJSON *o, const char *k, int def) {
     const cJSON *v = get(o, k);
@@ -47,7 +49,8 @@ static int get_int(const cJSON *o, const char *k, int def) {
     return cJSON_IsNumber(v) ? v->valueint : def;
 }
 
-/* ---- patterns -------------------------------------------------------------------------------------------- */
+/* ---- patterns --------------------------------------------------------------------------------------------
+ */
 int tok_pattern_compile(tok_pattern *p, const char *path, char *err, size_t errlen) {
     if (p->kind == PAT_STRING) return 0;
     int ec;
@@ -56,8 +59,8 @@ int tok_pattern_compile(tok_pattern *p, const char *path, char *err, size_t errl
     if (!p->re) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(ec, msg, sizeof msg);
-        return tok_fail(err, errlen, "%s: regex /%s/ does not compile at offset %zu: %s", path, p->str, (size_t)eo,
-                        (char *)msg);
+        return tok_fail(err, errlen, "%s: regex /%s/ does not compile at offset %zu: %s", path, p->str,
+                        (size_t)eo, (char *)msg);
     }
     pcre2_jit_compile(p->re, PCRE2_JIT_COMPLETE); /* falls back to the interpreter where JIT is missing */
     return 0;
@@ -77,7 +80,8 @@ static int parse_pattern(ctx *c, const cJSON *o, const char *path, tok_pattern *
     } else if ((s = get_str(pat, "Regex"))) {
         p->kind = PAT_REGEX;
     } else
-        return tok_fail(c->err, c->errlen, "%s.pattern: expected {\"String\": ...} or {\"Regex\": ...}", path);
+        return tok_fail(c->err, c->errlen, "%s.pattern: expected {\"String\": ...} or {\"Regex\": ...}",
+                        path);
     p->str = dup_n(s, strlen(s));
     p->str_len = strlen(s);
     char where[400];
@@ -96,7 +100,8 @@ static int need_array(ctx *c, const cJSON *a, const char *path) {
     return 0;
 }
 
-/* ---- normalizers ------------------------------------------------------------------------------------------ */
+/* ---- normalizers ------------------------------------------------------------------------------------------
+ */
 static int parse_norm(ctx *c, const cJSON *o, const char *path, tok_norm *n);
 
 static int flatten_norm(ctx *c, const cJSON *arr, const char *path, tok_norm *seq) {
@@ -127,12 +132,18 @@ static int parse_norm(ctx *c, const cJSON *o, const char *path, tok_norm *n) {
     const char *type = get_str(o, "type");
     memset(n, 0, sizeof *n);
     if (!type) return unsupported(c, path, "normalizer", o);
-    if (!strcmp(type, "NFC")) n->type = NORM_NFC;
-    else if (!strcmp(type, "NFD")) n->type = NORM_NFD;
-    else if (!strcmp(type, "NFKC")) n->type = NORM_NFKC;
-    else if (!strcmp(type, "NFKD")) n->type = NORM_NFKD;
-    else if (!strcmp(type, "Lowercase")) n->type = NORM_LOWERCASE;
-    else if (!strcmp(type, "StripAccents")) n->type = NORM_STRIP_ACCENTS;
+    if (!strcmp(type, "NFC"))
+        n->type = NORM_NFC;
+    else if (!strcmp(type, "NFD"))
+        n->type = NORM_NFD;
+    else if (!strcmp(type, "NFKC"))
+        n->type = NORM_NFKC;
+    else if (!strcmp(type, "NFKD"))
+        n->type = NORM_NFKD;
+    else if (!strcmp(type, "Lowercase"))
+        n->type = NORM_LOWERCASE;
+    else if (!strcmp(type, "StripAccents"))
+        n->type = NORM_STRIP_ACCENTS;
     else if (!strcmp(type, "BertNormalizer")) {
         n->type = NORM_BERT;
         n->clean_text = get_bool(o, "clean_text", 1);
@@ -176,17 +187,25 @@ void tok_norm_free(tok_norm *n) {
     tok_pattern_free(&n->pat);
 }
 
-/* ---- pre-tokenizers --------------------------------------------------------------------------------------- */
-static int parse_behavior(ctx *c, const cJSON *o, const char *path, tok_split_behavior def, tok_split_behavior *b) {
+/* ---- pre-tokenizers ---------------------------------------------------------------------------------------
+ */
+static int parse_behavior(ctx *c, const cJSON *o, const char *path, tok_split_behavior def,
+                          tok_split_behavior *b) {
     const char *s = get_str(o, "behavior");
     *b = def;
     if (!s) return 0;
-    if (!strcmp(s, "Removed")) *b = SPLIT_REMOVED;
-    else if (!strcmp(s, "Isolated")) *b = SPLIT_ISOLATED;
-    else if (!strcmp(s, "MergedWithPrevious")) *b = SPLIT_MERGED_PREV;
-    else if (!strcmp(s, "MergedWithNext")) *b = SPLIT_MERGED_NEXT;
-    else if (!strcmp(s, "Contiguous")) *b = SPLIT_CONTIGUOUS;
-    else return tok_fail(c->err, c->errlen, "%s: %s.behavior: unknown '%s'", c->t->name, path, s);
+    if (!strcmp(s, "Removed"))
+        *b = SPLIT_REMOVED;
+    else if (!strcmp(s, "Isolated"))
+        *b = SPLIT_ISOLATED;
+    else if (!strcmp(s, "MergedWithPrevious"))
+        *b = SPLIT_MERGED_PREV;
+    else if (!strcmp(s, "MergedWithNext"))
+        *b = SPLIT_MERGED_NEXT;
+    else if (!strcmp(s, "Contiguous"))
+        *b = SPLIT_CONTIGUOUS;
+    else
+        return tok_fail(c->err, c->errlen, "%s: %s.behavior: unknown '%s'", c->t->name, path, s);
     return 0;
 }
 
@@ -196,10 +215,14 @@ static int parse_prepend_scheme(ctx *c, const cJSON *o, const char *path, tok_pr
         *ps = get_bool(o, "add_prefix_space", 1) ? PREPEND_ALWAYS : PREPEND_NEVER;
         return 0;
     }
-    if (!strcmp(s, "always")) *ps = PREPEND_ALWAYS;
-    else if (!strcmp(s, "first")) *ps = PREPEND_FIRST;
-    else if (!strcmp(s, "never")) *ps = PREPEND_NEVER;
-    else return tok_fail(c->err, c->errlen, "%s: %s.prepend_scheme: unknown '%s'", c->t->name, path, s);
+    if (!strcmp(s, "always"))
+        *ps = PREPEND_ALWAYS;
+    else if (!strcmp(s, "first"))
+        *ps = PREPEND_FIRST;
+    else if (!strcmp(s, "never"))
+        *ps = PREPEND_NEVER;
+    else
+        return tok_fail(c->err, c->errlen, "%s: %s.prepend_scheme: unknown '%s'", c->t->name, path, s);
     return 0;
 }
 
@@ -208,7 +231,8 @@ static int parse_replacement(ctx *c, const cJSON *o, const char *path, char *rep
     if (!s) s = "\xE2\x96\x81";
     int32_t v;
     int l = tok_utf8_next((const unsigned char *)s, strlen(s), &v);
-    if (!*s || v < 0 || s[l]) return tok_fail(c->err, c->errlen, "%s: %s.replacement: expected one character", c->t->name, path);
+    if (!*s || v < 0 || s[l])
+        return tok_fail(c->err, c->errlen, "%s: %s.replacement: expected one character", c->t->name, path);
     memcpy(rep, s, (size_t)l);
     *rep_len = l;
     if (cp) *cp = v;
@@ -328,7 +352,8 @@ static int parse_template(ctx *c, const cJSON *arr, const cJSON *specials, const
                                 c->t->name, sp, i, name ? name : "?", path);
             cJSON_ArrayForEach(x, ids) tpl_push(tp, x->valueint, get_int(st, "type_id", 0));
         } else
-            return tok_fail(c->err, c->errlen, "%s: %s[%d]: expected SpecialToken or Sequence", c->t->name, sp, i);
+            return tok_fail(c->err, c->errlen, "%s: %s[%d]: expected SpecialToken or Sequence", c->t->name,
+                            sp, i);
         i++;
     }
     return 0;
@@ -360,7 +385,8 @@ static int parse_post(ctx *c, const cJSON *o, const char *path, tok_post *p) {
         const cJSON *specials = get(o, "special_tokens");
         if (parse_template(c, get(o, "single"), specials, path, "single", &p->single)) return -1;
         const cJSON *pair = get(o, "pair");
-        if (pair && !cJSON_IsNull(pair) && parse_template(c, pair, specials, path, "pair", &p->pair)) return -1;
+        if (pair && !cJSON_IsNull(pair) && parse_template(c, pair, specials, path, "pair", &p->pair))
+            return -1;
     } else if (!strcmp(type, "Sequence")) {
         p->type = POST_SEQUENCE;
         char ap[300];
@@ -377,8 +403,8 @@ static int parse_post(ctx *c, const cJSON *o, const char *path, tok_post *p) {
                 return -1;
             }
             if (p->kids[p->n_kids].type == POST_SEQUENCE)
-                return tok_fail(c->err, c->errlen, "%s: %s: nested Sequence post-processors are not supported",
-                                c->t->name, q);
+                return tok_fail(c->err, c->errlen,
+                                "%s: %s: nested Sequence post-processors are not supported", c->t->name, q);
             p->n_kids++;
         }
     } else
@@ -396,14 +422,18 @@ void tok_post_free(tok_post *p) {
     free(p->pair.type_id);
 }
 
-/* ---- decoders ------------------------------------------------------------------------------------------- */
+/* ---- decoders -------------------------------------------------------------------------------------------
+ */
 static int parse_dec(ctx *c, const cJSON *o, const char *path, tok_dec *d) {
     const char *type = get_str(o, "type");
     memset(d, 0, sizeof *d);
     if (!type) return unsupported(c, path, "decoder", o);
-    if (!strcmp(type, "ByteLevel")) d->type = DEC_BYTELEVEL;
-    else if (!strcmp(type, "ByteFallback")) d->type = DEC_BYTEFALLBACK;
-    else if (!strcmp(type, "Fuse")) d->type = DEC_FUSE;
+    if (!strcmp(type, "ByteLevel"))
+        d->type = DEC_BYTELEVEL;
+    else if (!strcmp(type, "ByteFallback"))
+        d->type = DEC_BYTEFALLBACK;
+    else if (!strcmp(type, "Fuse"))
+        d->type = DEC_FUSE;
     else if (!strcmp(type, "Metaspace")) {
         d->type = DEC_METASPACE;
         if (parse_replacement(c, o, path, d->replacement, &d->replacement_len, NULL)) return -1;
@@ -429,8 +459,9 @@ static int parse_dec(ctx *c, const cJSON *o, const char *path, tok_dec *d) {
         d->str_len = strlen(s);
         if (parse_pattern(c, o, path, &d->pat)) return -1;
         if (d->pat.kind != PAT_STRING)
-            return tok_fail(c->err, c->errlen, "%s: %s.pattern: only String patterns are supported in decoders",
-                            c->t->name, path);
+            return tok_fail(c->err, c->errlen,
+                            "%s: %s.pattern: only String patterns are supported in decoders", c->t->name,
+                            path);
     } else if (!strcmp(type, "Strip")) {
         d->type = DEC_STRIP;
         const char *s = get_str(o, "content");
@@ -476,7 +507,8 @@ void tok_dec_free(tok_dec *d) {
     tok_pattern_free(&d->pat);
 }
 
-/* ---- the model -------------------------------------------------------------------------------------------- */
+/* ---- the model --------------------------------------------------------------------------------------------
+ */
 static int parse_model(ctx *c, const cJSON *m) {
     vkft_tokenizer *t = c->t;
     const char *type = get_str(m, "type");
@@ -487,17 +519,19 @@ static int parse_model(ctx *c, const cJSON *m) {
     else if (!strcmp(type, "WordPiece"))
         t->model = MODEL_WORDPIECE;
     else
-        return tok_fail(c->err, c->errlen, "%s: model.type: unsupported model type '%s' (BPE and WordPiece are)",
-                        t->name, type);
+        return tok_fail(c->err, c->errlen,
+                        "%s: model.type: unsupported model type '%s' (BPE and WordPiece are)", t->name, type);
     if (cJSON_IsNumber(get(m, "dropout")) && get(m, "dropout")->valuedouble > 0)
         return tok_fail(c->err, c->errlen, "%s: model.dropout: BPE dropout is not supported", t->name);
     const cJSON *vocab = get(m, "vocab"), *it;
-    if (!cJSON_IsObject(vocab)) return tok_fail(c->err, c->errlen, "%s: model.vocab: expected an object", t->name);
+    if (!cJSON_IsObject(vocab))
+        return tok_fail(c->err, c->errlen, "%s: model.vocab: expected an object", t->name);
     int nv = cJSON_GetArraySize(vocab);
     tok_map_init(&t->vocab, (uint32_t)nv);
     cJSON_ArrayForEach(it, vocab) {
         if (!cJSON_IsNumber(it) || it->valueint < 0 || it->valueint > 100000000)
-            return tok_fail(c->err, c->errlen, "%s: model.vocab[\"%s\"]: expected a non-negative id", t->name, it->string);
+            return tok_fail(c->err, c->errlen, "%s: model.vocab[\"%s\"]: expected a non-negative id", t->name,
+                            it->string);
         tok_table_set(t, it->valueint, it->string, strlen(it->string));
         tok_map_put(&t->vocab, t, it->valueint);
     }
@@ -554,19 +588,22 @@ static int parse_model(ctx *c, const cJSON *m) {
             bl = strlen(b);
         } else {
             tok_buf_free(&joined);
-            return tok_fail(c->err, c->errlen, "%s: model.merges[%u]: expected \"a b\" or [\"a\", \"b\"]", t->name, rank);
+            return tok_fail(c->err, c->errlen, "%s: model.merges[%u]: expected \"a b\" or [\"a\", \"b\"]",
+                            t->name, rank);
         }
         int32_t ia = tok_map_get(&t->vocab, t, a, al), ib = tok_map_get(&t->vocab, t, b, bl);
         joined.n = 0;
         tok_buf_put(&joined, a, al);
-        size_t skip = (t->cont_prefix_len && bl >= t->cont_prefix_len && !memcmp(b, t->cont_prefix, t->cont_prefix_len))
-                          ? t->cont_prefix_len
-                          : 0;
+        size_t skip =
+            (t->cont_prefix_len && bl >= t->cont_prefix_len && !memcmp(b, t->cont_prefix, t->cont_prefix_len))
+                ? t->cont_prefix_len
+                : 0;
         tok_buf_put(&joined, b + skip, bl - skip);
         int32_t in = tok_map_get(&t->vocab, t, joined.p, joined.n);
         if (ia < 0 || ib < 0 || in < 0) {
             tok_buf_free(&joined);
-            return tok_fail(c->err, c->errlen, "%s: model.merges[%u]: '%.*s' + '%.*s' uses a token missing from the vocab",
+            return tok_fail(c->err, c->errlen,
+                            "%s: model.merges[%u]: '%.*s' + '%.*s' uses a token missing from the vocab",
                             t->name, rank, (int)al, a, (int)bl, b);
         }
         tok_merges_put(t, ia, ib, rank, in);
@@ -576,7 +613,8 @@ static int parse_model(ctx *c, const cJSON *m) {
     return tok_model_prepare(t, c->err, c->errlen);
 }
 
-/* ---- added tokens ------------------------------------------------------------------------------------------ */
+/* ---- added tokens
+ * ------------------------------------------------------------------------------------------ */
 static void index_added(vkft_tokenizer *t) {
     memset(t->added_first, 0, sizeof t->added_first);
     t->has_norm_added = t->has_raw_added = 0;
@@ -593,8 +631,8 @@ static void index_added(vkft_tokenizer *t) {
     }
 }
 
-static void add_one(vkft_tokenizer *t, int32_t id, const char *s, size_t n, int special, int normalized, int lstrip,
-                    int rstrip, int single_word) {
+static void add_one(vkft_tokenizer *t, int32_t id, const char *s, size_t n, int special, int normalized,
+                    int lstrip, int rstrip, int single_word) {
     if (t->n_added == t->cap_added) {
         t->cap_added = t->cap_added ? t->cap_added * 2 : 16;
         t->added = realloc(t->added, (size_t)t->cap_added * sizeof *t->added);
@@ -608,7 +646,8 @@ static void add_one(vkft_tokenizer *t, int32_t id, const char *s, size_t n, int 
     a->lstrip = (uint8_t)lstrip;
     a->rstrip = (uint8_t)rstrip;
     a->single_word = (uint8_t)single_word;
-    if (id >= t->n_ids || !t->tok[id] || t->tok_len[id] != n || memcmp(t->tok[id], s, n)) tok_table_set(t, id, s, n);
+    if (id >= t->n_ids || !t->tok[id] || t->tok_len[id] != n || memcmp(t->tok[id], s, n))
+        tok_table_set(t, id, s, n);
     t->is_added[id] = special ? 2 : 1;
 }
 
@@ -621,8 +660,9 @@ static int parse_added(ctx *c, const cJSON *arr) {
         const char *content = get_str(it, "content");
         const cJSON *id = get(it, "id");
         if (!content || !cJSON_IsNumber(id) || id->valueint < 0)
-            return tok_fail(c->err, c->errlen, "%s: added_tokens[%d]: expected {\"id\": N, \"content\": \"...\"}",
-                            c->t->name, i);
+            return tok_fail(c->err, c->errlen,
+                            "%s: added_tokens[%d]: expected {\"id\": N, \"content\": \"...\"}", c->t->name,
+                            i);
         int special = get_bool(it, "special", 0);
         add_one(c->t, id->valueint, content, strlen(content), special, get_bool(it, "normalized", !special),
                 get_bool(it, "lstrip", 0), get_bool(it, "rstrip", 0), get_bool(it, "single_word", 0));
@@ -631,7 +671,8 @@ static int parse_added(ctx *c, const cJSON *arr) {
     return 0;
 }
 
-/* ---- tokenizer_config.json ------------------------------------------------------------------------------- */
+/* ---- tokenizer_config.json -------------------------------------------------------------------------------
+ */
 static int32_t config_token(vkft_tokenizer *t, const cJSON *cfg, const char *key, int *present) {
     const cJSON *v = get(cfg, key);
     const char *s = cJSON_IsString(v) ? v->valuestring : get_str(v, "content");
@@ -655,7 +696,8 @@ static void load_specials(vkft_tokenizer *t, const char *config_json) {
     t->specials.pad = config_token(t, cfg, "pad_token", &pp);
     t->specials.unk = config_token(t, cfg, "unk_token", &pu);
     const cJSON *ct = get(cfg, "chat_template");
-    if (cJSON_IsString(ct)) t->chat_template = dup_n(ct->valuestring, strlen(ct->valuestring));
+    if (cJSON_IsString(ct))
+        t->chat_template = dup_n(ct->valuestring, strlen(ct->valuestring));
     else if (cJSON_IsArray(ct)) { /* [{name, template}]: the "default" one, else the first */
         const cJSON *it, *pick = NULL;
         cJSON_ArrayForEach(it, ct) {
@@ -678,7 +720,8 @@ static void load_specials(vkft_tokenizer *t, const char *config_json) {
     if (!pu) t->specials.unk = t->unk_id >= 0 ? t->unk_id : first_known(t, unk);
 }
 
-/* ---- entry points ------------------------------------------------------------------------------------------ */
+/* ---- entry points
+ * ------------------------------------------------------------------------------------------ */
 void vkft_tokenizer_free(vkft_tokenizer *t) {
     if (!t) return;
     vkft_tok_session_free(t->session);
@@ -767,8 +810,10 @@ done:
     return rc;
 }
 
-/* GPT-2's encoder.json + vocab.bpe, converted to the equivalent tokenizer.json (as HF's GPT2TokenizerFast). */
-static int load_gpt2_classic(const char *enc_path, const char *bpe_path, vkft_tokenizer **out, char *err, size_t errlen) {
+/* GPT-2's encoder.json + vocab.bpe, converted to the equivalent tokenizer.json (as HF's GPT2TokenizerFast).
+ */
+static int load_gpt2_classic(const char *enc_path, const char *bpe_path, vkft_tokenizer **out, char *err,
+                             size_t errlen) {
     char *enc = NULL, *bpe = NULL;
     size_t enc_n, bpe_n;
     if (vkft_read_file(enc_path, &enc, &enc_n, err, errlen)) return -1;
@@ -882,7 +927,8 @@ int vkft_tokenizer_load(const char *path, vkft_tokenizer **out, char *err, size_
         snprintf(a, sizeof a, "%sencoder.json", dir);
         snprintf(b, sizeof b, "%svocab.bpe", dir);
         if (vkft_file_exists(a) && vkft_file_exists(b)) return load_gpt2_classic(a, b, out, err, errlen);
-        return tok_fail(err, errlen, "%s: no tokenizer.json (nor encoder.json + vocab.bpe) in this folder", path);
+        return tok_fail(err, errlen, "%s: no tokenizer.json (nor encoder.json + vocab.bpe) in this folder",
+                        path);
     }
     dir_of(path, dir, sizeof dir);
     if (ends_with(path, "vocab.bpe")) {
@@ -907,12 +953,13 @@ int vkft_tokenizer_load(const char *path, vkft_tokenizer **out, char *err, size_
     return rc;
 }
 
-int vkft_tokenizer_add_tokens(vkft_tokenizer *t, const char *const *tokens, const size_t *lens, size_t n, int special,
-                              char *err, size_t errlen) {
+int vkft_tokenizer_add_tokens(vkft_tokenizer *t, const char *const *tokens, const size_t *lens, size_t n,
+                              int special, char *err, size_t errlen) {
     int added = 0;
     for (size_t i = 0; i < n; i++) {
         if (!lens[i]) continue;
-        if (!tok_utf8_valid(tokens[i], lens[i])) return tok_fail(err, errlen, "token %zu is not valid UTF-8", i);
+        if (!tok_utf8_valid(tokens[i], lens[i]))
+            return tok_fail(err, errlen, "token %zu is not valid UTF-8", i);
         if (vkft_tokenizer_token_to_id(t, tokens[i], lens[i]) >= 0) continue;
         add_one(t, t->n_ids, tokens[i], lens[i], special, !special, 0, 0, 0);
         added++;

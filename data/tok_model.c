@@ -33,8 +33,7 @@ int tok_model_prepare(vkft_tokenizer *t, char *err, size_t errlen) {
             const char *s = t->tok[id];
             if (!s) continue;
             for (uint32_t i = 1; i + 3 <= t->tok_len[id]; i++)
-                if (!memcmp(s + i, "\xE2\x96\x81", 3) &&
-                    !(i >= 3 && !memcmp(s + i - 3, "\xE2\x96\x81", 3))) {
+                if (!memcmp(s + i, "\xE2\x96\x81", 3) && !(i >= 3 && !memcmp(s + i - 3, "\xE2\x96\x81", 3))) {
                     ok = 0;
                     break;
                 }
@@ -44,7 +43,8 @@ int tok_model_prepare(vkft_tokenizer *t, char *err, size_t errlen) {
     if (t->model != MODEL_BPE || t->eow_suffix_len) return 0;
     t->char_id = malloc(0x10000 * sizeof *t->char_id);
     if (t->cont_prefix_len) t->char_id_cont = malloc(0x10000 * sizeof *t->char_id_cont);
-    if (!t->char_id || (t->cont_prefix_len && !t->char_id_cont)) return tok_fail(err, errlen, "out of memory");
+    if (!t->char_id || (t->cont_prefix_len && !t->char_id_cont))
+        return tok_fail(err, errlen, "out of memory");
     tok_buf b = {0};
     for (int32_t cp = 0; cp < 0x10000; cp++) {
         t->char_id[cp] = -1;

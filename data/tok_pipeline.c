@@ -7,9 +7,10 @@
 
 #include "data/tok_internal.h"
 
-/* ---- patterns ------------------------------------------------------------------------------------------- */
-int tok_pattern_find(vkft_tok_session *s, const tok_pattern *pat, const char *str, size_t n, size_t from, size_t *ms,
-                     size_t *me) {
+/* ---- patterns -------------------------------------------------------------------------------------------
+ */
+int tok_pattern_find(vkft_tok_session *s, const tok_pattern *pat, const char *str, size_t n, size_t from,
+                     size_t *ms, size_t *me) {
     if (pat->kind == PAT_STRING) {
         if (!pat->str_len || from >= n) return 0;
         const char *p = memmem(str + from, n - from, pat->str, pat->str_len);
@@ -35,7 +36,8 @@ int tok_pattern_find(vkft_tok_session *s, const tok_pattern *pat, const char *st
     }
 }
 
-/* ---- normalizers ------------------------------------------------------------------------------------------ */
+/* ---- normalizers ------------------------------------------------------------------------------------------
+ */
 static int is_ascii(const char *s, size_t n) {
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)s[i] >= 0x80) return 0;
@@ -82,20 +84,22 @@ static void strip_accents(const char *in, size_t len, int all_marks, tok_buf *ou
     for (size_t i = 0; i < len;) {
         int32_t cp;
         int l = tok_utf8_next(u + i, len - i, &cp);
-        if (cp < 0x80 || !(all_marks ? tok_is_mark(cp) : tok_is_mark_nonspacing(cp))) tok_buf_put(out, in + i, (size_t)l);
+        if (cp < 0x80 || !(all_marks ? tok_is_mark(cp) : tok_is_mark_nonspacing(cp)))
+            tok_buf_put(out, in + i, (size_t)l);
         i += (size_t)l;
     }
 }
 
-static int normalize_one(vkft_tok_session *s, const tok_norm *n, const char *in, size_t len, tok_buf *out, char *err,
-                         size_t errlen) {
+static int normalize_one(vkft_tok_session *s, const tok_norm *n, const char *in, size_t len, tok_buf *out,
+                         char *err, size_t errlen) {
     switch (n->type) {
     case NORM_NFC: return unicode_form(in, len, UTF8PROC_STABLE | UTF8PROC_COMPOSE, out, err, errlen);
     case NORM_NFD: return unicode_form(in, len, UTF8PROC_STABLE | UTF8PROC_DECOMPOSE, out, err, errlen);
     case NORM_NFKC:
         return unicode_form(in, len, UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT, out, err, errlen);
     case NORM_NFKD:
-        return unicode_form(in, len, UTF8PROC_STABLE | UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT, out, err, errlen);
+        return unicode_form(in, len, UTF8PROC_STABLE | UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT, out, err,
+                            errlen);
     case NORM_LOWERCASE: lowercase(in, len, out); return 0;
     case NORM_STRIP_ACCENTS: strip_accents(in, len, 1, out); return 0;
     case NORM_PREPEND:
@@ -332,11 +336,13 @@ static int pretok_one(vkft_tok_session *s, const tok_pre *pre, tok_pieces *in, t
             }
             if (!n) break;
             if (pre->use_regex) {
-                if (find_pattern(s, &pre->pat, str, n)) return tok_fail(err, errlen, "ByteLevel: regex failed");
+                if (find_pattern(s, &pre->pat, str, n))
+                    return tok_fail(err, errlen, "ByteLevel: regex failed");
                 tok_iv *v = (tok_iv *)s->iv.p;
                 size_t nv = s->iv.n / sizeof(tok_iv);
                 for (size_t i = 0; i < nv; i++)
-                    if (v[i].e > v[i].s) bytelevel_map(t, str + v[i].s, v[i].e - v[i].s, first && v[i].s == 0, out);
+                    if (v[i].e > v[i].s)
+                        bytelevel_map(t, str + v[i].s, v[i].e - v[i].s, first && v[i].s == 0, out);
             } else
                 bytelevel_map(t, str, n, first, out);
             break;
@@ -348,10 +354,12 @@ static int pretok_one(vkft_tok_session *s, const tok_pre *pre, tok_pieces *in, t
         case PRE_METASPACE: {
             tok_buf *b = &s->tmp;
             b->n = 0;
-            int starts = n >= (size_t)pre->replacement_len && !memcmp(str, pre->replacement, pre->replacement_len);
+            int starts =
+                n >= (size_t)pre->replacement_len && !memcmp(str, pre->replacement, pre->replacement_len);
             int prepend = pre->prepend == PREPEND_ALWAYS || (pre->prepend == PREPEND_FIRST && first);
             /* HF checks starts_with(replacement) after replacing spaces */
-            if (prepend && !starts && !(n && str[0] == ' ')) tok_buf_put(b, pre->replacement, pre->replacement_len);
+            if (prepend && !starts && !(n && str[0] == ' '))
+                tok_buf_put(b, pre->replacement, pre->replacement_len);
             for (size_t i = 0; i < n; i++)
                 if (str[i] == ' ')
                     tok_buf_put(b, pre->replacement, pre->replacement_len);
@@ -416,8 +424,10 @@ int tok_pretokenize(vkft_tok_session *s, const tok_pre *pre, tok_pieces *p, char
     return 0;
 }
 
-/* ---- decoders ------------------------------------------------------------------------------------------- */
-static void put_replaced(tok_buf *b, const char *s, size_t n, const char *from, size_t fl, const char *to, size_t tl) {
+/* ---- decoders -------------------------------------------------------------------------------------------
+ */
+static void put_replaced(tok_buf *b, const char *s, size_t n, const char *from, size_t fl, const char *to,
+                         size_t tl) {
     size_t pos = 0;
     while (fl && pos < n) {
         const char *p = memmem(s + pos, n - pos, from, fl);
@@ -434,7 +444,10 @@ static int byte_token(const char *s, size_t n) {
     int v = 0;
     for (int i = 3; i < 5; i++) {
         char c = s[i];
-        int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+        int d = (c >= '0' && c <= '9')   ? c - '0'
+                : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+                                         : -1;
         if (d < 0) return -1;
         v = v * 16 + d;
     }
@@ -442,7 +455,8 @@ static int byte_token(const char *s, size_t n) {
 }
 
 static void wordpiece_cleanup(tok_buf *b) {
-    static const char *from[] = {" .", " ?", " !", " ,", " ' ", " n't", " 'm", " do not", " 's", " 've", " 're"};
+    static const char *from[] = {" .",  " ?",      " !",  " ,",   " ' ", " n't",
+                                 " 'm", " do not", " 's", " 've", " 're"};
     static const char *to[] = {".", "?", "!", ",", "'", "n't", "'m", " don't", "'s", "'ve", "'re"};
     tok_buf t = {0};
     for (int k = 0; k < 11; k++) {
@@ -498,7 +512,8 @@ static void dec_one(const vkft_tokenizer *t, const tok_dec *d, tok_pieces *in, t
     case DEC_REPLACE:
         for (size_t i = 0; i < in->n; i++) {
             size_t idx = tok_pieces_push(out, "", 0, 0);
-            put_replaced(b, in->text.p + in->off[i], in->len[i], d->pat.str, d->pat.str_len, d->str, d->str_len);
+            put_replaced(b, in->text.p + in->off[i], in->len[i], d->pat.str, d->pat.str_len, d->str,
+                         d->str_len);
             out->len[idx] = (uint32_t)(b->n - out->off[idx]);
         }
         return;
@@ -534,7 +549,8 @@ static void dec_one(const vkft_tokenizer *t, const tok_dec *d, tok_pieces *in, t
             size_t n = in->len[i], a = 0, e = n;
             for (int k = 0; k < d->start && a + d->str_len <= e && !memcmp(s + a, d->str, d->str_len); k++)
                 a += d->str_len;
-            for (int k = 0; k < d->stop && e >= a + d->str_len && !memcmp(s + e - d->str_len, d->str, d->str_len); k++)
+            for (int k = 0;
+                 k < d->stop && e >= a + d->str_len && !memcmp(s + e - d->str_len, d->str, d->str_len); k++)
                 e -= d->str_len;
             tok_pieces_push(out, s + a, e - a, 0);
         }
@@ -542,7 +558,8 @@ static void dec_one(const vkft_tokenizer *t, const tok_dec *d, tok_pieces *in, t
     case DEC_METASPACE:
         for (size_t i = 0; i < in->n; i++) {
             size_t idx = tok_pieces_push(out, "", 0, 0);
-            put_replaced(b, in->text.p + in->off[i], in->len[i], d->replacement, (size_t)d->replacement_len, " ", 1);
+            put_replaced(b, in->text.p + in->off[i], in->len[i], d->replacement, (size_t)d->replacement_len,
+                         " ", 1);
             if (i == 0 && d->prepend != PREPEND_NEVER && b->n > out->off[idx] && b->p[out->off[idx]] == ' ') {
                 memmove(b->p + out->off[idx], b->p + out->off[idx] + 1, b->n - out->off[idx] - 1);
                 b->n--;
@@ -577,8 +594,8 @@ static void dec_one(const vkft_tokenizer *t, const tok_dec *d, tok_pieces *in, t
     case DEC_BPE:
         for (size_t i = 0; i < in->n; i++) {
             size_t idx = tok_pieces_push(out, "", 0, 0);
-            put_replaced(b, in->text.p + in->off[i], in->len[i], d->str, d->str_len, i + 1 == in->n ? "" : " ",
-                         i + 1 == in->n ? 0 : 1);
+            put_replaced(b, in->text.p + in->off[i], in->len[i], d->str, d->str_len,
+                         i + 1 == in->n ? "" : " ", i + 1 == in->n ? 0 : 1);
             out->len[idx] = (uint32_t)(b->n - out->off[idx]);
         }
         return;

@@ -12,7 +12,8 @@
 #include "data/tok_internal.h"
 #include "util/fsutil.h"
 
-/* ---- string -> int map ---------------------------------------------------------------------------------- */
+/* ---- string -> int map ----------------------------------------------------------------------------------
+ */
 typedef struct {
     tok_buf pool;
     uint32_t *off, *len;
@@ -80,7 +81,8 @@ static uint32_t smap_get_or_add(smap *m, const char *s, size_t n, int *added) {
     }
 }
 
-/* ---- pair statistics --------------------------------------------------------------------------------------- */
+/* ---- pair statistics
+ * --------------------------------------------------------------------------------------- */
 typedef struct {
     int64_t count;
     int32_t *words;
@@ -157,7 +159,8 @@ static void pi_add_word(pair_info *pi, int32_t w) {
     pi->words[pi->n_words++] = w;
 }
 
-/* ---- max-heap of (count, pair): larger count first, then the smaller pair ---------------------------------- */
+/* ---- max-heap of (count, pair): larger count first, then the smaller pair
+ * ---------------------------------- */
 typedef struct {
     int64_t count;
     uint64_t pair;
@@ -167,7 +170,9 @@ typedef struct {
     size_t n, cap;
 } heap;
 
-static int heap_before(heap_item x, heap_item y) { return x.count != y.count ? x.count > y.count : x.pair < y.pair; }
+static int heap_before(heap_item x, heap_item y) {
+    return x.count != y.count ? x.count > y.count : x.pair < y.pair;
+}
 
 static void heap_push(heap *h, int64_t count, uint64_t pair) {
     if (h->n == h->cap) {
@@ -198,7 +203,8 @@ static heap_item heap_pop(heap *h) {
     return top;
 }
 
-/* ---- the trainer ------------------------------------------------------------------------------------------ */
+/* ---- the trainer ------------------------------------------------------------------------------------------
+ */
 typedef struct {
     int32_t *sym;
     uint32_t n;
@@ -265,8 +271,8 @@ static void pipeline_json(cJSON *root, int wordpiece) {
     }
 }
 
-int vkft_tokenizer_train(const vkft_tok_train_opts *opts, const char *const *files, int n_files, vkft_tokenizer **out,
-                         char *err, size_t errlen) {
+int vkft_tokenizer_train(const vkft_tok_train_opts *opts, const char *const *files, int n_files,
+                         vkft_tokenizer **out, char *err, size_t errlen) {
     *out = NULL;
     int wp = opts->type == VKFT_TOK_TRAIN_WORDPIECE;
     const char *const *specials = opts->special_tokens;
@@ -362,7 +368,8 @@ int vkft_tokenizer_train(const vkft_tok_train_opts *opts, const char *const *fil
                 int l = tok_utf8_next(u + i, words.len[w] - i, &cp);
                 smap_get_or_add(&seen, (const char *)u + i, (size_t)l, &added);
                 if (added) {
-                    if (n_alpha == cap_alpha) alpha = realloc(alpha, (cap_alpha = cap_alpha ? cap_alpha * 2 : 256) * sizeof *alpha);
+                    if (n_alpha == cap_alpha)
+                        alpha = realloc(alpha, (cap_alpha = cap_alpha ? cap_alpha * 2 : 256) * sizeof *alpha);
                     alpha[n_alpha++] = cp;
                 }
                 i += (size_t)l;
@@ -437,7 +444,8 @@ int vkft_tokenizer_train(const vkft_tok_train_opts *opts, const char *const *fil
         tok_buf_put(&tb, bs, bn);
         uint32_t nid = smap_get_or_add(&vocab, tb.p, tb.n, &added);
         if (added) vocab.val[nid] = nid;
-        if (n_merges == cap_merges) merges = realloc(merges, (cap_merges = cap_merges ? cap_merges * 2 : 1024) * sizeof *merges);
+        if (n_merges == cap_merges)
+            merges = realloc(merges, (cap_merges = cap_merges ? cap_merges * 2 : 1024) * sizeof *merges);
         merges[n_merges++] = top.pair;
         /* apply it in every word that holds the pair */
         uint32_t nw = pi->n_words;
@@ -456,7 +464,9 @@ int vkft_tokenizer_train(const vkft_tok_train_opts *opts, const char *const *fil
                     pair_info *q = pm_get(&pm, w->sym[i - 1], (int32_t)nid, 1);
                     q->count += w->count;
                     pi_add_word(q, wl[k]);
-                    if (n_changed == cap_changed) changed = realloc(changed, (cap_changed = cap_changed ? cap_changed * 2 : 256) * sizeof *changed);
+                    if (n_changed == cap_changed)
+                        changed = realloc(changed, (cap_changed = cap_changed ? cap_changed * 2 : 256) *
+                                                       sizeof *changed);
                     changed[n_changed++] = pkey(w->sym[i - 1], (int32_t)nid);
                 }
                 if (i + 2 < w->n) {
@@ -464,7 +474,9 @@ int vkft_tokenizer_train(const vkft_tok_train_opts *opts, const char *const *fil
                     pair_info *q = pm_get(&pm, (int32_t)nid, w->sym[i + 2], 1);
                     q->count += w->count;
                     pi_add_word(q, wl[k]);
-                    if (n_changed == cap_changed) changed = realloc(changed, (cap_changed = cap_changed ? cap_changed * 2 : 256) * sizeof *changed);
+                    if (n_changed == cap_changed)
+                        changed = realloc(changed, (cap_changed = cap_changed ? cap_changed * 2 : 256) *
+                                                       sizeof *changed);
                     changed[n_changed++] = pkey((int32_t)nid, w->sym[i + 2]);
                 }
                 w->sym[i] = (int32_t)nid;

@@ -222,16 +222,22 @@ int tok_is_whitespace(int32_t cp) {
     if (cp == ' ' || (cp >= 0x09 && cp <= 0x0D)) return 1;
     if (cp < 0x80) return 0;
     switch (cp) {
-    case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F: case 0x3000:
-        return 1;
-    default:
-        return cp >= 0x2000 && cp <= 0x200A;
+    case 0x85:
+    case 0xA0:
+    case 0x1680:
+    case 0x2028:
+    case 0x2029:
+    case 0x202F:
+    case 0x205F:
+    case 0x3000: return 1;
+    default: return cp >= 0x2000 && cp <= 0x200A;
     }
 }
 
 int tok_is_punct(int32_t cp) {
     if (cp < 0x80)
-        return (cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126);
+        return (cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) ||
+               (cp >= 123 && cp <= 126);
     utf8proc_category_t c = utf8proc_category(cp);
     return c >= UTF8PROC_CATEGORY_PC && c <= UTF8PROC_CATEGORY_PO;
 }
@@ -256,9 +262,10 @@ int tok_is_control(int32_t cp) {
 }
 
 int tok_is_cjk(int32_t cp) {
-    return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) || (cp >= 0x20000 && cp <= 0x2A6DF) ||
-           (cp >= 0x2A700 && cp <= 0x2B73F) || (cp >= 0x2B740 && cp <= 0x2B81F) ||
-           (cp >= 0x2B920 && cp <= 0x2CEAF) || (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x2F800 && cp <= 0x2FA1F);
+    return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
+           (cp >= 0x20000 && cp <= 0x2A6DF) || (cp >= 0x2A700 && cp <= 0x2B73F) ||
+           (cp >= 0x2B740 && cp <= 0x2B81F) || (cp >= 0x2B920 && cp <= 0x2CEAF) ||
+           (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x2F800 && cp <= 0x2FA1F);
 }
 
 int tok_is_mark_nonspacing(int32_t cp) { return utf8proc_category(cp) == UTF8PROC_CATEGORY_MN; }
@@ -268,7 +275,8 @@ int tok_is_mark(int32_t cp) {
     return c == UTF8PROC_CATEGORY_MN || c == UTF8PROC_CATEGORY_MC || c == UTF8PROC_CATEGORY_ME;
 }
 
-/* ---- token table ------------------------------------------------------------------------------------------ */
+/* ---- token table ------------------------------------------------------------------------------------------
+ */
 static char *pool_copy(vkft_tokenizer *t, const char *s, size_t n) {
     if (!t->n_blocks || t->block_used + n + 1 > t->block_cap) {
         size_t cap = n + 1 > (1u << 20) ? n + 1 : (1u << 20);

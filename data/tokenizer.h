@@ -45,8 +45,8 @@ void vkft_tokenizer_free(vkft_tokenizer *tok);
 
 /* Encodes len bytes of UTF-8 (invalid sequences become U+FFFD, as Hugging Face does). The ids are
  * appended to out (out->n is not reset). add_special applies the post-processor (BOS/CLS/SEP...). */
-int vkft_tokenizer_encode(vkft_tokenizer *tok, const char *text, size_t len, int add_special, vkft_tok_ids *out,
-                          char *err, size_t errlen);
+int vkft_tokenizer_encode(vkft_tokenizer *tok, const char *text, size_t len, int add_special,
+                          vkft_tok_ids *out, char *err, size_t errlen);
 
 vkft_tok_session *vkft_tok_session_new(const vkft_tokenizer *tok);
 void vkft_tok_session_free(vkft_tok_session *s);
@@ -56,17 +56,19 @@ int vkft_tok_encode(vkft_tok_session *s, const char *text, size_t len, int add_s
 /* Encodes a pair of texts (sentence pairs for BERT-style models) with the post-processor's pair template
  * when add_special (e.g. [CLS] A [SEP] B [SEP]), else A then B. type_ids (may be NULL) receives each id's
  * token type (0 for the first part, 1 for the second, as the template says). Both are appended to. */
-int vkft_tok_encode_pair(vkft_tok_session *s, const char *a, size_t alen, const char *b, size_t blen, int add_special,
-                         vkft_tok_ids *out, vkft_tok_ids *type_ids, char *err, size_t errlen);
+int vkft_tok_encode_pair(vkft_tok_session *s, const char *a, size_t alen, const char *b, size_t blen,
+                         int add_special, vkft_tok_ids *out, vkft_tok_ids *type_ids, char *err,
+                         size_t errlen);
 
-/* Encodes n texts with up to n_threads threads (0: all cores); outs[i] receives text i's ids (reset first). */
+/* Encodes n texts with up to n_threads threads (0: all cores); outs[i] receives text i's ids (reset first).
+ */
 int vkft_tok_encode_batch(const vkft_tokenizer *tok, const char *const *texts, const size_t *lens, size_t n,
                           int add_special, int n_threads, vkft_tok_ids *outs, char *err, size_t errlen);
 
 /* Decodes ids to UTF-8 text in a malloc'd, NUL-terminated string (*out; *out_len excludes the NUL).
  * skip_special drops special added tokens (BOS, EOS, ...). Unknown ids are an error. */
-int vkft_tokenizer_decode(const vkft_tokenizer *tok, const int32_t *ids, size_t n, int skip_special, char **out,
-                          size_t *out_len, char *err, size_t errlen);
+int vkft_tokenizer_decode(const vkft_tokenizer *tok, const int32_t *ids, size_t n, int skip_special,
+                          char **out, size_t *out_len, char *err, size_t errlen);
 
 /* Vocabulary: size is the largest id + 1 (model vocabulary and added tokens). */
 int32_t vkft_tokenizer_vocab_size(const vkft_tokenizer *tok);
@@ -102,7 +104,7 @@ typedef enum { VKFT_TOK_TRAIN_BPE = 0, VKFT_TOK_TRAIN_WORDPIECE = 1 } vkft_tok_t
 typedef struct {
     vkft_tok_train_type type;
     int vocab_size;
-    int min_frequency; /* pairs / words seen fewer times are not merged (default 2) */
+    int min_frequency;                 /* pairs / words seen fewer times are not merged (default 2) */
     const char *const *special_tokens; /* NULL: defaults per type */
     int n_special;
 } vkft_tok_train_opts;

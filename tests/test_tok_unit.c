@@ -46,12 +46,14 @@ static vkft_tokenizer *load_str(test_state *t, const char *json) {
 
 /* A BPE whose vocabulary holds every expected piece, with ignore_merges: each pre-tokenized piece that is
  * in the vocabulary comes out as one token, so the pre-tokenizer's split is visible. */
-static vkft_tokenizer *split_tok(test_state *t, const char *normalizer, const char *pre, const char *extra_vocab) {
+static vkft_tokenizer *split_tok(test_state *t, const char *normalizer, const char *pre,
+                                 const char *extra_vocab) {
     static char json[8192];
     char vocab[4096];
     int n = 0;
     size_t o = 0;
-    const char *base[] = {"a", "b", "c", "d", "h", "i", "t", "e", "r", "1", "2", "3", "4", "5", "!", "?", " ", "x"};
+    const char *base[] = {"a", "b", "c", "d", "h", "i", "t", "e", "r",
+                          "1", "2", "3", "4", "5", "!", "?", " ", "x"};
     for (size_t i = 0; i < sizeof base / sizeof base[0]; i++)
         o += (size_t)snprintf(vocab + o, sizeof vocab - o, "%s\"%s\": %d", n ? ", " : "", base[i], n), n++;
     /* extra_vocab: '|' separated */
@@ -59,10 +61,11 @@ static vkft_tokenizer *split_tok(test_state *t, const char *normalizer, const ch
     snprintf(tmp, sizeof tmp, "%s", extra_vocab);
     for (char *s = strtok(tmp, "|"); s; s = strtok(NULL, "|"))
         o += (size_t)snprintf(vocab + o, sizeof vocab - o, ", \"%s\": %d", s, n++);
-    snprintf(json, sizeof json,
-             "{\"normalizer\": %s, \"pre_tokenizer\": %s, \"model\": {\"type\": \"BPE\", \"ignore_merges\": true, "
-             "\"unk_token\": null, \"vocab\": {%s}, \"merges\": []}}",
-             normalizer, pre, vocab);
+    snprintf(
+        json, sizeof json,
+        "{\"normalizer\": %s, \"pre_tokenizer\": %s, \"model\": {\"type\": \"BPE\", \"ignore_merges\": true, "
+        "\"unk_token\": null, \"vocab\": {%s}, \"merges\": []}}",
+        normalizer, pre, vocab);
     return load_str(t, json);
 }
 
@@ -97,7 +100,8 @@ static void test_wordpiece_fixture(test_state *t, const char *src) {
     size_t tn;
     ids.n = 0;
     vkft_tokenizer_encode(tok, "Hello, World! Unbelievable tokenization.", 40, 1, &ids, err, sizeof err);
-    CHECK(t, vkft_tokenizer_decode(tok, ids.ids, ids.n, 1, &text, &tn, err, sizeof err) == 0, "decode: %s", err);
+    CHECK(t, vkft_tokenizer_decode(tok, ids.ids, ids.n, 1, &text, &tn, err, sizeof err) == 0, "decode: %s",
+          err);
     CHECK(t, !strcmp(text, "hello, world! unbelievable tokenization."), "wp decode with cleanup: '%s'", text);
     free(text);
     vkft_tok_specials sp = vkft_tokenizer_specials(tok);
@@ -122,20 +126,23 @@ static void test_splits(test_state *t) {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char pre[256];
         snprintf(pre, sizeof pre,
-                 "{\"type\": \"Split\", \"pattern\": {\"Regex\": \"\\\\d+\"}, \"behavior\": \"%s\", \"invert\": false}",
+                 "{\"type\": \"Split\", \"pattern\": {\"Regex\": \"\\\\d+\"}, \"behavior\": \"%s\", "
+                 "\"invert\": false}",
                  cases[i].behavior);
         vkft_tokenizer *tok = split_tok(t, "null", pre, "ab|cd|12|345|ab12|cd345|12cd");
         if (tok) expect(t, tok, cases[i].behavior, "ab12cd345", 0, cases[i].want);
         vkft_tokenizer_free(tok);
     }
     /* Contiguous joins consecutive matches of a one-character pattern; invert swaps matches and the rest */
-    vkft_tokenizer *tok = split_tok(
-        t, "null", "{\"type\": \"Split\", \"pattern\": {\"String\": \"1\"}, \"behavior\": \"Contiguous\", \"invert\": false}",
-        "11|ab|cd");
+    vkft_tokenizer *tok = split_tok(t, "null",
+                                    "{\"type\": \"Split\", \"pattern\": {\"String\": \"1\"}, \"behavior\": "
+                                    "\"Contiguous\", \"invert\": false}",
+                                    "11|ab|cd");
     if (tok) expect(t, tok, "Contiguous literal", "ab11cd", 0, "ab|11|cd");
     vkft_tokenizer_free(tok);
     tok = split_tok(t, "null",
-                    "{\"type\": \"Split\", \"pattern\": {\"Regex\": \"\\\\d+\"}, \"behavior\": \"Removed\", \"invert\": true}",
+                    "{\"type\": \"Split\", \"pattern\": {\"Regex\": \"\\\\d+\"}, \"behavior\": \"Removed\", "
+                    "\"invert\": true}",
                     "12|345");
     if (tok) expect(t, tok, "invert Removed", "ab12cd345", 0, "12|345");
     vkft_tokenizer_free(tok);
@@ -156,12 +163,14 @@ static void test_splits(test_state *t) {
     if (tok) expect(t, tok, "WhitespaceSplit", " hi \t there!! ", 0, "hi|there!!");
     vkft_tokenizer_free(tok);
     tok = split_tok(t, "null",
-                    "{\"type\": \"Metaspace\", \"replacement\": \"\\u2581\", \"prepend_scheme\": \"always\", \"split\": true}",
+                    "{\"type\": \"Metaspace\", \"replacement\": \"\\u2581\", \"prepend_scheme\": \"always\", "
+                    "\"split\": true}",
                     "\xE2\x96\x81hi|\xE2\x96\x81there");
     if (tok) expect(t, tok, "Metaspace always split", "hi there", 0, "\xE2\x96\x81hi|\xE2\x96\x81there");
     vkft_tokenizer_free(tok);
     tok = split_tok(t, "null",
-                    "{\"type\": \"Metaspace\", \"replacement\": \"\\u2581\", \"prepend_scheme\": \"never\", \"split\": false}",
+                    "{\"type\": \"Metaspace\", \"replacement\": \"\\u2581\", \"prepend_scheme\": \"never\", "
+                    "\"split\": false}",
                     "hi\xE2\x96\x81there");
     if (tok) expect(t, tok, "Metaspace never no split", "hi there", 0, "hi\xE2\x96\x81there");
     vkft_tokenizer_free(tok);
@@ -178,19 +187,30 @@ static void test_splits(test_state *t) {
     vkft_tokenizer_free(tok);
     tok = split_tok(t, "null", "{\"type\": \"Digits\", \"individual_digits\": false}",
                     "\xEF\xBD\x81|\xEF\xBC\x91\xEF\xBC\x92");
-    if (tok) expect(t, tok, "Digits: fullwidth digits are digits", "\xEF\xBD\x81\xEF\xBC\x91\xEF\xBC\x92", 0,
-                    "\xEF\xBD\x81|\xEF\xBC\x91\xEF\xBC\x92");
+    if (tok)
+        expect(t, tok, "Digits: fullwidth digits are digits", "\xEF\xBD\x81\xEF\xBC\x91\xEF\xBC\x92", 0,
+               "\xEF\xBD\x81|\xEF\xBC\x91\xEF\xBC\x92");
     vkft_tokenizer_free(tok);
-    tok = split_tok(t, "null", "{\"type\": \"Whitespace\"}", "gr\xC3\xB6\xC3\x9F" "e");
-    if (tok) expect(t, tok, "Whitespace: Unicode letters are word characters", "gr\xC3\xB6\xC3\x9F" "e!", 0,
-                    "gr\xC3\xB6\xC3\x9F" "e|!");
+    tok = split_tok(t, "null", "{\"type\": \"Whitespace\"}",
+                    "gr\xC3\xB6\xC3\x9F"
+                    "e");
+    if (tok)
+        expect(t, tok, "Whitespace: Unicode letters are word characters",
+               "gr\xC3\xB6\xC3\x9F"
+               "e!",
+               0,
+               "gr\xC3\xB6\xC3\x9F"
+               "e|!");
     vkft_tokenizer_free(tok);
-    tok = split_tok(t, "null", "{\"type\": \"Split\", \"pattern\": {\"String\": \" \"}, \"behavior\": \"MergedWithNext\"}",
-                    " b| c");
+    tok = split_tok(
+        t, "null",
+        "{\"type\": \"Split\", \"pattern\": {\"String\": \" \"}, \"behavior\": \"MergedWithNext\"}", " b| c");
     if (tok) expect(t, tok, "Split MergedWithNext", "a b c", 0, "a| b| c");
     vkft_tokenizer_free(tok);
     tok = split_tok(t, "{\"type\": \"StripAccents\"}", "null", "\xE0\xA4\xB9");
-    if (tok) expect(t, tok, "StripAccents drops spacing marks too (Mc)", "\xE0\xA4\xB9\xE0\xA4\xBF", 0, "\xE0\xA4\xB9");
+    if (tok)
+        expect(t, tok, "StripAccents drops spacing marks too (Mc)", "\xE0\xA4\xB9\xE0\xA4\xBF", 0,
+               "\xE0\xA4\xB9");
     vkft_tokenizer_free(tok);
     tok = split_tok(t, "null", "{\"type\": \"BertPreTokenizer\"}", "hi|there|,");
     if (tok) expect(t, tok, "BertPreTokenizer", " hi,there! ", 0, "hi|,|there|!");
@@ -203,13 +223,16 @@ static void test_normalizers(test_state *t) {
     } cases[] = {
         {"{\"type\": \"NFKC\"}", "\xEF\xAC\x81", "fi", "fi"},
         {"{\"type\": \"Lowercase\"}", "HiTheRE", "hithere", "hithere"},
-        {"{\"type\": \"Sequence\", \"normalizers\": [{\"type\": \"NFD\"}, {\"type\": \"StripAccents\"}]}", "\xC3\xA9t\xC3\xA9",
-         "ete", "ete"},
+        {"{\"type\": \"Sequence\", \"normalizers\": [{\"type\": \"NFD\"}, {\"type\": \"StripAccents\"}]}",
+         "\xC3\xA9t\xC3\xA9", "ete", "ete"},
         {"{\"type\": \"Strip\", \"strip_left\": true, \"strip_right\": true}", "  hi \t", "hi", "hi"},
         {"{\"type\": \"Prepend\", \"prepend\": \"x\"}", "hi", "xhi", "xhi"},
-        {"{\"type\": \"Replace\", \"pattern\": {\"Regex\": \"[0-9]+\"}, \"content\": \"x\"}", "a12b3", "axbx", "axbx"},
-        {"{\"type\": \"Replace\", \"pattern\": {\"String\": \"ab\"}, \"content\": \"c\"}", "abab", "cc", "cc"},
-        {"{\"type\": \"BertNormalizer\", \"clean_text\": true, \"handle_chinese_chars\": true, \"strip_accents\": null, "
+        {"{\"type\": \"Replace\", \"pattern\": {\"Regex\": \"[0-9]+\"}, \"content\": \"x\"}", "a12b3", "axbx",
+         "axbx"},
+        {"{\"type\": \"Replace\", \"pattern\": {\"String\": \"ab\"}, \"content\": \"c\"}", "abab", "cc",
+         "cc"},
+        {"{\"type\": \"BertNormalizer\", \"clean_text\": true, \"handle_chinese_chars\": true, "
+         "\"strip_accents\": null, "
          "\"lowercase\": true}",
          "\xC3\x89T\xC3\x89\x01", "ete", "ete"},
     };
@@ -222,15 +245,19 @@ static void test_normalizers(test_state *t) {
 
 static void test_added_and_fallback(test_state *t) {
     /* lstrip/rstrip swallow the whitespace beside the token; single_word needs word boundaries */
-    const char *json =
-        "{\"added_tokens\": ["
-        "{\"id\": 10, \"content\": \"<L>\", \"lstrip\": true, \"rstrip\": false, \"single_word\": false, \"normalized\": false, \"special\": true},"
-        "{\"id\": 11, \"content\": \"<R>\", \"lstrip\": false, \"rstrip\": true, \"single_word\": false, \"normalized\": false, \"special\": true},"
-        "{\"id\": 12, \"content\": \"ab\", \"lstrip\": false, \"rstrip\": false, \"single_word\": true, \"normalized\": true, \"special\": false}],"
-        "\"normalizer\": {\"type\": \"Lowercase\"},"
-        "\"model\": {\"type\": \"BPE\", \"unk_token\": \"<unk>\", \"fuse_unk\": true, \"byte_fallback\": true, "
-        "\"vocab\": {\"<unk>\": 0, \"a\": 1, \"b\": 2, \" \": 3, \"<0xC3>\": 4, \"<0xA9>\": 5, \"c\": 6, \"ab\": 7, \"abc\": 8, \"x\": 9},"
-        "\"merges\": [\"a b\", \"ab c\"]}}";
+    const char *json = "{\"added_tokens\": ["
+                       "{\"id\": 10, \"content\": \"<L>\", \"lstrip\": true, \"rstrip\": false, "
+                       "\"single_word\": false, \"normalized\": false, \"special\": true},"
+                       "{\"id\": 11, \"content\": \"<R>\", \"lstrip\": false, \"rstrip\": true, "
+                       "\"single_word\": false, \"normalized\": false, \"special\": true},"
+                       "{\"id\": 12, \"content\": \"ab\", \"lstrip\": false, \"rstrip\": false, "
+                       "\"single_word\": true, \"normalized\": true, \"special\": false}],"
+                       "\"normalizer\": {\"type\": \"Lowercase\"},"
+                       "\"model\": {\"type\": \"BPE\", \"unk_token\": \"<unk>\", \"fuse_unk\": true, "
+                       "\"byte_fallback\": true, "
+                       "\"vocab\": {\"<unk>\": 0, \"a\": 1, \"b\": 2, \" \": 3, \"<0xC3>\": 4, \"<0xA9>\": "
+                       "5, \"c\": 6, \"ab\": 7, \"abc\": 8, \"x\": 9},"
+                       "\"merges\": [\"a b\", \"ab c\"]}}";
     vkft_tokenizer *tok = load_str(t, json);
     if (!tok) return;
     expect(t, tok, "lstrip", "a  <L>b", 0, "a|<L>|b");
@@ -239,8 +266,14 @@ static void test_added_and_fallback(test_state *t) {
     expect(t, tok, "single_word inside a word", "xab", 0, "x|ab");
     expect(t, tok, "merges", "abc", 0, "abc");
     expect(t, tok, "byte fallback", "\xC3\xA9", 0, "<0xC3>|<0xA9>");
-    expect(t, tok, "fused unk", "a\xE2\x82\xAC\xE2\x82\xAC" "b", 0, "a|<unk>|b");
-    expect(t, tok, "invalid UTF-8 becomes U+FFFD (unk)", "a\xFF" "b", 0, "a|<unk>|b");
+    expect(t, tok, "fused unk",
+           "a\xE2\x82\xAC\xE2\x82\xAC"
+           "b",
+           0, "a|<unk>|b");
+    expect(t, tok, "invalid UTF-8 becomes U+FFFD (unk)",
+           "a\xFF"
+           "b",
+           0, "a|<unk>|b");
     vkft_tokenizer_free(tok);
 }
 
@@ -250,29 +283,36 @@ static void test_errors(test_state *t) {
     } cases[] = {
         {"{\"model\": ", "malformed JSON"},
         {"[1, 2]", "no \"model\""},
-        {"{\"model\": {\"type\": \"Unigram\", \"vocab\": []}}", "model.type: unsupported model type 'Unigram'"},
-        {"{\"normalizer\": {\"type\": \"Sequence\", \"normalizers\": [{\"type\": \"NFC\"}, {\"type\": \"Precompiled\"}]},"
+        {"{\"model\": {\"type\": \"Unigram\", \"vocab\": []}}",
+         "model.type: unsupported model type 'Unigram'"},
+        {"{\"normalizer\": {\"type\": \"Sequence\", \"normalizers\": [{\"type\": \"NFC\"}, {\"type\": "
+         "\"Precompiled\"}]},"
          " \"model\": {\"type\": \"BPE\", \"vocab\": {}, \"merges\": []}}",
          "normalizer.normalizers[1]: unsupported normalizer type 'Precompiled'"},
-        {"{\"pre_tokenizer\": {\"type\": \"Split\", \"pattern\": {\"Regex\": \"(\"}}, \"model\": {\"type\": \"BPE\", "
+        {"{\"pre_tokenizer\": {\"type\": \"Split\", \"pattern\": {\"Regex\": \"(\"}}, \"model\": {\"type\": "
+         "\"BPE\", "
          "\"vocab\": {}, \"merges\": []}}",
          "pre_tokenizer.pattern: regex /(/ does not compile"},
         {"{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": [\"a b\"]}}", "model.merges[0]"},
         {"{\"decoder\": {\"type\": \"CTC\"}, \"model\": {\"type\": \"BPE\", \"vocab\": {}, \"merges\": []}}",
          "decoder: unsupported decoder type 'CTC'"},
-        {"{\"post_processor\": {\"type\": \"TemplateProcessing\", \"single\": [{\"SpecialToken\": {\"id\": \"<s>\"}}], "
+        {"{\"post_processor\": {\"type\": \"TemplateProcessing\", \"single\": [{\"SpecialToken\": {\"id\": "
+         "\"<s>\"}}], "
          "\"special_tokens\": {}}, \"model\": {\"type\": \"BPE\", \"vocab\": {}, \"merges\": []}}",
          "post_processor.single[0]: special token '<s>' not in post_processor.special_tokens"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         vkft_tokenizer *tok = NULL;
         err[0] = 0;
-        int rc = vkft_tokenizer_load_json(cases[i].json, strlen(cases[i].json), NULL, "bad.json", &tok, err, sizeof err);
+        int rc = vkft_tokenizer_load_json(cases[i].json, strlen(cases[i].json), NULL, "bad.json", &tok, err,
+                                          sizeof err);
         CHECK(t, rc != 0 && !tok && strstr(err, cases[i].want) && strstr(err, "bad.json"),
               "error case %zu: want '%s', got '%s'", i, cases[i].want, err);
     }
     vkft_tokenizer *tok = NULL;
-    CHECK(t, vkft_tokenizer_load("/nonexistent/tokenizer.json", &tok, err, sizeof err) != 0 && strstr(err, "/nonexistent"),
+    CHECK(t,
+          vkft_tokenizer_load("/nonexistent/tokenizer.json", &tok, err, sizeof err) != 0 &&
+              strstr(err, "/nonexistent"),
           "missing file: %s", err);
 }
 
@@ -290,14 +330,15 @@ static void test_train(test_state *t, const char *src) {
         return;
     }
     /* the small corpus runs out of pairs seen twice before 700 */
-    CHECK(t, vkft_tokenizer_vocab_size(bpe) > 600 && vkft_tokenizer_vocab_size(bpe) <= 700, "bpe vocabulary %d",
-          (int)vkft_tokenizer_vocab_size(bpe));
+    CHECK(t, vkft_tokenizer_vocab_size(bpe) > 600 && vkft_tokenizer_vocab_size(bpe) <= 700,
+          "bpe vocabulary %d", (int)vkft_tokenizer_vocab_size(bpe));
     /* round trip of the whole corpus and of each line; the trained BPE compresses the corpus */
     vkft_tok_ids ids = {0};
     CHECK(t, vkft_tokenizer_encode(bpe, text, n, 0, &ids, err, sizeof err) == 0, "encode: %s", err);
     char *back;
     size_t bn;
-    CHECK(t, vkft_tokenizer_decode(bpe, ids.ids, ids.n, 0, &back, &bn, err, sizeof err) == 0, "decode: %s", err);
+    CHECK(t, vkft_tokenizer_decode(bpe, ids.ids, ids.n, 0, &back, &bn, err, sizeof err) == 0, "decode: %s",
+          err);
     CHECK(t, bn == n && !memcmp(back, text, n), "trained bpe: decode(encode(corpus)) == corpus");
     CHECK(t, ids.n < n * 6 / 10, "trained bpe compresses: %zu tokens for %zu bytes", ids.n, n);
     printf("trained byte-level BPE (700): %zu bytes -> %zu tokens, round trip %s\n", n, ids.n,
@@ -316,7 +357,8 @@ static void test_train(test_state *t, const char *src) {
     if (re) {
         vkft_tok_ids ids2 = {0};
         vkft_tokenizer_encode(re, text, n, 0, &ids2, err, sizeof err);
-        CHECK(t, ids2.n == ids.n && !memcmp(ids2.ids, ids.ids, ids.n * sizeof *ids.ids), "reloaded bpe: same ids");
+        CHECK(t, ids2.n == ids.n && !memcmp(ids2.ids, ids.ids, ids.n * sizeof *ids.ids),
+              "reloaded bpe: same ids");
         vkft_tok_ids_free(&ids2);
         vkft_tokenizer_free(re);
     }
@@ -333,7 +375,8 @@ static void test_train(test_state *t, const char *src) {
     ids.n = 0;
     const char *s = "acute thrombocytopenia and immunohistochemistry with caf\xC3\xA9-au-lait spots";
     vkft_tokenizer_encode(bpe, s, strlen(s), 0, &ids, err, sizeof err);
-    CHECK(t, vkft_tokenizer_decode(bpe, ids.ids, ids.n, 0, &back, &bn, err, sizeof err) == 0 && !strcmp(back, s),
+    CHECK(t,
+          vkft_tokenizer_decode(bpe, ids.ids, ids.n, 0, &back, &bn, err, sizeof err) == 0 && !strcmp(back, s),
           "extended round trip: '%s'", back);
     free(back);
     snprintf(path, sizeof path, "%s/bpe_ext.json", dir);
@@ -341,7 +384,8 @@ static void test_train(test_state *t, const char *src) {
     if (vkft_tokenizer_load(path, &re, err, sizeof err) == 0) {
         vkft_tok_ids ids2 = {0};
         vkft_tokenizer_encode(re, s, strlen(s), 0, &ids2, err, sizeof err);
-        CHECK(t, ids2.n == ids.n && !memcmp(ids2.ids, ids.ids, ids.n * sizeof *ids.ids), "reloaded extended: same ids");
+        CHECK(t, ids2.n == ids.n && !memcmp(ids2.ids, ids.ids, ids.n * sizeof *ids.ids),
+              "reloaded extended: same ids");
         vkft_tok_ids_free(&ids2);
         vkft_tokenizer_free(re);
     } else
@@ -358,7 +402,9 @@ static void test_train(test_state *t, const char *src) {
         ids.n = 0;
         const char *w = "the patient presented with acute myocardial infarction";
         vkft_tokenizer_encode(wp, w, strlen(w), 0, &ids, err, sizeof err);
-        CHECK(t, vkft_tokenizer_decode(wp, ids.ids, ids.n, 0, &back, &bn, err, sizeof err) == 0 && !strcmp(back, w),
+        CHECK(t,
+              vkft_tokenizer_decode(wp, ids.ids, ids.n, 0, &back, &bn, err, sizeof err) == 0 &&
+                  !strcmp(back, w),
               "trained wordpiece round trip (lowercase text): '%s'", back);
         free(back);
         vkft_tokenizer_free(wp);
@@ -382,7 +428,8 @@ static void test_batch(test_state *t, const char *src) {
     }
     vkft_tok_ids outs[300];
     memset(outs, 0, sizeof outs);
-    CHECK(t, vkft_tok_encode_batch(tok, texts, lens, 300, 1, 4, outs, err, sizeof err) == 0, "batch: %s", err);
+    CHECK(t, vkft_tok_encode_batch(tok, texts, lens, 300, 1, 4, outs, err, sizeof err) == 0, "batch: %s",
+          err);
     int same = 1;
     vkft_tok_ids one = {0};
     for (int i = 0; i < 300; i++) {
@@ -403,8 +450,23 @@ static void test_fuzz(test_state *t, const char *src) {
     size_t n;
     snprintf(path, sizeof path, "%s/tests/fixtures/tok_wordpiece/tokenizer.json", src);
     if (vkft_read_file(path, &json, &n, err, sizeof err)) return;
-    static const char *snippets[] = {"{", "}", "[", "]", "\"", ",", ":", "null", "true", "-1", "1e9", "\\u0000",
-                                     "\"type\": \"Split\"", "\xff", "\"Regex\": \"(\"", "\"##\"", "0"};
+    static const char *snippets[] = {"{",
+                                     "}",
+                                     "[",
+                                     "]",
+                                     "\"",
+                                     ",",
+                                     ":",
+                                     "null",
+                                     "true",
+                                     "-1",
+                                     "1e9",
+                                     "\\u0000",
+                                     "\"type\": \"Split\"",
+                                     "\xff",
+                                     "\"Regex\": \"(\"",
+                                     "\"##\"",
+                                     "0"};
     uint64_t st = 7;
     int loaded = 0, failed = 0, silent = 0;
     char *buf = malloc(n + 64);
@@ -442,7 +504,8 @@ static void test_fuzz(test_state *t, const char *src) {
         vkft_tokenizer_free(tok);
     }
     CHECK(t, silent == 0, "fuzz: %d failures without a message", silent);
-    printf("fuzz: 400 mutated tokenizer.json files: %d loaded (encoded random bytes), %d rejected with a message\n",
+    printf("fuzz: 400 mutated tokenizer.json files: %d loaded (encoded random bytes), %d rejected with a "
+           "message\n",
            loaded, failed);
     vkft_tok_ids_free(&ids);
     free(buf);

@@ -13,23 +13,25 @@
 #define BATCH_LINES 8192
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: vkft tokenize --tokenizer FILE [--special] [--tokens] [--decode [--skip-special]] [--threads N]\n"
-            "\n"
-            "Reads UTF-8 lines from stdin and prints one line per input line:\n"
-            "  (default)       space-separated token ids, without special tokens\n"
-            "  --special       apply the post-processor (BOS/EOS, [CLS]/[SEP], ...)\n"
-            "  --tokens        the token strings instead of ids, space-separated\n"
-            "  --decode        input lines are space-separated ids; prints the decoded text\n"
-            "  --skip-special  with --decode: drop special tokens (BOS, EOS, ...)\n"
-            "  --threads N     encoding threads (default: all cores)\n"
-            "  --bench R       read all of stdin, encode it R times without printing ids, and print the best\n"
-            "                  speed in MB/s (threads as --threads; 1 gives a single-thread figure, timed in\n"
-            "                  CPU time so that other work on the machine does not count)\n"
-            "\n"
-            "FILE is a Hugging Face tokenizer.json (tokenizer_config.json beside it names BOS/EOS/PAD), a model\n"
-            "folder, or GPT-2's encoder.json (with vocab.bpe beside it). Invalid UTF-8 becomes U+FFFD, as\n"
-            "Hugging Face does.\n");
+    fprintf(
+        f,
+        "usage: vkft tokenize --tokenizer FILE [--special] [--tokens] [--decode [--skip-special]] [--threads "
+        "N]\n"
+        "\n"
+        "Reads UTF-8 lines from stdin and prints one line per input line:\n"
+        "  (default)       space-separated token ids, without special tokens\n"
+        "  --special       apply the post-processor (BOS/EOS, [CLS]/[SEP], ...)\n"
+        "  --tokens        the token strings instead of ids, space-separated\n"
+        "  --decode        input lines are space-separated ids; prints the decoded text\n"
+        "  --skip-special  with --decode: drop special tokens (BOS, EOS, ...)\n"
+        "  --threads N     encoding threads (default: all cores)\n"
+        "  --bench R       read all of stdin, encode it R times without printing ids, and print the best\n"
+        "                  speed in MB/s (threads as --threads; 1 gives a single-thread figure, timed in\n"
+        "                  CPU time so that other work on the machine does not count)\n"
+        "\n"
+        "FILE is a Hugging Face tokenizer.json (tokenizer_config.json beside it names BOS/EOS/PAD), a model\n"
+        "folder, or GPT-2's encoder.json (with vocab.bpe beside it). Invalid UTF-8 becomes U+FFFD, as\n"
+        "Hugging Face does.\n");
 }
 
 typedef struct {
@@ -172,8 +174,8 @@ static int bench(vkft_tokenizer *tok, int special, int threads, int repeat) {
         fprintf(stderr, "vkft tokenize: %s\n", err);
     else {
         for (size_t i = 0; i < n; i++) ntok += outs[i].n;
-        printf("MB/s %.3f tokens %zu bytes %zu seconds %.4f lines %zu (%s)\n", (double)bytes / 1e6 / best, ntok, bytes,
-               best, n, threads == 1 ? "thread CPU time" : "wall-clock time");
+        printf("MB/s %.3f tokens %zu bytes %zu seconds %.4f lines %zu (%s)\n", (double)bytes / 1e6 / best,
+               ntok, bytes, best, n, threads == 1 ? "thread CPU time" : "wall-clock time");
     }
     for (size_t i = 0; i < n; i++) vkft_tok_ids_free(&outs[i]);
     free(outs);

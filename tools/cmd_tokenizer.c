@@ -12,21 +12,27 @@
 #include "util/fsutil.h"
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: vkft tokenizer train --type bpe|wordpiece --vocab-size N --out DIR [--min-frequency N]\n"
-            "                            [--special TOKEN]... CORPUS...\n"
-            "       vkft tokenizer extend --tokenizer FILE --terms TERMS.txt --out DIR [--text DOMAIN.txt]\n"
-            "       vkft tokenizer info --tokenizer FILE\n"
-            "\n"
-            "train   learns a vocabulary from CORPUS files (one document per line) and writes DIR/tokenizer.json\n"
-            "        and DIR/tokenizer_config.json, loadable by vkft and Hugging Face. bpe: byte-level (GPT-2 style,\n"
-            "        any text round-trips), default special <|endoftext|>; wordpiece: BERT style (lowercase,\n"
-            "        [PAD] [UNK] [CLS] [SEP] [MASK]). Pairs seen fewer than --min-frequency times (default 2)\n"
-            "        are not merged.\n"
-            "extend  adds each line of TERMS.txt as a whole token (the model's embeddings must be resized to the\n"
-            "        new vocabulary size) and reports tokens per word before and after, on DOMAIN.txt when given\n"
-            "        (else on the terms themselves). Writes DIR/tokenizer.json (and copies tokenizer_config.json).\n"
-            "info    vocabulary size and special tokens.\n");
+    fprintf(
+        f,
+        "usage: vkft tokenizer train --type bpe|wordpiece --vocab-size N --out DIR [--min-frequency N]\n"
+        "                            [--special TOKEN]... CORPUS...\n"
+        "       vkft tokenizer extend --tokenizer FILE --terms TERMS.txt --out DIR [--text DOMAIN.txt]\n"
+        "       vkft tokenizer info --tokenizer FILE\n"
+        "\n"
+        "train   learns a vocabulary from CORPUS files (one document per line) and writes "
+        "DIR/tokenizer.json\n"
+        "        and DIR/tokenizer_config.json, loadable by vkft and Hugging Face. bpe: byte-level (GPT-2 "
+        "style,\n"
+        "        any text round-trips), default special <|endoftext|>; wordpiece: BERT style (lowercase,\n"
+        "        [PAD] [UNK] [CLS] [SEP] [MASK]). Pairs seen fewer than --min-frequency times (default 2)\n"
+        "        are not merged.\n"
+        "extend  adds each line of TERMS.txt as a whole token (the model's embeddings must be resized to "
+        "the\n"
+        "        new vocabulary size) and reports tokens per word before and after, on DOMAIN.txt when "
+        "given\n"
+        "        (else on the terms themselves). Writes DIR/tokenizer.json (and copies "
+        "tokenizer_config.json).\n"
+        "info    vocabulary size and special tokens.\n");
 }
 
 typedef struct {
@@ -98,15 +104,22 @@ static int write_config(const char *dir, const vkft_tokenizer *tok, int wordpiec
 static int cmd_train(int argc, char **argv) {
     const char *type = NULL, *outdir = NULL, *v;
     int vocab = 0, minf = 2, bad = 0;
-    const char **files = calloc((size_t)argc, sizeof *files), **specials = calloc((size_t)argc, sizeof *specials);
+    const char **files = calloc((size_t)argc, sizeof *files),
+               **specials = calloc((size_t)argc, sizeof *specials);
     int n_files = 0, n_special = 0, rc = 1;
     for (int i = 1; i < argc; i++) {
-        if ((v = cli_value(argc, argv, &i, "--type", &bad))) type = v;
-        else if ((v = cli_value(argc, argv, &i, "--vocab-size", &bad))) vocab = atoi(v);
-        else if ((v = cli_value(argc, argv, &i, "--out", &bad))) outdir = v;
-        else if ((v = cli_value(argc, argv, &i, "--min-frequency", &bad))) minf = atoi(v);
-        else if ((v = cli_value(argc, argv, &i, "--special", &bad))) specials[n_special++] = v;
-        else if (bad) goto done;
+        if ((v = cli_value(argc, argv, &i, "--type", &bad)))
+            type = v;
+        else if ((v = cli_value(argc, argv, &i, "--vocab-size", &bad)))
+            vocab = atoi(v);
+        else if ((v = cli_value(argc, argv, &i, "--out", &bad)))
+            outdir = v;
+        else if ((v = cli_value(argc, argv, &i, "--min-frequency", &bad)))
+            minf = atoi(v);
+        else if ((v = cli_value(argc, argv, &i, "--special", &bad)))
+            specials[n_special++] = v;
+        else if (bad)
+            goto done;
         else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "vkft tokenizer train: unknown option '%s'\n", argv[i]);
             goto done;
@@ -118,7 +131,9 @@ static int cmd_train(int argc, char **argv) {
         goto done;
     }
     if (vocab <= 0 || !outdir || !n_files) {
-        fprintf(stderr, "vkft tokenizer train: --vocab-size N, --out DIR and at least one corpus file are required\n");
+        fprintf(
+            stderr,
+            "vkft tokenizer train: --vocab-size N, --out DIR and at least one corpus file are required\n");
         goto done;
     }
     int wp = !strcmp(type, "wordpiece");
@@ -144,8 +159,8 @@ static int cmd_train(int argc, char **argv) {
         vkft_tokenizer_free(tok);
         goto done;
     }
-    printf("trained a %s tokenizer: vocabulary %d (asked %d) in %.2f s -> %s\n", wp ? "WordPiece" : "byte-level BPE",
-           (int)vkft_tokenizer_vocab_size(tok), vocab, dt, path);
+    printf("trained a %s tokenizer: vocabulary %d (asked %d) in %.2f s -> %s\n",
+           wp ? "WordPiece" : "byte-level BPE", (int)vkft_tokenizer_vocab_size(tok), vocab, dt, path);
     vkft_tokenizer_free(tok);
     rc = 0;
 done:
@@ -158,18 +173,24 @@ static int cmd_extend(int argc, char **argv) {
     const char *path = NULL, *terms = NULL, *outdir = NULL, *textp = NULL, *v;
     int bad = 0;
     for (int i = 1; i < argc; i++) {
-        if ((v = cli_value(argc, argv, &i, "--tokenizer", &bad))) path = v;
-        else if ((v = cli_value(argc, argv, &i, "--terms", &bad))) terms = v;
-        else if ((v = cli_value(argc, argv, &i, "--out", &bad))) outdir = v;
-        else if ((v = cli_value(argc, argv, &i, "--text", &bad))) textp = v;
-        else if (bad) return 1;
+        if ((v = cli_value(argc, argv, &i, "--tokenizer", &bad)))
+            path = v;
+        else if ((v = cli_value(argc, argv, &i, "--terms", &bad)))
+            terms = v;
+        else if ((v = cli_value(argc, argv, &i, "--out", &bad)))
+            outdir = v;
+        else if ((v = cli_value(argc, argv, &i, "--text", &bad)))
+            textp = v;
+        else if (bad)
+            return 1;
         else {
             fprintf(stderr, "vkft tokenizer extend: unknown argument '%s'\n", argv[i]);
             return 1;
         }
     }
     if (!path || !terms || !outdir) {
-        fprintf(stderr, "vkft tokenizer extend: --tokenizer FILE, --terms TERMS.txt and --out DIR are required\n");
+        fprintf(stderr,
+                "vkft tokenizer extend: --tokenizer FILE, --terms TERMS.txt and --out DIR are required\n");
         return 1;
     }
     char err[1024], out[4200];
@@ -183,7 +204,8 @@ static int cmd_extend(int argc, char **argv) {
     int rc = 1;
     const char **list = NULL;
     size_t *lens = NULL, n = 0;
-    if (vkft_read_file(terms, &tt, &tn, err, sizeof err) || (textp && vkft_read_file(textp, &text, &xn, err, sizeof err))) {
+    if (vkft_read_file(terms, &tt, &tn, err, sizeof err) ||
+        (textp && vkft_read_file(textp, &text, &xn, err, sizeof err))) {
         fprintf(stderr, "vkft tokenizer extend: %s\n", err);
         goto done;
     }
@@ -219,18 +241,21 @@ static int cmd_extend(int argc, char **argv) {
     size_t cn;
     snprintf(cfg, sizeof cfg, "%s", path);
     char *slash = strrchr(cfg, '/');
-    snprintf(slash ? slash + 1 : cfg, sizeof cfg - (size_t)(slash ? slash + 1 - cfg : 0), "tokenizer_config.json");
+    snprintf(slash ? slash + 1 : cfg, sizeof cfg - (size_t)(slash ? slash + 1 - cfg : 0),
+             "tokenizer_config.json");
     if (vkft_file_exists(cfg) && !vkft_read_file(cfg, &cj, &cn, err, sizeof err)) {
         snprintf(cfg, sizeof cfg, "%s/tokenizer_config.json", outdir);
         int w = vkft_write_file_atomic(cfg, cj, cn, err, sizeof err);
         free(cj);
         if (w) goto fail;
     }
-    printf("terms: %zu given, %d added as new tokens (vocabulary %d -> %d); the model's embeddings need %d rows\n", n,
-           added, (int)v0, (int)vkft_tokenizer_vocab_size(tok), (int)vkft_tokenizer_vocab_size(tok));
+    printf("terms: %zu given, %d added as new tokens (vocabulary %d -> %d); the model's embeddings need %d "
+           "rows\n",
+           n, added, (int)v0, (int)vkft_tokenizer_vocab_size(tok), (int)vkft_tokenizer_vocab_size(tok));
     printf("tokens per word on %s: before %.3f (%ld tokens / %ld words), after %.3f (%ld tokens)\n",
-           textp ? textp : terms, before.words ? (double)before.tokens / (double)before.words : 0.0, before.tokens,
-           before.words, after.words ? (double)after.tokens / (double)after.words : 0.0, after.tokens);
+           textp ? textp : terms, before.words ? (double)before.tokens / (double)before.words : 0.0,
+           before.tokens, before.words, after.words ? (double)after.tokens / (double)after.words : 0.0,
+           after.tokens);
     printf("wrote %s\n", out);
     rc = 0;
     goto done;
@@ -249,7 +274,8 @@ static int cmd_info(int argc, char **argv) {
     const char *path = NULL, *v;
     int bad = 0;
     for (int i = 1; i < argc; i++) {
-        if ((v = cli_value(argc, argv, &i, "--tokenizer", &bad))) path = v;
+        if ((v = cli_value(argc, argv, &i, "--tokenizer", &bad)))
+            path = v;
         else {
             fprintf(stderr, "vkft tokenizer info: unknown argument '%s'\n", argv[i]);
             return 1;
