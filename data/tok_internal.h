@@ -32,7 +32,9 @@ typedef struct {
     tok_buf text;
     uint32_t *off, *len;
     size_t n, cap;
-    uint8_t *first; /* 1 when the piece starts at the beginning of the whole input (Metaspace "first") */
+    /* pre-tokenization: 1 when the piece starts at the beginning of the input (Metaspace "first");
+     * decoding: 1 when the piece is an added token (ByteLevel passes those through) */
+    uint8_t *first;
 } tok_pieces;
 void tok_pieces_clear(tok_pieces *p);
 /* Appends a piece; returns its index. */

@@ -15,6 +15,7 @@
  * Threads: a loaded vkft_tokenizer is immutable. Encoding needs scratch space and a word cache, held
  * in a vkft_tok_session: one per thread. The vkft_tokenizer_encode() shortcut uses a session owned by the
  * tokenizer, so it must not be called from two threads at once; vkft_tok_encode_batch() uses threads.
+ * vkft_tokenizer_add_tokens() changes the tokenizer: not while other threads encode with it.
  *
  * Errors are values: functions return 0 on success, -1 with a message in err (errlen bytes). */
 #ifndef VKFT_TOKENIZER_H
@@ -48,8 +49,10 @@ void vkft_tokenizer_free(vkft_tokenizer *tok);
 int vkft_tokenizer_encode(vkft_tokenizer *tok, const char *text, size_t len, int add_special,
                           vkft_tok_ids *out, char *err, size_t errlen);
 
+/* A session: scratch buffers and a word cache for one thread (about 3 MB); NULL when out of memory. */
 vkft_tok_session *vkft_tok_session_new(const vkft_tokenizer *tok);
 void vkft_tok_session_free(vkft_tok_session *s);
+/* As vkft_tokenizer_encode, with the caller's session. */
 int vkft_tok_encode(vkft_tok_session *s, const char *text, size_t len, int add_special, vkft_tok_ids *out,
                     char *err, size_t errlen);
 
@@ -79,16 +82,18 @@ int32_t vkft_tokenizer_token_to_id(const vkft_tokenizer *tok, const char *token,
 /* 1 when id is a special added token. */
 int vkft_tokenizer_is_special(const vkft_tokenizer *tok, int32_t id);
 
-/* Special tokens, from tokenizer_config.json when present (else guessed from the post-processor and
- * common names); -1 when the tokenizer has none. */
+/* Special tokens, from tokenizer_config.json when present, else guessed from common names (<s>, </s>,
+ * <|begin_of_text|>, <|endoftext|>, [CLS], [SEP], [PAD], <pad>, [UNK], <unk>, ...); -1 when none. */
 typedef struct {
     int32_t bos, eos, pad, unk;
     const char *chat_template; /* NULL when absent; owned by the tokenizer */
 } vkft_tok_specials;
 vkft_tok_specials vkft_tokenizer_specials(const vkft_tokenizer *tok);
 
-/* Adds tokens as new added tokens (not special, normalized as HF's add_tokens does), skipping strings
- * already in the vocabulary. Returns the number added (>= 0) or -1. */
+/* Adds tokens at the end of the vocabulary as added tokens, matched in text before the model (so a domain
+ * term becomes one token), skipping strings already in the vocabulary. special 0: as HF's add_tokens
+ * (matched on normalized text); 1: as add_special_tokens (matched on raw text, dropped by skip_special).
+ * Returns the number added (>= 0) or -1. The model's embeddings must grow to vkft_tokenizer_vocab_size. */
 int vkft_tokenizer_add_tokens(vkft_tokenizer *tok, const char *const *tokens, const size_t *lens, size_t n,
                               int special, char *err, size_t errlen);
 
@@ -96,8 +101,10 @@ int vkft_tokenizer_add_tokens(vkft_tokenizer *tok, const char *const *tokens, co
  * tokens of this object), atomically. */
 int vkft_tokenizer_save(const vkft_tokenizer *tok, const char *path, char *err, size_t errlen);
 
-/* Training (data/tok_train.c). Corpus: the given files, one document per line. The vocabulary holds
- * vocab_size entries at most (specials included). BPE is byte-level (GPT-2 style: ByteLevel
+/* Training (data/tok_train.c), HF's BpeTrainer algorithm. Corpus: the given files, one document per line.
+ * The vocabulary holds vocab_size entries at most (specials included), or fewer when no pair is seen
+ * min_frequency times any more; WordPiece keeps its whole alphabet (every character seen, with and
+ * without "##") even beyond vocab_size. BPE is byte-level (GPT-2 style: ByteLevel
  * pre-tokenizer, decoder and post-processor, all 256 bytes in the alphabet); WordPiece is BERT-style
  * (BertNormalizer lowercase, BertPreTokenizer, [CLS]/[SEP] post-processor, "##" continuation). */
 typedef enum { VKFT_TOK_TRAIN_BPE = 0, VKFT_TOK_TRAIN_WORDPIECE = 1 } vkft_tok_train_type;
