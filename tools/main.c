@@ -12,6 +12,7 @@ static const vkft_command commands[] = {
     {"devices", cmd_devices, "list Vulkan devices and their capabilities"},
     {"selfcheck", cmd_selfcheck, "run kernels on the device and compare them with the CPU"},
     {"bench", cmd_bench, "benchmarks (dispatch overhead, kernels)"},
+    {"eval", cmd_eval, "loss and perplexity of a model over a dataset"},
     {"data", cmd_data, "data preparation: clean, dedup, deid, augment, balance, report, pipeline"},
     {"tokenize", cmd_tokenize, "encode stdin lines to token ids (or decode ids) with a tokenizer.json"},
     {"tokenizer", cmd_tokenizer, "train a BPE/WordPiece tokenizer, or extend one with domain terms"},
