@@ -22,7 +22,8 @@ static void spec_cols(const vkft_device_caps *caps, uint32_t *spec) {
     spec[0] = caps->max_workgroup_invocations < 64 ? caps->max_workgroup_invocations : 64;
 }
 
-enum { K_LN_FWD, K_LN_BWD, K_LN_WGRAD, K_RMS_FWD, K_RMS_BWD, K_RMS_WGRAD, K_WGRAD_REDUCE, K_COUNT };
+/* The vec4 rows follow the scalar ones in the same order (K_x + K_VEC4 is the vec4 form of K_x). */
+enum { K_LN_FWD, K_LN_BWD, K_LN_WGRAD, K_RMS_FWD, K_RMS_BWD, K_RMS_WGRAD, K_VEC4, K_WGRAD_REDUCE = 2 * K_VEC4, K_COUNT };
 /* norm.comp is built once per pass (variants forward, backward, wgrad, reduce); spec 1 picks rmsnorm. */
 #define NORM_ROW(nm, pass, rms, sp)                                                                              \
     {.name = nm, .shader = "norm", .variants = {pass}, .push_size = sizeof(push_norm), .spec = {0, rms},         \
@@ -34,6 +35,12 @@ static const vkft_kernel_def kernels[K_COUNT] = {
     [K_RMS_FWD] = NORM_ROW("rmsnorm_forward", "forward", 1, spec_rows),
     [K_RMS_BWD] = NORM_ROW("rmsnorm_backward", "backward", 1, spec_rows),
     [K_RMS_WGRAD] = NORM_ROW("rmsnorm_backward_wgrad", "wgrad", 1, spec_cols),
+    [K_VEC4 + K_LN_FWD] = NORM_ROW("layernorm_forward_vec4", "forward_vec4", 0, spec_rows),
+    [K_VEC4 + K_LN_BWD] = NORM_ROW("layernorm_backward_vec4", "backward_vec4", 0, spec_rows),
+    [K_VEC4 + K_LN_WGRAD] = NORM_ROW("layernorm_backward_wgrad_vec4", "wgrad_vec4", 0, spec_cols),
+    [K_VEC4 + K_RMS_FWD] = NORM_ROW("rmsnorm_forward_vec4", "forward_vec4", 1, spec_rows),
+    [K_VEC4 + K_RMS_BWD] = NORM_ROW("rmsnorm_backward_vec4", "backward_vec4", 1, spec_rows),
+    [K_VEC4 + K_RMS_WGRAD] = NORM_ROW("rmsnorm_backward_wgrad_vec4", "wgrad_vec4", 1, spec_cols),
     [K_WGRAD_REDUCE] = NORM_ROW("norm_backward_wgrad_reduce", "reduce", 0, spec_cols),
 };
 
@@ -46,6 +53,13 @@ const vkft_kernel_def *vkft_norm_kernel(const char *name) {
 /* Bindings 0-6 (x, w, b, dy, mean, rstd, out) serve the forward, dx and partial passes; the reduce pass
  * also writes 7 and 8 (dw, db). The SPIR-V of a pass declares no binding above the last it uses. */
 enum { NORM_BINDINGS_ROWS = 7, NORM_BINDINGS_REDUCE = 9 };
+
+/* K_VEC4 when C % 4 == 0 and every buffer is 16-byte aligned, else 0. */
+static int vec4_offset(uint32_t C, const vkft_buf *bufs, int count) {
+    int ok = C % 4 == 0;
+    for (int i = 0; i < count; i++) ok = ok && (!bufs[i].block || bufs[i].offset % 16 == 0);
+    return ok ? K_VEC4 : 0;
+}
 
 static uint32_t row_groups(uint32_t rows) { return rows == 0 ? 1 : rows > 65535 ? 65535 : rows; }
 
@@ -68,6 +82,8 @@ size_t vkft_norm_scratch_floats(uint32_t rows, uint32_t C) {
 static int forward(vkft_recorder *rec, int k, vkft_buf x, vkft_buf w, vkft_buf b, vkft_buf y, vkft_buf mean,
                    vkft_buf rstd, uint32_t rows, uint32_t C, float eps) {
     int has_bias = b.block != NULL;
+    vkft_buf all[] = {x, w, b, y};
+    k += vec4_offset(C, all, 4);
     push_norm p = {rows, C, eps, has_bias ? 1u : 0u, 0, 0, 0};
     vkft_binding bind[] = {{x, VKFT_READ},     {w, VKFT_READ},    {has_bias ? b : w, VKFT_READ},
                            {x, VKFT_READ},     {mean, VKFT_WRITE}, {rstd, VKFT_WRITE},
@@ -81,6 +97,10 @@ static int backward(vkft_recorder *rec, int k_dx, int k_wgrad, vkft_buf x, vkft_
     int has_bias = db.block != NULL;
     uint32_t rpb = rows_per_block(rows), nblocks = vkft_groups(rows ? rows : 1, rpb);
     push_norm p = {rows, C, 0.0f, has_bias ? 1u : 0u, rpb, nblocks, accumulate ? 1u : 0u};
+    vkft_buf all[] = {x, w, dy, dx, scratch};
+    int v4 = vec4_offset(C, all, 5);
+    k_dx += v4;
+    k_wgrad += v4;
     /* The weight gradient first: it reads dy, which dx may overwrite. */
     if (dw.block) {
         if (scratch.size < vkft_norm_scratch_floats(rows, C) * 4)
@@ -89,7 +109,7 @@ static int backward(vkft_recorder *rec, int k_dx, int k_wgrad, vkft_buf x, vkft_
         vkft_binding bp[] = {{x, VKFT_READ},    {w, VKFT_READ},    {w, VKFT_READ},
                              {dy, VKFT_READ},   {mean, VKFT_READ}, {rstd, VKFT_READ},
                              {scratch, VKFT_WRITE}, {x, VKFT_READ}, {x, VKFT_READ}};
-        uint32_t gx = vkft_groups(C, local_size(rec, k_wgrad));
+        uint32_t gx = vkft_groups(v4 ? C / 4 : C, local_size(rec, k_wgrad));
         if (vkft_rec_dispatch(rec, &kernels[k_wgrad], &p, gx, nblocks, 1, bp, NORM_BINDINGS_ROWS)) return -1;
         vkft_access acc = VKFT_READ_WRITE; /* read-write in the shader (accumulate is a push constant) */
         vkft_binding br[] = {{x, VKFT_READ},      {w, VKFT_READ},       {w, VKFT_READ},

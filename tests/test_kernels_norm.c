@@ -179,6 +179,7 @@ int main(void) {
     check_gpu(&t, ctx, rec, 0, 0, 0, 33, 129, seed += 10); /* layernorm without bias */
     check_gpu(&t, ctx, rec, 0, 1, 1, 129, 33, seed += 10); /* gradient accumulation */
     check_gpu(&t, ctx, rec, 1, 0, 1, 129, 33, seed += 10);
+    check_gpu(&t, ctx, rec, 0, 1, 1, 129, 132, seed += 10); /* accumulation through the vec4 kernels */
     check_gpu(&t, ctx, rec, 1, 0, 0, 1031, 576, seed += 10); /* several row blocks of the dw partials */
     check_gpu(&t, ctx, rec, 0, 1, 0, 4099, 65, seed += 10);
     check_torch(&t, ctx, rec, 0, 33, 129);
