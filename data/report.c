@@ -25,9 +25,65 @@ void vkft_report_opts_defaults(vkft_report_opts *o) {
     o->pmi_min_count = 5;
     o->bins = 30;
     o->max_examples = 20;
+    o->distinct_exact_max = 2000000;
 }
 
 #define MAX_FIELDS 64
+#define HLL_P 14
+
+/* Distinct counting: exact (a hash set) up to a limit (opts.distinct_exact_max), then a HyperLogLog sketch of 2^14
+ * registers (standard error about 0.8%), so memory stays bounded on any input. */
+typedef struct {
+    vkft_u64map set;
+    uint8_t *hll;
+    long max;
+} distinct;
+
+static uint64_t fmix(uint64_t x) {
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    return x ^ (x >> 33);
+}
+
+static void hll_add(uint8_t *reg, uint64_t h) {
+    h = fmix(h);
+    size_t idx = (size_t)(h >> (64 - HLL_P));
+    uint64_t w = (h << HLL_P) | (1ULL << (HLL_P - 1));
+    uint8_t rho = (uint8_t)(__builtin_clzll(w) + 1);
+    if (rho > reg[idx]) reg[idx] = rho;
+}
+
+static int distinct_add(distinct *d, uint64_t h) {
+    if (d->hll) {
+        hll_add(d->hll, h);
+        return 0;
+    }
+    int ins;
+    if (!vkft_u64map_put(&d->set, h, 1, &ins)) return -1;
+    if ((long)d->set.n > d->max) {
+        d->hll = calloc((size_t)1 << HLL_P, 1);
+        if (!d->hll) return -1;
+        for (size_t i = 0; i < d->set.cap; i++)
+            if (d->set.keys[i]) hll_add(d->hll, d->set.keys[i]);
+        vkft_u64map_free(&d->set);
+    }
+    return 0;
+}
+
+static double distinct_count(const distinct *d) {
+    if (!d->hll) return (double)d->set.n;
+    double m = (double)(1 << HLL_P), sum = 0;
+    int zeros = 0;
+    for (int i = 0; i < (1 << HLL_P); i++) {
+        sum += ldexp(1.0, -d->hll[i]);
+        zeros += d->hll[i] == 0;
+    }
+    double e = 0.7213 / (1 + 1.079 / m) * m * m / sum;
+    if (e <= 2.5 * m && zeros) e = m * log(m / zeros);
+    return round(e);
+}
 #define MAX_LABELS 1024
 #define MAX_VOCAB 200000
 
@@ -46,7 +102,7 @@ struct vkft_report {
     int32_t *chars, *words;
     size_t nlen, caplen;
     /* lexical */
-    vkft_u64map types, bigrams;
+    distinct types, bigrams;
     long tokens, bigram_total;
     double mtld_sum, mtld_weight;
     uint64_t *rec_words;
@@ -268,10 +324,10 @@ static int rep_apply(void *ctx, vkft_record *rec, vkft_emitter *em, char *err, s
     if (nw < 0) goto oom;
     int ins;
     for (long i = 0; i < nw; i++) {
-        if (!vkft_u64map_put(&r->types, r->rec_words[i], 1, &ins)) goto oom;
+        if (distinct_add(&r->types, r->rec_words[i])) goto oom;
         if (i > 0) {
             uint64_t bg = r->rec_words[i - 1] * 0x9e3779b97f4a7c15ULL ^ r->rec_words[i];
-            if (!vkft_u64map_put(&r->bigrams, bg, 1, &ins)) goto oom;
+            if (distinct_add(&r->bigrams, bg)) goto oom;
             r->bigram_total++;
         }
     }
@@ -464,11 +520,14 @@ cJSON *vkft_report_json(vkft_report *r) {
     cJSON_AddItemToObject(l, "words", dist_json(r->words, r->nlen));
     cJSON *x = cJSON_AddObjectToObject(j, "lexical");
     cJSON_AddNumberToObject(x, "words", (double)r->tokens);
-    cJSON_AddNumberToObject(x, "distinct_words", (double)r->types.n);
-    cJSON_AddNumberToObject(x, "type_token_ratio", r->tokens ? r4((double)r->types.n / (double)r->tokens) : 0);
-    cJSON_AddNumberToObject(x, "distinct_1", r->tokens ? r4((double)r->types.n / (double)r->tokens) : 0);
+    double types = distinct_count(&r->types), bigrams = distinct_count(&r->bigrams);
+    cJSON_AddNumberToObject(x, "distinct_words", types);
+    cJSON_AddNumberToObject(x, "type_token_ratio", r->tokens ? r4(types / (double)r->tokens) : 0);
+    cJSON_AddNumberToObject(x, "distinct_1", r->tokens ? r4(types / (double)r->tokens) : 0);
     cJSON_AddNumberToObject(x, "distinct_2",
-                            r->bigram_total ? r4((double)r->bigrams.n / (double)r->bigram_total) : 0);
+                            r->bigram_total ? r4(bigrams / (double)r->bigram_total) : 0);
+    cJSON_AddStringToObject(x, "distinct_counting", r->types.hll || r->bigrams.hll ?
+                            "HyperLogLog estimate (about 0.8% error)" : "exact");
     if (r->mtld_weight > 0) cJSON_AddNumberToObject(x, "mtld", round(r->mtld_sum / r->mtld_weight * 100) / 100);
     else cJSON_AddNullToObject(x, "mtld");
     if (r->tok) {
@@ -801,7 +860,8 @@ int vkft_report_step_new(vkft_report **out, const vkft_report_opts *o, const cha
     r->label_field = label_field;
     r->unk_id = -1;
     r->examples = cJSON_CreateArray();
-    if (vkft_u64map_init(&r->types, 4096) || vkft_u64map_init(&r->bigrams, 4096) ||
+    r->types.max = r->bigrams.max = o->distinct_exact_max > 0 ? o->distinct_exact_max : 2000000;
+    if (vkft_u64map_init(&r->types.set, 4096) || vkft_u64map_init(&r->bigrams.set, 4096) ||
         vkft_u64map_init(&r->label_ids, 64) || vkft_u64map_init(&r->vocab, 4096) ||
         vkft_u64map_init(&r->pair_df, 4096)) {
         snprintf(err, errlen, "out of memory");
@@ -860,8 +920,10 @@ void vkft_report_free(vkft_report *r) {
     for (int i = 0; i < r->nfields; i++) free(r->fields[i].name);
     free(r->chars);
     free(r->words);
-    vkft_u64map_free(&r->types);
-    vkft_u64map_free(&r->bigrams);
+    vkft_u64map_free(&r->types.set);
+    vkft_u64map_free(&r->bigrams.set);
+    free(r->types.hll);
+    free(r->bigrams.hll);
     vkft_u64map_free(&r->label_ids);
     vkft_u64map_free(&r->vocab);
     vkft_u64map_free(&r->pair_df);

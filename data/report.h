@@ -5,6 +5,7 @@
  * present, not null, not blank); exact and near-duplicate rates (dedup's MinHash/LSH at 0.8); length
  * distribution in characters (code points) and words (min, max, mean, p50, p90, p99, histogram);
  * lexical diversity over case-folded words: type-token ratio (= distinct-1), distinct-2, and MTLD
+ * (distinct counts are exact up to 2 million items, HyperLogLog estimates beyond, so memory stays bounded)
  * (McCarthy and Jarvis 2010, factor threshold 0.72, mean of forward and backward passes, computed per
  * record with at least 10 words and averaged weighted by words); vocabulary fit to a tokenizer when
  * one is given (tokens per word, unknown-token rate); label distribution and imbalance ratio
@@ -27,6 +28,8 @@ typedef struct {
     int pmi_min_count;          /* default 5 */
     int bins;                   /* histogram bins (default 30) */
     int max_examples;           /* anomaly examples kept (default 20) */
+    long distinct_exact_max;    /* distinct words/bigrams counted exactly up to this, then HyperLogLog
+                                 * (about 0.8% error; default 2000000) */
 } vkft_report_opts;
 
 void vkft_report_opts_defaults(vkft_report_opts *o);

@@ -89,6 +89,53 @@ static void test_report(test_state *t) {
     rmdir(dir);
 }
 
+/* Distinct counts switch to HyperLogLog beyond a limit: the estimate stays within 3% of the exact count. */
+static void test_distinct_estimate(test_state *t) {
+    char dir[] = "/tmp/vkft_test_hll_XXXXXX";
+    if (!mkdtemp(dir)) return;
+    char in[256], err[512];
+    snprintf(in, sizeof in, "%s/in.txt", dir);
+    FILE *f = fopen(in, "w");
+    uint64_t st = 5;
+    for (int i = 0; i < 4000; i++) { /* 4000 lines of 25 words from 250 random tokens: bigrams repeat */
+        for (int k = 0; k < 25; k++) fprintf(f, "w%llu ", (unsigned long long)(test_rand_u64(&st) % 250));
+        fprintf(f, "\n");
+    }
+    fclose(f);
+    double got[2][2];
+    for (int pass = 0; pass < 2; pass++) {
+        vkft_report_opts o;
+        vkft_report_opts_defaults(&o);
+        o.pii = 0;
+        o.near_dup = 0;
+        if (pass) o.distinct_exact_max = 100;
+        vkft_report *r;
+        vkft_step step;
+        vkft_report_step_new(&r, &o, "text", "label", &step, err, sizeof err);
+        vkft_data_io io;
+        vkft_data_io_defaults(&io);
+        const char *ins[1] = {in};
+        io.inputs = ins;
+        io.n_inputs = 1;
+        cJSON *sum = cJSON_CreateObject();
+        CHECK(t, vkft_data_run(&io, "report", &step, sum, err, sizeof err) == 0, "run: %s", err);
+        cJSON *j = vkft_report_json(r), *lex = cJSON_GetObjectItem(j, "lexical");
+        got[pass][0] = cJSON_GetObjectItem(lex, "distinct_words")->valuedouble;
+        got[pass][1] = cJSON_GetObjectItem(lex, "distinct_2")->valuedouble;
+        CHECK(t, !strcmp(cJSON_GetObjectItem(lex, "distinct_counting")->valuestring, pass ? "HyperLogLog estimate (about 0.8% error)" : "exact"),
+              "counting mode %d", pass);
+        cJSON_Delete(j);
+        cJSON_Delete(sum);
+        vkft_report_free(r);
+    }
+    printf("distinct words exact %.0f, HyperLogLog %.0f; distinct-2 exact %.4f, HyperLogLog %.4f\n", got[0][0], got[1][0],
+           got[0][1], got[1][1]);
+    CHECK(t, fabs(got[1][0] / got[0][0] - 1) < 0.03, "distinct words estimate within 3%%");
+    CHECK(t, fabs(got[1][1] / got[0][1] - 1) < 0.03, "distinct-2 estimate within 3%%");
+    unlink(in);
+    rmdir(dir);
+}
+
 static void test_pipeline(test_state *t) {
     const char *recipe = "{\"in\": \"a.jsonl\", \"out\": \"b.jsonl\", \"steps\": ["
                          "{\"step\": \"clean\", \"min_words\": 3, \"lowercase\": true, \"punct\": false,"
@@ -123,6 +170,7 @@ int main(void) {
     test_begin(&t, "test_data_report_pipeline");
     test_mtld(&t);
     test_report(&t);
+    test_distinct_estimate(&t);
     test_pipeline(&t);
     return test_finish(&t);
 }
