@@ -134,6 +134,10 @@ head -3 "$T/dedup.jsonl" > "$T/three.jsonl"
 "$VKFT" data augment --in "$T/three.jsonl" --out "$T/aug.jsonl" --methods rs,rd --copies 2 --summary "$T/aug.json" --quiet
 check "augment out" "$(wc -l < "$T/aug.jsonl")" 9
 check "augment provenance" "$(grep -c '"augmentation":{"source":"'"$T"'/three.jsonl:1","source_index":0,"method":"rs"}' "$T/aug.jsonl")" 1
+"$VKFT" data augment --in "$T/dedup.jsonl" --out "$T/augm.jsonl" --methods rs --minority --summary "$T/augm.json" --quiet
+check "augment --minority: one copy per neg record (70/30)" "$(j "$T/augm.json" '(d["records_out"], d["augment"]["made"]["rs"])')" "(130, 30)"
+"$VKFT" data augment --in "$T/dedup.jsonl" --out "$T/augp.jsonl" --methods rd --per-class neg=2 --summary "$T/augp.json" --quiet
+check "augment --per-class neg=2" "$(j "$T/augp.json" 'd["records_out"]')" 160
 if [[ -e /usr/share/wordnet/index.noun ]]; then
     "$VKFT" data augment --in "$T/three.jsonl" --out "$T/aug2.jsonl" --methods sr --quiet
     check "augment sr out" "$(wc -l < "$T/aug2.jsonl")" 6
