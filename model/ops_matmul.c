@@ -22,8 +22,8 @@ enum { LP_TM = 2, LP_TN = 3 };
 enum { T_BM = 2, T_BN = 3, T_BK = 4, T_TM = 5, T_TN = 6 };
 enum { CM_BM = 2, CM_BN = 3, CM_BK = 4, CM_SG = 5 };
 
-/* lavapipe: one subgroup per workgroup, 8 rows x 8 columns per lane (measured best on a 2-core AVX-512
- * machine; see docs/benchmarks.md). */
+/* lavapipe: one subgroup per workgroup, 8 rows x 8 columns per lane (measured best of 2..32 x 4..16 on a
+ * 2-core AVX-512 machine; see docs/benchmarks.md). */
 static void spec_cpu(const vkft_device_caps *caps, uint32_t *spec) {
     spec[0] = caps->subgroup_size ? caps->subgroup_size : 8;
 }
@@ -34,6 +34,8 @@ static void spec_tiled(const vkft_device_caps *caps, uint32_t *spec) {
     uint32_t bm = 128, t = 8, bk = 16;
     if (caps->max_workgroup_invocations < 256 || caps->shared_memory < bk * (2 * bm + 8) * 4) bm = 64, t = 4;
     if (caps->max_workgroup_invocations < 256 || caps->shared_memory < bk * (2 * bm + 8) * 4) bm = 32, t = 4;
+    /* CPU drivers run this kernel only when forced (tests): small tiles keep its compile time short */
+    if (caps->vk_type == VK_PHYSICAL_DEVICE_TYPE_CPU) bm = 32, t = 4, bk = 8;
     spec[T_BM] = spec[T_BN] = bm;
     spec[T_BK] = bk;
     spec[T_TM] = spec[T_TN] = t;
@@ -107,7 +109,8 @@ vkft_mm_path vkft_matmul_path_for(vkft_ctx *ctx, vkft_mm_btype b_type) {
     if (b_type != VKFT_MM_B_F32 && has_coopmat_shape(caps, b_type == VKFT_MM_B_BF16 ? "bf16" : "f16") &&
         vkft_pipeline_get(ctx, vkft_matmul_kernel(VKFT_MM_COOPMAT, VKFT_MM_NN, b_type)))
         return VKFT_MM_COOPMAT;
-    return caps->vk_type == VK_PHYSICAL_DEVICE_TYPE_CPU ? VKFT_MM_SIMT_CPU : VKFT_MM_SIMT_TILED;
+    /* the lavapipe-shaped kernel reads 64-bit words (shaderInt64) */
+    return caps->vk_type == VK_PHYSICAL_DEVICE_TYPE_CPU && caps->int64 ? VKFT_MM_SIMT_CPU : VKFT_MM_SIMT_TILED;
 }
 
 vkft_matmul_opts vkft_matmul_opts_default(void) {

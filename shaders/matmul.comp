@@ -3,24 +3,43 @@
 // One workgroup is one subgroup of SG lanes (specialization constant 0 = the subgroup size) and owns a
 // TM x (SG*TN) block of C. Every lane holds TM x TN accumulators; the TM values of A it needs at each k
 // are the same for all lanes, so they are read at subgroup-uniform addresses (one scalar load each on
-// lavapipe, instead of one load per lane); B is read as 4-wide vectors per lane (fewer gathers).
+// lavapipe, instead of one load per lane); B is read 64 bits per lane per load.
 // Blocks on the edge of C (and unaligned B) take a plain, bounds-clamped path.
 //@variant f32
 //@variant f16 -DB_F16
 //@variant bf16 -DB_BF16
+#extension GL_EXT_control_flow_attributes : require
+#extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
 #include "vkft.glsl"
 #include "matmul_common.glsl"
 
-layout(constant_id = 2) const uint TM = 8; // rows of C per workgroup
-layout(constant_id = 3) const uint TN = 8; // columns of C per lane (a multiple of 4)
+layout(constant_id = 2) const uint TM = 8; // rows of C per workgroup (even)
+layout(constant_id = 3) const uint TN = 8;  // columns of C per lane (a multiple of 4)
 
 #define SG gl_WorkGroupSize.x
-#define NG (TN / 4u) // 4-wide column groups per lane
 
-// Column of C held in accumulator slot j by this lane. B contiguous in n: lane-interleaved groups of 4
-// (vector loads); B contiguous in k (NT): one column per lane, SG apart.
+// 64-bit views of A and B: one load per lane brings 2 fp32 (or 4 fp16/bf16) values, half the loads of
+// 32-bit words (each per-lane storage-buffer load is a bounds-checked scalar load on lavapipe).
+layout(binding = 0) readonly buffer BufA64 { uint64_t a64[]; };
+layout(binding = 1) readonly buffer BufB64 { uint64_t b64[]; };
+#if defined(B_F16) || defined(B_BF16)
+#define VW 4u // B elements per 64-bit word
+#define BVEC vec4
+BVEC load_bvec(uint i) {
+    uvec2 w = unpackUint2x32(b64[i >> 2]);
+    return vec4(unpack_b2(w.x), unpack_b2(w.y));
+}
+#else
+#define VW 2u
+#define BVEC vec2
+BVEC load_bvec(uint i) { return uintBitsToFloat(unpackUint2x32(b64[i >> 1])); }
+#endif
+vec2 load_a2(uint i) { return uintBitsToFloat(unpackUint2x32(a64[i >> 1])); }
+
+// Column of C held in accumulator slot j by this lane. B contiguous in n: lane-interleaved groups of VW
+// columns (one 64-bit load each); B contiguous in k (NT): one column per lane, SG apart.
 uint column(uint n0, uint lane, uint j) {
-    return B_ROWMAJOR_N ? n0 + (j / 4u) * (4u * SG) + lane * 4u + (j & 3u) : n0 + j * SG + lane;
+    return B_ROWMAJOR_N ? n0 + (j / VW) * (VW * SG) + lane * VW + (j % VW) : n0 + j * SG + lane;
 }
 
 void main() {
@@ -32,57 +51,73 @@ void main() {
     const uint M = p.M, N = p.N, K = p.K;
 
     float acc[TM][TN];
-    for (uint i = 0; i < TM; i++)
-        for (uint j = 0; j < TN; j++) acc[i][j] = 0.0;
+    [[unroll]] for (uint i = 0; i < TM; i++)
+        [[unroll]] for (uint j = 0; j < TN; j++) acc[i][j] = 0.0;
 
-    bool interior = m0 + TM <= M && n0 + SG * TN <= N && (p.ldb & 3u) == 0u && (boff & 3u) == 0u;
+    // Whole blocks with aligned rows take the 64-bit path (subgroup-uniform branch).
+    bool interior = m0 + TM <= M && n0 + SG * TN <= N && (p.ldb % VW) == 0u && (boff % VW) == 0u &&
+                    (p.lda & 1u) == 0u && (aoff & 1u) == 0u;
     uint k = 0;
     if (interior) {
         for (; k + 4u <= K; k += 4u) {
-            // B: 4 k-values x TN columns, as TN vector loads
-            vec4 bv[4][NG];
+            float bv[4][TN]; // [k][column slot], per lane
             if (B_ROWMAJOR_N) {
-                for (uint kk = 0; kk < 4u; kk++)
-                    for (uint g = 0; g < NG; g++)
-                        bv[kk][g] = load_b4(boff + (k + kk) * p.ldb + n0 + g * (4u * SG) + lane * 4u);
-            } else {
-                for (uint j = 0; j < TN; j++) {
-                    vec4 t = load_b4(boff + (n0 + j * SG + lane) * p.ldb + k);
-                    bv[0][j / 4u][j & 3u] = t.x;
-                    bv[1][j / 4u][j & 3u] = t.y;
-                    bv[2][j / 4u][j & 3u] = t.z;
-                    bv[3][j / 4u][j & 3u] = t.w;
-                }
-            }
-            for (uint kk = 0; kk < 4u; kk++) {
-                for (uint i = 0; i < TM; i++) {
-                    float av = a[aoff + index_a(m0 + i, k + kk)]; // subgroup-uniform address
-                    for (uint g = 0; g < NG; g++) {
-                        acc[i][g * 4u + 0u] = fma(av, bv[kk][g].x, acc[i][g * 4u + 0u]);
-                        acc[i][g * 4u + 1u] = fma(av, bv[kk][g].y, acc[i][g * 4u + 1u]);
-                        acc[i][g * 4u + 2u] = fma(av, bv[kk][g].z, acc[i][g * 4u + 2u]);
-                        acc[i][g * 4u + 3u] = fma(av, bv[kk][g].w, acc[i][g * 4u + 3u]);
+                [[unroll]] for (uint kk = 0; kk < 4u; kk++)
+                    [[unroll]] for (uint g = 0; g < TN / VW; g++) {
+                        BVEC t = load_bvec(boff + (k + kk) * p.ldb + n0 + g * (VW * SG) + lane * VW);
+                        [[unroll]] for (uint e = 0; e < VW; e++) bv[kk][g * VW + e] = t[e];
                     }
-                }
+            } else {
+                [[unroll]] for (uint j = 0; j < TN; j++)
+                    [[unroll]] for (uint q = 0; q < 4u / VW; q++) {
+                        BVEC t = load_bvec(boff + (n0 + j * SG + lane) * p.ldb + k + q * VW);
+                        [[unroll]] for (uint e = 0; e < VW; e++) bv[q * VW + e][j] = t[e];
+                    }
             }
+            // A: the same TM x 4 values for every lane (subgroup-uniform addresses: scalar loads)
+            float av[4][TM];
+            if (A_ROWMAJOR_K) {
+                [[unroll]] for (uint i = 0; i < TM; i++)
+                    [[unroll]] for (uint q = 0; q < 2u; q++) {
+                        vec2 t = load_a2(aoff + (m0 + i) * p.lda + k + 2u * q);
+                        av[2u * q][i] = t.x;
+                        av[2u * q + 1u][i] = t.y;
+                    }
+            } else {
+                [[unroll]] for (uint kk = 0; kk < 4u; kk++)
+                    [[unroll]] for (uint i = 0; i < TM; i += 2u) {
+                        vec2 t = load_a2(aoff + (k + kk) * p.lda + m0 + i);
+                        av[kk][i] = t.x;
+                        av[kk][i + 1u] = t.y;
+                    }
+            }
+            [[unroll]] for (uint kk = 0; kk < 4u; kk++)
+                [[unroll]] for (uint i = 0; i < TM; i++)
+                    [[unroll]] for (uint j = 0; j < TN; j++) acc[i][j] = fma(av[kk][i], bv[kk][j], acc[i][j]);
         }
     }
     // The rest of K (all of it on edge blocks), one k at a time with clamped indices.
     for (; k < K; k++) {
         float bs[TN];
-        for (uint j = 0; j < TN; j++) bs[j] = load_b(boff + index_b(k, min(column(n0, lane, j), N - 1u)));
-        for (uint i = 0; i < TM; i++) {
+        [[unroll]] for (uint j = 0; j < TN; j++)
+            bs[j] = load_b(boff + index_b(k, min(column(n0, lane, j), N - 1u)));
+        [[unroll]] for (uint i = 0; i < TM; i++) {
             float av = a[aoff + index_a(min(m0 + i, M - 1u), k)];
-            for (uint j = 0; j < TN; j++) acc[i][j] = fma(av, bs[j], acc[i][j]);
+            [[unroll]] for (uint j = 0; j < TN; j++) acc[i][j] = fma(av, bs[j], acc[i][j]);
         }
     }
 
-    for (uint i = 0; i < TM; i++) {
+    // Epilogue one row at a time, shifting the accumulator rows up instead of indexing them (a rolled loop
+    // keeps the per-lane stores' code small; dynamic indexing would spill the block to memory).
+    [[dont_unroll]] for (uint i = 0; i < TM; i++) {
         uint m = m0 + i;
-        if (m >= M) break;
-        for (uint j = 0; j < TN; j++) {
-            uint n = column(n0, lane, j);
-            if (n < N) store_c(coff, m, n, acc[i][j]);
+        if (m < M) {
+            [[unroll]] for (uint j = 0; j < TN; j++) {
+                uint n = column(n0, lane, j);
+                if (n < N) store_c(coff, m, n, acc[0][j]);
+            }
         }
+        [[unroll]] for (uint r = 0; r + 1u < TM; r++)
+            [[unroll]] for (uint j = 0; j < TN; j++) acc[r][j] = acc[r + 1u][j];
     }
 }

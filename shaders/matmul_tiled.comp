@@ -7,6 +7,7 @@
 //@variant f32
 //@variant f16 -DB_F16
 //@variant bf16 -DB_BF16
+#extension GL_EXT_control_flow_attributes : require
 #include "vkft.glsl"
 #include "matmul_common.glsl"
 
@@ -34,8 +35,8 @@ void main() {
     const uint M = p.M, N = p.N, K = p.K;
 
     float acc[TM][TN];
-    for (uint i = 0; i < TM; i++)
-        for (uint j = 0; j < TN; j++) acc[i][j] = 0.0;
+    [[unroll]] for (uint i = 0; i < TM; i++)
+        [[unroll]] for (uint j = 0; j < TN; j++) acc[i][j] = 0.0;
 
     for (uint k0 = 0; k0 < K; k0 += BK) {
         // Stage A and B, walking the contiguous index fastest so that global reads coalesce.
@@ -52,22 +53,26 @@ void main() {
             Bs[kk * BS_STRIDE + nn] = (n < N && k < K) ? load_b(boff + index_b(k, n)) : 0.0;
         }
         barrier();
-        for (uint kk = 0; kk < BK; kk++) {
+        [[unroll]] for (uint kk = 0; kk < BK; kk++) {
             float av[TM], bv[TN];
-            for (uint i = 0; i < TM; i++) av[i] = As[kk * AS_STRIDE + ty + i * TY];
-            for (uint j = 0; j < TN; j++) bv[j] = Bs[kk * BS_STRIDE + tx + j * TX];
-            for (uint i = 0; i < TM; i++)
-                for (uint j = 0; j < TN; j++) acc[i][j] = fma(av[i], bv[j], acc[i][j]);
+            [[unroll]] for (uint i = 0; i < TM; i++) av[i] = As[kk * AS_STRIDE + ty + i * TY];
+            [[unroll]] for (uint j = 0; j < TN; j++) bv[j] = Bs[kk * BS_STRIDE + tx + j * TX];
+            [[unroll]] for (uint i = 0; i < TM; i++)
+                [[unroll]] for (uint j = 0; j < TN; j++) acc[i][j] = fma(av[i], bv[j], acc[i][j]);
         }
         barrier();
     }
 
-    for (uint i = 0; i < TM; i++) {
+    // Epilogue one row at a time, shifting the accumulator rows up (see matmul.comp).
+    [[dont_unroll]] for (uint i = 0; i < TM; i++) {
         uint m = m0 + ty + i * TY;
-        if (m >= M) break;
-        for (uint j = 0; j < TN; j++) {
-            uint n = n0 + tx + j * TX;
-            if (n < N) store_c(coff, m, n, acc[i][j]);
+        if (m < M) {
+            [[unroll]] for (uint j = 0; j < TN; j++) {
+                uint n = n0 + tx + j * TX;
+                if (n < N) store_c(coff, m, n, acc[0][j]);
+            }
         }
+        [[unroll]] for (uint r = 0; r + 1u < TM; r++)
+            [[unroll]] for (uint j = 0; j < TN; j++) acc[r][j] = acc[r + 1u][j];
     }
 }

@@ -190,6 +190,13 @@ int main(void) {
     CHECK(&t, vkft_rec_begin(rec) == 0, "begin");
     CHECK(&t, vkft_matmul_nn(rec, small, small, small, 8, 8, 8) == -1, "a too-small view is refused");
     printf("  refused as expected: %s\n", vkft_last_error(ctx));
+    if (!vkft_device(ctx)->coopmat) {
+        vkft_matmul_opts o = vkft_matmul_opts_default();
+        o.path = VKFT_MM_COOPMAT;
+        CHECK(&t, vkft_matmul(rec, VKFT_MM_NN, small, small, small, 2, 2, 2, &o) == -1,
+              "the cooperative-matrix path is refused on a device without cooperative matrices");
+        printf("  refused as expected: %s\n", vkft_last_error(ctx));
+    }
     vkft_rec_end(rec);
 
     vkft_recorder_destroy(rec);
