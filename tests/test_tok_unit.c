@@ -277,6 +277,42 @@ static void test_added_and_fallback(test_state *t) {
     vkft_tokenizer_free(tok);
 }
 
+/* BPE with end_of_word_suffix (CLIP style) and with continuing_subword_prefix, and their decoders. */
+static void test_bpe_affixes(test_state *t) {
+    const char *suffix_json =
+        "{\"pre_tokenizer\": {\"type\": \"WhitespaceSplit\"}, \"decoder\": {\"type\": \"BPEDecoder\", "
+        "\"suffix\": \"</w>\"}, \"model\": {\"type\": \"BPE\", \"end_of_word_suffix\": \"</w>\", \"vocab\": "
+        "{\"l\": 0, \"o\": 1, \"w\": 2, \"w</w>\": 3, \"o</w>\": 4, \"lo\": 5, \"low</w>\": 6, \"l</w>\": "
+        "7}, "
+        "\"merges\": [\"l o\", \"lo w</w>\"]}}";
+    vkft_tokenizer *tok = load_str(t, suffix_json);
+    if (tok) {
+        /* the last character carries the suffix; "low" merges fully, "lol" stops at lo + l</w> */
+        expect(t, tok, "end_of_word_suffix", "low lol wo", 0, "low</w>|lo|l</w>|w|o</w>");
+        vkft_tok_ids ids = {0};
+        char *text;
+        size_t n;
+        vkft_tokenizer_encode(tok, "low lol wo", 10, 0, &ids, err, sizeof err);
+        CHECK(t,
+              vkft_tokenizer_decode(tok, ids.ids, ids.n, 0, &text, &n, err, sizeof err) == 0 &&
+                  !strcmp(text, "low lol wo"),
+              "BPEDecoder: '%s'", text);
+        free(text);
+        vkft_tok_ids_free(&ids);
+        vkft_tokenizer_free(tok);
+    }
+    const char *prefix_json =
+        "{\"pre_tokenizer\": {\"type\": \"WhitespaceSplit\"}, \"decoder\": {\"type\": \"WordPiece\", "
+        "\"prefix\": \"##\", \"cleanup\": false}, \"model\": {\"type\": \"BPE\", "
+        "\"continuing_subword_prefix\": \"##\", \"vocab\": {\"u\": 0, \"n\": 1, \"##n\": 2, \"##i\": 3, "
+        "\"##t\": 4, \"un\": 5, \"##it\": 6, \"i\": 7}, \"merges\": [\"u ##n\", \"##i ##t\"]}}";
+    tok = load_str(t, prefix_json);
+    if (tok) {
+        expect(t, tok, "continuing_subword_prefix", "unit it", 0, "un|##it|i|##t");
+        vkft_tokenizer_free(tok);
+    }
+}
+
 static void test_errors(test_state *t) {
     static const struct {
         const char *json, *want;
@@ -521,6 +557,7 @@ int main(void) {
     test_splits(&t);
     test_normalizers(&t);
     test_added_and_fallback(&t);
+    test_bpe_affixes(&t);
     test_errors(&t);
     test_train(&t, src);
     test_batch(&t, src);
