@@ -11,7 +11,9 @@
 
 static const char *const method_names[VKFT_AUG_NMETHODS] = {"sr", "ri", "rs", "rd", "reorder"};
 
-const char *vkft_augment_method_name(int m) { return m >= 0 && m < VKFT_AUG_NMETHODS ? method_names[m] : "?"; }
+const char *vkft_augment_method_name(int m) {
+    return m >= 0 && m < VKFT_AUG_NMETHODS ? method_names[m] : "?";
+}
 
 void vkft_augment_opts_defaults(vkft_augment_opts *o) {
     memset(o, 0, sizeof *o);
@@ -35,8 +37,10 @@ int vkft_augment_parse_methods(vkft_augment_opts *o, const char *list, char *err
         for (int i = 0; i < VKFT_AUG_NMETHODS; i++)
             if (!strcasecmp(p, method_names[i])) m = i;
         if (m < 0) {
-            snprintf(err, errlen, "unknown augmentation method '%s'; known: sr, ri, rs, rd, reorder (masked-LM and "
-                     "paraphrase methods need the model API, not available yet)", p);
+            snprintf(err, errlen,
+                     "unknown augmentation method '%s'; known: sr, ri, rs, rd, reorder (masked-LM and "
+                     "paraphrase methods need the model API, not available yet)",
+                     p);
             return -1;
         }
         if (o->n_methods >= VKFT_AUG_NMETHODS) break;
@@ -50,14 +54,16 @@ int vkft_augment_parse_methods(vkft_augment_opts *o, const char *list, char *err
 }
 
 static const char *const stop[] = {
-    "a", "an", "the", "and", "or", "but", "if", "of", "at", "by", "for", "with", "about", "to", "from", "in",
-    "on", "up", "out", "off", "over", "under", "again", "then", "once", "here", "there", "when", "where", "why",
-    "how", "all", "any", "both", "each", "few", "more", "most", "other", "some", "such", "no", "nor", "not",
-    "only", "own", "same", "so", "than", "too", "very", "can", "will", "just", "should", "now", "i", "me", "my",
-    "we", "our", "you", "your", "he", "him", "his", "she", "her", "it", "its", "they", "them", "their", "what",
-    "which", "who", "whom", "this", "that", "these", "those", "am", "is", "are", "was", "were", "be", "been",
-    "being", "have", "has", "had", "do", "does", "did", "as", "until", "while", "into", "through", "during",
-    "before", "after", "above", "below", "between", NULL};
+    "a",       "an",     "the",    "and",   "or",    "but",   "if",      "of",   "at",    "by",    "for",
+    "with",    "about",  "to",     "from",  "in",    "on",    "up",      "out",  "off",   "over",  "under",
+    "again",   "then",   "once",   "here",  "there", "when",  "where",   "why",  "how",   "all",   "any",
+    "both",    "each",   "few",    "more",  "most",  "other", "some",    "such", "no",    "nor",   "not",
+    "only",    "own",    "same",   "so",    "than",  "too",   "very",    "can",  "will",  "just",  "should",
+    "now",     "i",      "me",     "my",    "we",    "our",   "you",     "your", "he",    "him",   "his",
+    "she",     "her",    "it",     "its",   "they",  "them",  "their",   "what", "which", "who",   "whom",
+    "this",    "that",   "these",  "those", "am",    "is",    "are",     "was",  "were",  "be",    "been",
+    "being",   "have",   "has",    "had",   "do",    "does",  "did",     "as",   "until", "while", "into",
+    "through", "during", "before", "after", "above", "below", "between", NULL};
 
 typedef struct {
     char **w;
@@ -111,7 +117,8 @@ int vkft_augmenter_new(vkft_augmenter **out, const vkft_augment_opts *o, char *e
         vkft_u64map_put(&a->stop, lower_hash(stop[i], strlen(stop[i])), 1, &ins);
     }
     int need_wn = 0;
-    for (int i = 0; i < o->n_methods; i++) need_wn |= o->methods[i] == VKFT_AUG_SR || o->methods[i] == VKFT_AUG_RI;
+    for (int i = 0; i < o->n_methods; i++)
+        need_wn |= o->methods[i] == VKFT_AUG_SR || o->methods[i] == VKFT_AUG_RI;
     if (need_wn && vkft_wordnet_open(&a->wn, o->wordnet_dir, err, errlen)) {
         vkft_augmenter_free(a);
         return -1;
@@ -364,7 +371,8 @@ int vkft_augment_text(vkft_augmenter *a, int method, const char *text, vkft_buf 
             for (char *c = s; *c; c++) *c = (char)tolower((unsigned char)*c);
             int at = rnd(rng, ws.n + 1);
             /* never inside a protected phrase */
-            for (int tries = 0; tries < 10 && at > 0 && at < ws.n && prot[at - 1] == 1 && prot[at] == 1; tries++)
+            for (int tries = 0; tries < 10 && at > 0 && at < ws.n && prot[at - 1] == 1 && prot[at] == 1;
+                 tries++)
                 at = rnd(rng, ws.n + 1);
             if (at > 0 && at < ws.n && prot[at - 1] == 1 && prot[at] == 1) at = ws.n;
             char *np = realloc(prot, (size_t)ws.n + 65);
@@ -397,7 +405,8 @@ int vkft_augment_text(vkft_augmenter *a, int method, const char *text, vkft_buf 
                 if (!prot[i] && unif(rng) < a->o.rate) {
                     free(ws.w[i]);
                     changed++;
-                } else words_insert(&keep, keep.n, ws.w[i]);
+                } else
+                    words_insert(&keep, keep.n, ws.w[i]);
                 ws.w[i] = NULL;
             }
             if (keep.n == 0) { /* all deleted: nothing kept, so the text stays */
@@ -477,7 +486,8 @@ static int aug_apply(void *ctx, vkft_record *rec, vkft_emitter *em, char *err, s
     if (!cJSON_IsString(v)) return VKFT_STEP_KEEP;
     int copies = copies_for(s, rec->obj);
     if (copies <= 0) return VKFT_STEP_KEEP;
-    uint64_t rng = s->o.seed ^ vkft_hash64(rec->path, strlen(rec->path), 7) ^ ((uint64_t)rec->line * 0x9e3779b97f4a7c15ULL);
+    uint64_t rng = s->o.seed ^ vkft_hash64(rec->path, strlen(rec->path), 7) ^
+                   ((uint64_t)rec->line * 0x9e3779b97f4a7c15ULL);
     int any = 0;
     for (int c = 0; c < copies; c++) {
         int m = s->o.methods[c % s->o.n_methods];

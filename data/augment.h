@@ -36,11 +36,11 @@ typedef struct {
         char label[128];
         int copies;
     } per_class[VKFT_AUG_MAX_CLASS_RULES];
-    int n_per_class;                /* when given, other classes get 0 copies */
-    const char *protected_file;     /* one term or phrase per line */
-    const char *wordnet_dir;        /* NULL: default */
-    int max_senses;                 /* WordNet senses per part of speech (default 2) */
-    const char *provenance_field;   /* default "augmentation" */
+    int n_per_class;              /* when given, other classes get 0 copies */
+    const char *protected_file;   /* one term or phrase per line */
+    const char *wordnet_dir;      /* NULL: default */
+    int max_senses;               /* WordNet senses per part of speech (default 2) */
+    const char *provenance_field; /* default "augmentation" */
     uint64_t seed;
 } vkft_augment_opts;
 

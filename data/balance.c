@@ -51,9 +51,12 @@ void vkft_class_weights(const vkft_balance_opts *o, const long *n, int k, double
     double total = 0, sum = 0;
     for (int i = 0; i < k; i++) total += (double)n[i];
     for (int i = 0; i < k; i++) {
-        if (n[i] <= 0) w[i] = 0;
-        else if (o->weights == VKFT_WEIGHTS_EFFECTIVE) w[i] = (1 - o->beta) / (1 - pow(o->beta, (double)n[i]));
-        else w[i] = total / ((double)k * (double)n[i]);
+        if (n[i] <= 0)
+            w[i] = 0;
+        else if (o->weights == VKFT_WEIGHTS_EFFECTIVE)
+            w[i] = (1 - o->beta) / (1 - pow(o->beta, (double)n[i]));
+        else
+            w[i] = total / ((double)k * (double)n[i]);
         sum += w[i];
     }
     if (sum > 0)
@@ -106,8 +109,8 @@ static int bal_count(void *ctx, const vkft_record *rec, char *err, size_t errlen
     if (!l) return 0;
     int c = class_of(s, l, 1);
     if (c < 0) {
-        snprintf(err, errlen, "%s:%ld: more than %d distinct labels in '%s'; is --label-field right?", rec->path,
-                 rec->line, MAX_CLASSES, s->field);
+        snprintf(err, errlen, "%s:%ld: more than %d distinct labels in '%s'; is --label-field right?",
+                 rec->path, rec->line, MAX_CLASSES, s->field);
         return -1;
     }
     s->n[c]++;
@@ -164,7 +167,8 @@ cJSON *vkft_balance_weights_json(const vkft_balance_step *s) {
     for (int i = 0; i < s->k; i++) cJSON_AddNumberToObject(cw, s->names[i], round(w[i] * 1e6) / 1e6);
     free(w);
     cJSON_AddStringToObject(r, "class_weights_method",
-                            s->o.weights == VKFT_WEIGHTS_EFFECTIVE ? "effective_number" : "inverse_frequency");
+                            s->o.weights == VKFT_WEIGHTS_EFFECTIVE ? "effective_number"
+                                                                   : "inverse_frequency");
     if (s->o.weights == VKFT_WEIGHTS_EFFECTIVE) cJSON_AddNumberToObject(r, "class_weights_beta", s->o.beta);
     cJSON_AddStringToObject(r, "label_field", s->field);
     return r;

@@ -22,11 +22,11 @@ enum { VKFT_BALANCE_NONE = 0, VKFT_BALANCE_OVER, VKFT_BALANCE_UNDER, VKFT_BALANC
 enum { VKFT_WEIGHTS_INVERSE = 0, VKFT_WEIGHTS_EFFECTIVE };
 
 typedef struct {
-    int mode;             /* VKFT_BALANCE_*; NONE only computes weights */
-    double ratio;         /* target minority/majority ratio, (0, 1], default 1 */
-    uint64_t seed;        /* default 1 */
-    int weights;          /* VKFT_WEIGHTS_* */
-    double beta;          /* effective number, default 0.999 */
+    int mode;      /* VKFT_BALANCE_*; NONE only computes weights */
+    double ratio;  /* target minority/majority ratio, (0, 1], default 1 */
+    uint64_t seed; /* default 1 */
+    int weights;   /* VKFT_WEIGHTS_* */
+    double beta;   /* effective number, default 0.999 */
 } vkft_balance_opts;
 
 void vkft_balance_opts_defaults(vkft_balance_opts *o);

@@ -28,7 +28,8 @@ int vkft_clean_add_rule(vkft_clean_opts *o, const char *spec, char *err, size_t 
     vkft_missing_rule *r = &o->rules[o->n_rules];
     memset(r, 0, sizeof *r);
     memcpy(r->path, spec, (size_t)(eq - spec));
-    if (!strcmp(eq + 1, "drop")) r->fill = 0;
+    if (!strcmp(eq + 1, "drop"))
+        r->fill = 0;
     else if (!strncmp(eq + 1, "fill:", 5)) {
         r->fill = 1;
         snprintf(r->value, sizeof r->value, "%s", eq + 6);
@@ -50,7 +51,8 @@ struct vkft_cleaner {
 static pcre2_code *compile(const char *pat, char *err, size_t errlen) {
     int ec;
     PCRE2_SIZE off;
-    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP, &ec, &off, NULL);
+    pcre2_code *re =
+        pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP, &ec, &off, NULL);
     if (!re) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(ec, msg, sizeof msg);
@@ -61,7 +63,7 @@ static pcre2_code *compile(const char *pat, char *err, size_t errlen) {
     return re;
 }
 
-#define MONTHS                                                                                              \
+#define MONTHS                                                                                               \
     "(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"     \
     "oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 
@@ -70,10 +72,12 @@ int vkft_cleaner_new(vkft_cleaner **out, const vkft_clean_opts *o, char *err, si
     if (!c) return -1;
     c->o = *o;
     c->re_num = compile("(?<![\\d.,])\\d{1,3}(?:,\\d{3})+(?:\\.\\d+)?(?![\\d,]|\\.\\d)", err, errlen);
-    c->re_date_mdy = compile("(?i)\\b" MONTHS "\\.?\\s+(\\d{1,2})(?:st|nd|rd|th)?,?\\s+(\\d{4})\\b", err, errlen);
-    c->re_date_dmy = compile("(?i)\\b(\\d{1,2})(?:st|nd|rd|th)?\\s+(?:of\\s+)?" MONTHS "\\.?,?\\s+(\\d{4})\\b", err,
-                             errlen);
-    c->re_date_num = compile("(?<![\\d/.-])(\\d{1,2})([/.-])(\\d{1,2})\\2(\\d{4})(?![\\d/.-]\\d)", err, errlen);
+    c->re_date_mdy =
+        compile("(?i)\\b" MONTHS "\\.?\\s+(\\d{1,2})(?:st|nd|rd|th)?,?\\s+(\\d{4})\\b", err, errlen);
+    c->re_date_dmy = compile(
+        "(?i)\\b(\\d{1,2})(?:st|nd|rd|th)?\\s+(?:of\\s+)?" MONTHS "\\.?,?\\s+(\\d{4})\\b", err, errlen);
+    c->re_date_num =
+        compile("(?<![\\d/.-])(\\d{1,2})([/.-])(\\d{1,2})\\2(\\d{4})(?![\\d/.-]\\d)", err, errlen);
     c->md = pcre2_match_data_create(16, NULL);
     if (!c->re_num || !c->re_date_mdy || !c->re_date_dmy || !c->re_date_num || !c->md) {
         vkft_cleaner_free(c);
@@ -96,7 +100,8 @@ void vkft_cleaner_free(vkft_cleaner *c) {
 }
 
 static int month_of(const char *s) {
-    static const char *m[] = {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"};
+    static const char *m[] = {"jan", "feb", "mar", "apr", "may", "jun",
+                              "jul", "aug", "sep", "oct", "nov", "dec"};
     char t[4] = {(char)tolower((unsigned char)s[0]), (char)tolower((unsigned char)s[1]),
                  (char)tolower((unsigned char)s[2]), 0};
     for (int i = 0; i < 12; i++)
@@ -115,7 +120,8 @@ typedef int (*subst_fn)(vkft_cleaner *c, const char *s, const PCRE2_SIZE *ov, vk
 
 /* Replaces every match of re in in[0..n) by what fn appends (fn returns 1 when it replaced, 0 to keep
  * the match as it is). Returns the number of replacements. */
-static long substitute(vkft_cleaner *c, pcre2_code *re, const char *in, size_t n, vkft_buf *out, subst_fn fn) {
+static long substitute(vkft_cleaner *c, pcre2_code *re, const char *in, size_t n, vkft_buf *out,
+                       subst_fn fn) {
     out->n = 0;
     size_t pos = 0, copied = 0;
     long count = 0;
@@ -125,7 +131,8 @@ static long substitute(vkft_cleaner *c, pcre2_code *re, const char *in, size_t n
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(c->md);
         vkft_buf_add(out, in + copied, ov[0] - copied);
         size_t mark = out->n;
-        if (fn(c, in, ov, out)) count++;
+        if (fn(c, in, ov, out))
+            count++;
         else {
             out->n = mark;
             vkft_buf_add(out, in + ov[0], ov[1] - ov[0]);
@@ -175,9 +182,27 @@ static int is_zero_width(int32_t cp) {
 
 static const char *punct_map(int32_t cp) {
     switch (cp) {
-    case 0x2018: case 0x2019: case 0x201A: case 0x201B: case 0x2032: case 0x00B4: case 0x0060: return "'";
-    case 0x201C: case 0x201D: case 0x201E: case 0x201F: case 0x2033: case 0x00AB: case 0x00BB: return "\"";
-    case 0x2010: case 0x2011: case 0x2012: case 0x2013: case 0x2014: case 0x2015: case 0x2212: return "-";
+    case 0x2018:
+    case 0x2019:
+    case 0x201A:
+    case 0x201B:
+    case 0x2032:
+    case 0x00B4:
+    case 0x0060: return "'";
+    case 0x201C:
+    case 0x201D:
+    case 0x201E:
+    case 0x201F:
+    case 0x2033:
+    case 0x00AB:
+    case 0x00BB: return "\"";
+    case 0x2010:
+    case 0x2011:
+    case 0x2012:
+    case 0x2013:
+    case 0x2014:
+    case 0x2015:
+    case 0x2212: return "-";
     case 0x2026: return "...";
     default: return NULL;
     }
@@ -190,7 +215,8 @@ int vkft_clean_text(vkft_cleaner *c, const char *in, size_t n, vkft_buf *out, vk
     const unsigned char *s = (const unsigned char *)in;
     ssize_t len = (ssize_t)n;
     if (o->normalize != VKFT_NORM_NONE) {
-        int flags = UTF8PROC_STABLE | UTF8PROC_COMPOSE | (o->normalize == VKFT_NORM_NFKC ? UTF8PROC_COMPAT : 0);
+        int flags =
+            UTF8PROC_STABLE | UTF8PROC_COMPOSE | (o->normalize == VKFT_NORM_NFKC ? UTF8PROC_COMPAT : 0);
         len = utf8proc_map(s, (utf8proc_ssize_t)n, &norm, (utf8proc_option_t)flags);
         if (len < 0) return -1;
         if ((size_t)len != n || memcmp(norm, in, n)) k->normalized++;
@@ -247,7 +273,8 @@ int vkft_clean_text(vkft_cleaner *c, const char *in, size_t n, vkft_buf *out, vk
             if (l != cp) lowered = 1;
             cp = l;
         }
-        if (cp < 0x80) vkft_buf_addc(t, (char)cp);
+        if (cp < 0x80)
+            vkft_buf_addc(t, (char)cp);
         else {
             unsigned char e[4];
             ssize_t m = utf8proc_encode_char(cp, e);
@@ -299,16 +326,24 @@ int vkft_clean_text(vkft_cleaner *c, const char *in, size_t n, vkft_buf *out, vk
     vkft_buf *a = t, *b = &c->tmp2;
     if (o->dates != VKFT_DATES_OFF) {
         long m = substitute(c, c->re_date_mdy, a->p, a->n, b, sub_mdy);
-        vkft_buf x = *a; *a = *b; *b = x;
+        vkft_buf x = *a;
+        *a = *b;
+        *b = x;
         m += substitute(c, c->re_date_dmy, a->p, a->n, b, sub_dmy);
-        x = *a; *a = *b; *b = x;
+        x = *a;
+        *a = *b;
+        *b = x;
         m += substitute(c, c->re_date_num, a->p, a->n, b, sub_num_date);
-        x = *a; *a = *b; *b = x;
+        x = *a;
+        *a = *b;
+        *b = x;
         k->dates_standardized += m;
     }
     if (o->numbers) {
         long m = substitute(c, c->re_num, a->p, a->n, b, sub_number);
-        vkft_buf x = *a; *a = *b; *b = x;
+        vkft_buf x = *a;
+        *a = *b;
+        *b = x;
         k->numbers_standardized += m;
     }
     out->n = 0;
@@ -381,7 +416,8 @@ static int clean_apply(void *ctx, vkft_record *rec, vkft_emitter *em, char *err,
             memset(&def, 0, sizeof def);
             snprintf(def.path, sizeof def.path, "%s", s->text_field);
             r = &def;
-        } else if (!strcmp(r->path, s->text_field)) has_text_rule = 1;
+        } else if (!strcmp(r->path, s->text_field))
+            has_text_rule = 1;
         char buf[64];
         const char *t = vkft_path_text(rec->obj, r->path, buf, sizeof buf);
         if (t && !is_blank(t)) continue;
@@ -390,8 +426,8 @@ static int clean_apply(void *ctx, vkft_record *rec, vkft_emitter *em, char *err,
             return VKFT_STEP_DROP;
         }
         if (vkft_path_set_string(rec->obj, r->path, r->value)) {
-            snprintf(err, errlen, "%s:%ld: cannot fill '%s' (a parent is not an object)", rec->path, rec->line,
-                     r->path);
+            snprintf(err, errlen, "%s:%ld: cannot fill '%s' (a parent is not an object)", rec->path,
+                     rec->line, r->path);
             return VKFT_STEP_FAIL;
         }
         s->filled[i]++;
@@ -467,8 +503,8 @@ static void clean_summarize(void *ctx, cJSON *sum) {
     }
 }
 
-int vkft_clean_step_new(vkft_clean_step **out, const vkft_clean_opts *o, const char *text_field, vkft_step *step,
-                        char *err, size_t errlen) {
+int vkft_clean_step_new(vkft_clean_step **out, const vkft_clean_opts *o, const char *text_field,
+                        vkft_step *step, char *err, size_t errlen) {
     vkft_clean_step *s = calloc(1, sizeof *s);
     if (!s) return -1;
     s->o = *o;
@@ -478,7 +514,8 @@ int vkft_clean_step_new(vkft_clean_step **out, const vkft_clean_opts *o, const c
         return -1;
     }
     if ((o->min_tokens || o->max_tokens) && !o->tokenizer_path) {
-        snprintf(err, errlen, "--min-tokens/--max-tokens need --tokenizer tokenizer.json (or a model folder)");
+        snprintf(err, errlen,
+                 "--min-tokens/--max-tokens need --tokenizer tokenizer.json (or a model folder)");
         vkft_clean_step_free(s);
         return -1;
     }

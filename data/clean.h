@@ -21,23 +21,23 @@ enum { VKFT_DATES_OFF = 0, VKFT_DATES_DAY_FIRST, VKFT_DATES_MONTH_FIRST };
 
 typedef struct {
     char path[128];
-    int fill;           /* 0: drop the record; 1: fill with value */
+    int fill; /* 0: drop the record; 1: fill with value */
     char value[256];
 } vkft_missing_rule;
 
 typedef struct {
-    int normalize;      /* VKFT_NORM_*, default NFC */
-    int strip_control;  /* default 1 */
-    int collapse_ws;    /* default 1 */
-    int lowercase;      /* default 0 */
-    int punct;          /* default 0 */
-    int strip_special;  /* default 0 */
-    int numbers;        /* default 0 */
-    int dates;          /* VKFT_DATES_*, default off */
+    int normalize;                                   /* VKFT_NORM_*, default NFC */
+    int strip_control;                               /* default 1 */
+    int collapse_ws;                                 /* default 1 */
+    int lowercase;                                   /* default 0 */
+    int punct;                                       /* default 0 */
+    int strip_special;                               /* default 0 */
+    int numbers;                                     /* default 0 */
+    int dates;                                       /* VKFT_DATES_*, default off */
     long min_chars, max_chars, min_words, max_words; /* 0: no limit (characters are code points) */
-    long min_tokens, max_tokens;  /* 0: no limit; tokens of tokenizer_path (needed when set) */
-    const char *tokenizer_path;   /* tokenizer.json or a model folder, for the token filters */
-    const char *const *fields; /* fields to clean; NULL: only the io's text field */
+    long min_tokens, max_tokens; /* 0: no limit; tokens of tokenizer_path (needed when set) */
+    const char *tokenizer_path;  /* tokenizer.json or a model folder, for the token filters */
+    const char *const *fields;   /* fields to clean; NULL: only the io's text field */
     int n_fields;
     vkft_missing_rule rules[VKFT_CLEAN_MAX_RULES]; /* the text field defaults to drop */
     int n_rules;
@@ -63,8 +63,8 @@ void vkft_text_length(const char *s, size_t n, long *chars, long *words);
 
 /* The step (for vkft_data_run and the pipeline). */
 typedef struct vkft_clean_step vkft_clean_step;
-int vkft_clean_step_new(vkft_clean_step **s, const vkft_clean_opts *o, const char *text_field, vkft_step *step,
-                        char *err, size_t errlen);
+int vkft_clean_step_new(vkft_clean_step **s, const vkft_clean_opts *o, const char *text_field,
+                        vkft_step *step, char *err, size_t errlen);
 void vkft_clean_step_free(vkft_clean_step *s);
 
 #endif

@@ -38,7 +38,8 @@ void vkft_lsh_params(double threshold, int num_perm, double fn_weight, int *band
     *rows = num_perm;
     for (int b = 1; b <= num_perm; b++)
         for (int r = 1; r * b <= num_perm; r++) {
-            double err = (1 - fn_weight) * integrate(0, threshold, b, r, 0) + fn_weight * integrate(threshold, 1, b, r, 1);
+            double err = (1 - fn_weight) * integrate(0, threshold, b, r, 0) +
+                         fn_weight * integrate(threshold, 1, b, r, 1);
             if (err < best) {
                 best = err;
                 *bands = b;
@@ -53,7 +54,7 @@ struct vkft_deduper {
     uint64_t *a, *b;
     vkft_u64map exact, lsh; /* lsh: 64-bit band keys without verification */
     vkft_u32map lsh32;      /* 32-bit band keys when candidates are verified (a collision costs a check) */
-    uint8_t *sigs; /* num_perm bytes per kept record */
+    uint8_t *sigs;          /* num_perm bytes per kept record */
     size_t sigs_cap;
     long kept, candidates, rejected;
     vkft_buf norm;
@@ -87,7 +88,8 @@ int vkft_deduper_new(vkft_deduper **out, const vkft_dedup_opts *o, char *err, si
     d->o = *o;
     if (o->bands > 0 && o->rows > 0) {
         if (o->bands * o->rows > o->num_perm) {
-            snprintf(err, errlen, "--bands %d x --rows %d exceeds --num-perm %d", o->bands, o->rows, o->num_perm);
+            snprintf(err, errlen, "--bands %d x --rows %d exceeds --num-perm %d", o->bands, o->rows,
+                     o->num_perm);
             free(d);
             return -1;
         }
@@ -141,12 +143,14 @@ void vkft_deduper_stats(const vkft_deduper *d, long *kept, long *candidates, lon
     if (candidates) *candidates = d->candidates;
     if (rejected) *rejected = d->rejected;
     if (bytes)
-        *bytes = vkft_u64map_bytes(&d->exact) + vkft_u64map_bytes(&d->lsh) + vkft_u32map_bytes(&d->lsh32) + d->sigs_cap;
+        *bytes = vkft_u64map_bytes(&d->exact) + vkft_u64map_bytes(&d->lsh) + vkft_u32map_bytes(&d->lsh32) +
+                 d->sigs_cap;
 }
 
 /* Case-folded text with whitespace runs collapsed to one space and trimmed, into d->norm. */
 static void normalize(vkft_deduper *d, const char *text, size_t n) {
-    static const unsigned char ws[128] = {[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, ['\f'] = 1, ['\v'] = 1};
+    static const unsigned char ws[128] = {
+        [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, ['\f'] = 1, ['\v'] = 1};
     vkft_buf *b = &d->norm;
     b->n = 0;
     /* lower-casing can lengthen a code point by one byte at most (2 -> 3 bytes): 2n is enough */
@@ -233,7 +237,8 @@ static long shingles(vkft_deduper *d) {
         size_t j = i;
         while (j < n) {
             unsigned char e = (unsigned char)s[j];
-            if (!(e >= 0x80 || (e >= '0' && e <= '9') || (e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z'))) break;
+            if (!(e >= 0x80 || (e >= '0' && e <= '9') || (e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z')))
+                break;
             j++;
         }
         if (nt + 1 > d->tok_cap && grow_u64(&d->tok, &d->tok_cap, nt + 1)) return -1;
@@ -309,7 +314,8 @@ int vkft_deduper_check(vkft_deduper *d, const char *text, size_t n, long *of, do
             for (int b = 0; b < d->bands; b++) {
                 keys[b] = vkft_hash64(d->sig + b * d->rows, sizeof(uint32_t) * (size_t)d->rows,
                                       0xba7d + (uint64_t)b * 0x9e3779b97f4a7c15ULL);
-                uint32_t *v = d->o.verify ? vkft_u32map_get(&d->lsh32, (uint32_t)keys[b]) : vkft_u64map_get(&d->lsh, keys[b]);
+                uint32_t *v = d->o.verify ? vkft_u32map_get(&d->lsh32, (uint32_t)keys[b])
+                                          : vkft_u64map_get(&d->lsh, keys[b]);
                 if (!v) continue;
                 if (!d->o.verify) {
                     *of = (long)*v;
@@ -421,8 +427,10 @@ static int dedup_apply(void *ctx, vkft_record *rec, vkft_emitter *em, char *err,
         }
         return VKFT_STEP_KEEP;
     }
-    if (rc == VKFT_DUP_EXACT) s->exact_dups++;
-    else s->near_dups++;
+    if (rc == VKFT_DUP_EXACT)
+        s->exact_dups++;
+    else
+        s->near_dups++;
     if (s->pairs_open) {
         const loc *k = &s->locs[of];
         cJSON *o = cJSON_CreateObject();

@@ -6,14 +6,14 @@
  * h_i(x) = high 32 bits of (a_i * x + b_i) mod 2^64 on a 64-bit shingle hash; LSH with b bands of r
  * rows chosen to minimize the weighted false-positive + false-negative areas at the threshold (as
  * datasketch and text-dedup do, but weighted towards recall because candidates are verified: 14 x 9
- * for 0.8 / 128 instead of their 9 x 13) unless given. Candidates are verified by the Jaccard similarity estimated from
- * stored 8-bit signatures (b-bit MinHash, corrected for chance agreement), so a band collision alone
- * never removes a record (--no-verify turns that off).
- * The first occurrence is kept; only kept records are indexed, so every removed record is similar to
- * a kept one (no chains). Memory per kept record, with the default 128 permutations and 14 bands: about
- * 24 B (exact hash table) + 128 B (8-bit signature) + 14 x 11 B (32-bit band keys at up to 70% load; a key
- * collision only adds a verified candidate) = about 310 B, up to twice that just after the tables double:
- * 2 to 3 million kept records per GB. Without verification, band keys are 64-bit (about 24 B each). */
+ * for 0.8 / 128 instead of their 9 x 13) unless given. Candidates are verified by the Jaccard similarity
+ * estimated from stored 8-bit signatures (b-bit MinHash, corrected for chance agreement), so a band collision
+ * alone never removes a record (--no-verify turns that off). The first occurrence is kept; only kept records
+ * are indexed, so every removed record is similar to a kept one (no chains). Memory per kept record, with the
+ * default 128 permutations and 14 bands: about 24 B (exact hash table) + 128 B (8-bit signature) + 14 x 11 B
+ * (32-bit band keys at up to 70% load; a key collision only adds a verified candidate) = about 310 B, up to
+ * twice that just after the tables double: 2 to 3 million kept records per GB. Without verification, band
+ * keys are 64-bit (about 24 B each). */
 #ifndef VKFT_DATA_DEDUP_H
 #define VKFT_DATA_DEDUP_H
 #include <stdint.h>
@@ -22,14 +22,14 @@
 #include "data/step.h"
 
 typedef struct {
-    int exact, near;      /* both on by default */
-    double threshold;     /* Jaccard, default 0.8 */
-    int num_perm;         /* default 128 */
-    int bands, rows;      /* 0: optimal for threshold */
-    int shingle;          /* default 5 */
-    int char_shingles;    /* 0: word shingles (default) */
-    int verify;           /* default 1 */
-    uint64_t seed;        /* default 1 */
+    int exact, near;        /* both on by default */
+    double threshold;       /* Jaccard, default 0.8 */
+    int num_perm;           /* default 128 */
+    int bands, rows;        /* 0: optimal for threshold */
+    int shingle;            /* default 5 */
+    int char_shingles;      /* 0: word shingles (default) */
+    int verify;             /* default 1 */
+    uint64_t seed;          /* default 1 */
     const char *pairs_path; /* optional JSONL: one line per removed record, naming the kept one */
 } vkft_dedup_opts;
 

@@ -11,8 +11,8 @@
 #include "data/u64map.h"
 #include "util/fsutil.h"
 
-static const char *const type_names[VKFT_PII_NTYPES] = {"EMAIL", "URL",   "IP",      "CARD", "IBAN", "SSN",
-                                                        "PHONE", "DOB",   "ADDRESS", "MRN",  "NAME"};
+static const char *const type_names[VKFT_PII_NTYPES] = {"EMAIL", "URL", "IP",      "CARD", "IBAN", "SSN",
+                                                        "PHONE", "DOB", "ADDRESS", "MRN",  "NAME"};
 
 const char *vkft_pii_name(int type) { return type >= 0 && type < VKFT_PII_NTYPES ? type_names[type] : "?"; }
 
@@ -30,8 +30,10 @@ int vkft_pii_parse_types(const char *list, unsigned *mask, char *err, size_t err
             continue;
         }
         if (found < 0) {
-            snprintf(err, errlen, "unknown personal-data type '%s'; known: EMAIL,URL,IP,CARD,IBAN,SSN,PHONE,DOB,"
-                     "ADDRESS,MRN,NAME", p);
+            snprintf(err, errlen,
+                     "unknown personal-data type '%s'; known: EMAIL,URL,IP,CARD,IBAN,SSN,PHONE,DOB,"
+                     "ADDRESS,MRN,NAME",
+                     p);
             return -1;
         }
         *mask |= 1u << found;
@@ -69,22 +71,24 @@ int vkft_iban_ok(const char *s, size_t n) {
         if (k >= 34 || !isalnum((unsigned char)s[i])) return 0;
         c[k++] = (char)toupper((unsigned char)s[i]);
     }
-    if (k < 15 || !isalpha((unsigned char)c[0]) || !isalpha((unsigned char)c[1]) || !isdigit((unsigned char)c[2]) ||
-        !isdigit((unsigned char)c[3]))
+    if (k < 15 || !isalpha((unsigned char)c[0]) || !isalpha((unsigned char)c[1]) ||
+        !isdigit((unsigned char)c[2]) || !isdigit((unsigned char)c[3]))
         return 0;
     /* move the first four characters to the end, letters -> 10..35, mod 97 == 1 */
     unsigned rem = 0;
     for (size_t i = 0; i < k; i++) {
         char ch = c[(i + 4) % k];
-        if (isdigit((unsigned char)ch)) rem = (rem * 10 + (unsigned)(ch - '0')) % 97;
-        else rem = (rem * 100 + (unsigned)(ch - 'A' + 10)) % 97;
+        if (isdigit((unsigned char)ch))
+            rem = (rem * 10 + (unsigned)(ch - '0')) % 97;
+        else
+            rem = (rem * 100 + (unsigned)(ch - 'A' + 10)) % 97;
     }
     return rem == 1;
 }
 
 /* ---- detectors --------------------------------------------------------------------------------- */
 
-#define MONTHS                                                                                              \
+#define MONTHS                                                                                               \
     "(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"   \
     "oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 
@@ -95,32 +99,46 @@ typedef struct {
 } detector_def;
 
 static const detector_def defs[] = {
-    {VKFT_PII_EMAIL, "(?<![\\w.+%-])[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\\.)+[A-Za-z]{2,}"
-                     "(?![\\w@-])", 0},
+    {VKFT_PII_EMAIL,
+     "(?<![\\w.+%-])[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\\.)+[A-Za-z]{2,}"
+     "(?![\\w@-])",
+     0},
     {VKFT_PII_URL, "(?i)\\b(?:https?://|ftp://|www\\.)[^\\s<>\"']+", 5},
-    {VKFT_PII_IP, "(?<![\\w.])(?:(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)"
-                  "(?!\\.?\\d|\\w)", 0},
-    {VKFT_PII_IP, "(?<![\\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\\d{1,3}\\.){3}\\d{1,3})?"
-                  "(?![\\w:])", 3},
+    {VKFT_PII_IP,
+     "(?<![\\w.])(?:(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)"
+     "(?!\\.?\\d|\\w)",
+     0},
+    {VKFT_PII_IP,
+     "(?<![\\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\\d{1,3}\\.){3}\\d{1,3})?"
+     "(?![\\w:])",
+     3},
     {VKFT_PII_CARD, "(?<![\\d-])\\d(?:[ -]?\\d){12,18}(?![\\d-]|[ ]\\d)", 1},
     {VKFT_PII_IBAN, "\\b[A-Z]{2}\\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\\b", 2},
     {VKFT_PII_SSN, "(?<![\\d-])(?!000|666|9\\d\\d)\\d{3}-(?!00)\\d{2}-(?!0000)\\d{4}(?![\\d-])", 0},
-    {VKFT_PII_SSN, "(?i)\\b(?:ssn|social\\s+security(?:\\s+(?:number|no\\.?|#))?)\\s*(?:is|:|#)?\\s*"
-                   "((?!000|666|9\\d\\d)\\d{3}[ ]?(?!00)\\d{2}[ ]?(?!0000)\\d{4})\\b", 0},
-    {VKFT_PII_PHONE, "(?<![\\w+(-])(?:\\+?1[ .-]?)?(?:\\(\\d{3}\\)[ ]?|\\d{3}[ .-])\\d{3}[ .-]\\d{4}(?![\\w-])", 0},
+    {VKFT_PII_SSN,
+     "(?i)\\b(?:ssn|social\\s+security(?:\\s+(?:number|no\\.?|#))?)\\s*(?:is|:|#)?\\s*"
+     "((?!000|666|9\\d\\d)\\d{3}[ ]?(?!00)\\d{2}[ ]?(?!0000)\\d{4})\\b",
+     0},
+    {VKFT_PII_PHONE,
+     "(?<![\\w+(-])(?:\\+?1[ .-]?)?(?:\\(\\d{3}\\)[ ]?|\\d{3}[ .-])\\d{3}[ .-]\\d{4}(?![\\w-])", 0},
     {VKFT_PII_PHONE, "(?<![\\w+])\\+\\d{1,3}(?:[ .-]?\\(?\\d{1,5}\\)?){1,6}(?![\\w])", 4},
-    {VKFT_PII_DOB, "(?i)\\b(?:born(?:\\s+on)?|d\\.?o\\.?b\\.?|date\\s+of\\s+birth|birth\\s*date|birthday)"
-                   "\\s*(?:is|was)?\\s*[:-]?\\s*(\\d{1,2}[/.-]\\d{1,2}[/.-]\\d{2,4}|\\d{4}-\\d{2}-\\d{2}|" MONTHS
-                   "\\.?\\s+\\d{1,2}(?:st|nd|rd|th)?,?\\s+\\d{4}|\\d{1,2}(?:st|nd|rd|th)?\\s+(?:of\\s+)?" MONTHS
-                   "\\.?,?\\s+\\d{4})", 0},
-    {VKFT_PII_ADDRESS, "\\b\\d{1,6}\\s+(?:[NSEW]\\.?\\s+)?(?:[A-Z][A-Za-z'-]+\\s+){1,3}(?:(?:Street|Avenue|Road|"
-                       "Boulevard|Lane|Drive|Court|Way|Place|Terrace|Parkway|Circle|Highway|Square)\\b|"
-                       "(?:St|Ave|Rd|Blvd|Ln|Dr|Ct|Pl|Ter|Pkwy|Cir|Hwy|Sq)\\b\\.?)(?:,?\\s+(?:Apt|Apartment|Suite|Ste|Unit|#)\\.?\\s*"
-                       "[A-Za-z0-9-]+)?(?:,\\s*[A-Z][A-Za-z]+(?:\\s+[A-Z][A-Za-z]+)*,\\s*[A-Z]{2}\\s+\\d{5}"
-                       "(?:-\\d{4})?)?", 0},
+    {VKFT_PII_DOB,
+     "(?i)\\b(?:born(?:\\s+on)?|d\\.?o\\.?b\\.?|date\\s+of\\s+birth|birth\\s*date|birthday)"
+     "\\s*(?:is|was)?\\s*[:-]?\\s*(\\d{1,2}[/.-]\\d{1,2}[/.-]\\d{2,4}|\\d{4}-\\d{2}-\\d{2}|" MONTHS
+     "\\.?\\s+\\d{1,2}(?:st|nd|rd|th)?,?\\s+\\d{4}|\\d{1,2}(?:st|nd|rd|th)?\\s+(?:of\\s+)?" MONTHS
+     "\\.?,?\\s+\\d{4})",
+     0},
+    {VKFT_PII_ADDRESS,
+     "\\b\\d{1,6}\\s+(?:[NSEW]\\.?\\s+)?(?:[A-Z][A-Za-z'-]+\\s+){1,3}(?:(?:Street|Avenue|Road|"
+     "Boulevard|Lane|Drive|Court|Way|Place|Terrace|Parkway|Circle|Highway|Square)\\b|"
+     "(?:St|Ave|Rd|Blvd|Ln|Dr|Ct|Pl|Ter|Pkwy|Cir|Hwy|Sq)\\b\\.?)(?:,?\\s+(?:Apt|Apartment|Suite|Ste|Unit|#)"
+     "\\.?\\s*"
+     "[A-Za-z0-9-]+)?(?:,\\s*[A-Z][A-Za-z]+(?:\\s+[A-Z][A-Za-z]+)*,\\s*[A-Z]{2}\\s+\\d{5}"
+     "(?:-\\d{4})?)?",
+     0},
 };
-static const char *default_mrn =
-    "(?i)\\b(?:MRN|medical\\s+record\\s+(?:number|no\\.?|#))\\s*(?:is|:|#)?\\s*:?\\s*([A-Z]{0,3}-?\\d{5,10})\\b";
+static const char *default_mrn = "(?i)\\b(?:MRN|medical\\s+record\\s+(?:number|no\\.?|#))\\s*(?:is|:|#)?\\s*:"
+                                 "?\\s*([A-Z]{0,3}-?\\d{5,10})\\b";
 
 typedef struct {
     int type, check;
@@ -160,13 +178,17 @@ static int add_name(vkft_u64map *m, const char *s, size_t n, uint32_t flags) {
 }
 
 static const char *const stopwords[] = {
-    "The", "A", "An", "And", "Or", "But", "If", "In", "On", "At", "To", "For", "Of", "By", "With", "From", "Dear",
-    "Hi", "Hello", "Thanks", "Thank", "Yes", "No", "I", "We", "You", "He", "She", "They", "It", "This", "That",
-    "Street", "St", "Avenue", "Ave", "Road", "Rd", "Boulevard", "Lane", "Drive", "Court", "Way", "Place",
-    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-    "November", "December", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday",
-    "Is", "Was", "Has", "Had", "Will", "Can", "Called", "Said", "Says", "Hospital", "Clinic", "University",
-    "Inc", "Ltd", "Corp", "Company", "Bank", "Team", "Group", "Department", "Center", "Centre", NULL};
+    "The",      "A",       "An",         "And",      "Or",        "But",      "If",        "In",
+    "On",       "At",      "To",         "For",      "Of",        "By",       "With",      "From",
+    "Dear",     "Hi",      "Hello",      "Thanks",   "Thank",     "Yes",      "No",        "I",
+    "We",       "You",     "He",         "She",      "They",      "It",       "This",      "That",
+    "Street",   "St",      "Avenue",     "Ave",      "Road",      "Rd",       "Boulevard", "Lane",
+    "Drive",    "Court",   "Way",        "Place",    "January",   "February", "March",     "April",
+    "May",      "June",    "July",       "August",   "September", "October",  "November",  "December",
+    "Monday",   "Tuesday", "Wednesday",  "Thursday", "Friday",    "Saturday", "Sunday",    "Is",
+    "Was",      "Has",     "Had",        "Will",     "Can",       "Called",   "Said",      "Says",
+    "Hospital", "Clinic",  "University", "Inc",      "Ltd",       "Corp",     "Company",   "Bank",
+    "Team",     "Group",   "Department", "Center",   "Centre",    NULL};
 
 void vkft_deid_free(vkft_deid *d) {
     if (!d) return;
@@ -184,7 +206,8 @@ void vkft_deid_free(vkft_deid *d) {
 static int add_detector(vkft_deid *d, int type, const char *pat, int check, char *err, size_t errlen) {
     int ec;
     PCRE2_SIZE off;
-    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP, &ec, &off, NULL);
+    pcre2_code *re =
+        pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP, &ec, &off, NULL);
     if (!re) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(ec, msg, sizeof msg);
@@ -259,7 +282,8 @@ static int push(vkft_deid *d, int type, size_t s, size_t e) {
     if (e <= s) return 0;
     if (d->ncand >= d->cap) {
         int c = d->cap ? d->cap * 2 : 64;
-        vkft_pii_span *a = realloc(d->cand, sizeof *a * (size_t)c), *b = realloc(d->spans, sizeof *b * (size_t)c);
+        vkft_pii_span *a = realloc(d->cand, sizeof *a * (size_t)c),
+                      *b = realloc(d->spans, sizeof *b * (size_t)c);
         if (a) d->cand = a;
         if (b) d->spans = b;
         if (!a || !b) return -1;
@@ -342,11 +366,13 @@ static int find_names(vkft_deid *d, const char *t, size_t n) {
                 if (isalpha(e) || e >= 0x80 ||
                     ((e == '\'' || e == '-') && pos + 1 < n && isalpha((unsigned char)t[pos + 1])))
                     pos++;
-                else break;
+                else
+                    break;
             }
             w[nw].s = s;
             w[nw].e = pos;
-            if (c < 0x80) w[nw].cap = isupper(c) != 0;
+            if (c < 0x80)
+                w[nw].cap = isupper(c) != 0;
             else {
                 int32_t cp = 0;
                 utf8proc_iterate((const utf8proc_uint8_t *)t + s, (utf8proc_ssize_t)(n - s), &cp);
@@ -379,7 +405,8 @@ static int find_names(vkft_deid *d, const char *t, size_t n) {
             if (next_adj) {
                 uint32_t *g = vkft_u64map_get(&d->names, lower_hash(t + w[i + 1].s, w[i + 1].e - w[i + 1].s));
                 nflags = g ? *g : 0;
-                next_stop = vkft_u64map_get(&d->stop, lower_hash(t + w[i + 1].s, w[i + 1].e - w[i + 1].s)) != NULL;
+                next_stop =
+                    vkft_u64map_get(&d->stop, lower_hash(t + w[i + 1].s, w[i + 1].e - w[i + 1].s)) != NULL;
             }
             /* First Last: a known first name and a capitalized non-stopword; or any capitalized
              * non-stopword and a known unambiguous surname */
@@ -465,7 +492,8 @@ static int placeholder(vkft_deid *d, int type, const char *v, size_t n) {
         vkft_buf_addc(k, (char)tolower(c));
     }
     int ins;
-    uint32_t *num = vkft_u64map_put(&d->ph, vkft_hash64(k->p, k->n, 0x9a), (uint32_t)(d->next[type] + 1), &ins);
+    uint32_t *num =
+        vkft_u64map_put(&d->ph, vkft_hash64(k->p, k->n, 0x9a), (uint32_t)(d->next[type] + 1), &ins);
     if (!num) return -1;
     if (ins) d->next[type]++;
     return (int)*num;
@@ -559,8 +587,10 @@ static int walk(vkft_deid_step *s, vkft_record *rec, cJSON *node, char *path, si
     int changed = 0, i = 0;
     for (cJSON *c = node->child; c; c = c->next, i++) {
         size_t n = plen;
-        if (cJSON_IsArray(node)) n += (size_t)snprintf(path + plen, 512 - plen, "%s%d", plen ? "." : "", i);
-        else n += (size_t)snprintf(path + plen, 512 - plen, "%s%s", plen ? "." : "", c->string);
+        if (cJSON_IsArray(node))
+            n += (size_t)snprintf(path + plen, 512 - plen, "%s%d", plen ? "." : "", i);
+        else
+            n += (size_t)snprintf(path + plen, 512 - plen, "%s%s", plen ? "." : "", c->string);
         if (n >= 511) n = 511;
         if (cJSON_IsString(c)) {
             int r = deid_value(s, rec, c, path);

@@ -44,16 +44,16 @@ enum { VKFT_DEID_SCOPE_RECORD = 0, VKFT_DEID_SCOPE_FILE = 1 };
 #define VKFT_DEID_MAX_PATTERNS 16
 
 typedef struct {
-    unsigned types;                /* bit mask of VKFT_PII_*; default all */
-    const char *names_file;        /* extra names, one per line ('#' comments) */
+    unsigned types;         /* bit mask of VKFT_PII_*; default all */
+    const char *names_file; /* extra names, one per line ('#' comments) */
     int no_default_names;
     const char *mrn_patterns[VKFT_DEID_MAX_PATTERNS]; /* replace the default MRN pattern when given; a
                                                        * capture group, if any, is the identifier */
     int n_mrn;
-    int scope;                     /* VKFT_DEID_SCOPE_*, default record */
-    int all_fields;                /* every string value of the record, not only the text field */
-    const char *audit_path;        /* JSONL of what was replaced where */
-    int audit_values;              /* include the original values in the audit (off by default) */
+    int scope;              /* VKFT_DEID_SCOPE_*, default record */
+    int all_fields;         /* every string value of the record, not only the text field */
+    const char *audit_path; /* JSONL of what was replaced where */
+    int audit_values;       /* include the original values in the audit (off by default) */
 } vkft_deid_opts;
 
 void vkft_deid_opts_defaults(vkft_deid_opts *o);

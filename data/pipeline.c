@@ -6,8 +6,8 @@
 #include <string.h>
 
 static const char *const known_steps[] = {"clean", "dedup", "deid", "augment", "balance", NULL};
-static const char *const io_keys[] = {"in", "out", "summary", "dry_run", "dry-run", "field", "label_field",
-                                      "label-field", "format", "quiet", NULL};
+static const char *const io_keys[] = {"in",          "out",         "summary", "dry_run", "dry-run", "field",
+                                      "label_field", "label-field", "format",  "quiet",   NULL};
 
 static int push_arg(vkft_pipeline_step *s, const char *a) {
     char **v = realloc(s->argv, sizeof(char *) * (size_t)(s->argc + 2));
@@ -21,11 +21,15 @@ static int push_arg(vkft_pipeline_step *s, const char *a) {
 static char *dup_str(const cJSON *v) { return cJSON_IsString(v) ? strdup(v->valuestring) : NULL; }
 
 static int value_text(const cJSON *v, char *buf, size_t n) {
-    if (cJSON_IsString(v)) snprintf(buf, n, "%s", v->valuestring);
+    if (cJSON_IsString(v))
+        snprintf(buf, n, "%s", v->valuestring);
     else if (cJSON_IsNumber(v)) {
-        if (v->valuedouble == (double)(long long)v->valuedouble) snprintf(buf, n, "%lld", (long long)v->valuedouble);
-        else snprintf(buf, n, "%.15g", v->valuedouble);
-    } else return -1;
+        if (v->valuedouble == (double)(long long)v->valuedouble)
+            snprintf(buf, n, "%lld", (long long)v->valuedouble);
+        else
+            snprintf(buf, n, "%.15g", v->valuedouble);
+    } else
+        return -1;
     return 0;
 }
 
@@ -41,13 +45,15 @@ int vkft_pipeline_parse(const char *json, size_t n, vkft_pipeline *p, char *err,
         return -1;
     }
     for (cJSON *k = root->child; k; k = k->next) {
-        static const char *const top[] = {"in", "out", "report", "field", "label_field", "format", "steps",
-                                          "comment", NULL};
+        static const char *const top[] = {"in",     "out",   "report",  "field", "label_field",
+                                          "format", "steps", "comment", NULL};
         int ok = 0;
         for (int i = 0; top[i]; i++) ok |= !strcmp(k->string, top[i]);
         if (!ok) {
-            snprintf(err, errlen, "recipe: unknown key '%s' (known: in, out, report, field, label_field, format, "
-                     "steps, comment)", k->string);
+            snprintf(err, errlen,
+                     "recipe: unknown key '%s' (known: in, out, report, field, label_field, format, "
+                     "steps, comment)",
+                     k->string);
             goto fail;
         }
     }
@@ -75,14 +81,17 @@ int vkft_pipeline_parse(const char *json, size_t n, vkft_pipeline *p, char *err,
     for (cJSON *s = steps->child; s; s = s->next, si++) {
         cJSON *name = cJSON_GetObjectItem(s, "step");
         if (!cJSON_IsObject(s) || !cJSON_IsString(name)) {
-            snprintf(err, errlen, "recipe: steps[%d] needs \"step\": one of clean, dedup, deid, augment, balance", si);
+            snprintf(err, errlen,
+                     "recipe: steps[%d] needs \"step\": one of clean, dedup, deid, augment, balance", si);
             goto fail;
         }
         int known = 0;
         for (int i = 0; known_steps[i]; i++) known |= !strcmp(name->valuestring, known_steps[i]);
         if (!known) {
-            snprintf(err, errlen, "recipe: steps[%d]: unknown step '%s' (clean, dedup, deid, augment, balance; the "
-                     "report comes from \"report\")", si, name->valuestring);
+            snprintf(err, errlen,
+                     "recipe: steps[%d]: unknown step '%s' (clean, dedup, deid, augment, balance; the "
+                     "report comes from \"report\")",
+                     si, name->valuestring);
             goto fail;
         }
         vkft_pipeline_step *ps = &p->steps[p->n_steps++];
@@ -92,8 +101,8 @@ int vkft_pipeline_parse(const char *json, size_t n, vkft_pipeline *p, char *err,
             if (!strcmp(k->string, "step") || !strcmp(k->string, "comment")) continue;
             for (int i = 0; io_keys[i]; i++)
                 if (!strcmp(k->string, io_keys[i])) {
-                    snprintf(err, errlen, "recipe: steps[%d] (%s): '%s' is set by the pipeline, not per step", si,
-                             ps->step, k->string);
+                    snprintf(err, errlen, "recipe: steps[%d] (%s): '%s' is set by the pipeline, not per step",
+                             si, ps->step, k->string);
                     goto fail;
                 }
             char opt[160];
@@ -109,8 +118,10 @@ int vkft_pipeline_parse(const char *json, size_t n, vkft_pipeline *p, char *err,
             for (const cJSON *v = is_arr ? vals->child : vals; v; v = is_arr ? v->next : NULL) {
                 char buf[1024];
                 if (value_text(v, buf, sizeof buf)) {
-                    snprintf(err, errlen, "recipe: steps[%d] (%s): '%s' must be true/false, a number, a string or "
-                             "an array of them", si, ps->step, k->string);
+                    snprintf(err, errlen,
+                             "recipe: steps[%d] (%s): '%s' must be true/false, a number, a string or "
+                             "an array of them",
+                             si, ps->step, k->string);
                     goto fail;
                 }
                 push_arg(ps, opt);

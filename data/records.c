@@ -82,11 +82,16 @@ uint64_t vkft_hash64(const void *data, size_t n, uint64_t seed) {
 /* ---- formats ------------------------------------------------------------------------------------ */
 
 int vkft_format_parse(const char *s, vkft_format *fmt) {
-    if (!strcmp(s, "jsonl") || !strcmp(s, "json") || !strcmp(s, "ndjson")) *fmt = VKFT_FMT_JSONL;
-    else if (!strcmp(s, "csv")) *fmt = VKFT_FMT_CSV;
-    else if (!strcmp(s, "tsv")) *fmt = VKFT_FMT_TSV;
-    else if (!strcmp(s, "text") || !strcmp(s, "txt")) *fmt = VKFT_FMT_TEXT;
-    else return -1;
+    if (!strcmp(s, "jsonl") || !strcmp(s, "json") || !strcmp(s, "ndjson"))
+        *fmt = VKFT_FMT_JSONL;
+    else if (!strcmp(s, "csv"))
+        *fmt = VKFT_FMT_CSV;
+    else if (!strcmp(s, "tsv"))
+        *fmt = VKFT_FMT_TSV;
+    else if (!strcmp(s, "text") || !strcmp(s, "txt"))
+        *fmt = VKFT_FMT_TEXT;
+    else
+        return -1;
     return 0;
 }
 
@@ -130,7 +135,8 @@ long vkft_utf8_invalid_at(const char *str, size_t n) {
         }
         size_t len;
         unsigned lo = 0x80, hi = 0xBF;
-        if (c >= 0xC2 && c <= 0xDF) len = 2;
+        if (c >= 0xC2 && c <= 0xDF)
+            len = 2;
         else if (c >= 0xE0 && c <= 0xEF) {
             len = 3;
             if (c == 0xE0) lo = 0xA0;
@@ -139,7 +145,8 @@ long vkft_utf8_invalid_at(const char *str, size_t n) {
             len = 4;
             if (c == 0xF0) lo = 0x90;
             if (c == 0xF4) hi = 0x8F;
-        } else return (long)i;
+        } else
+            return (long)i;
         if (i + len > n) return (long)i;
         if (s[i + 1] < lo || s[i + 1] > hi) return (long)i;
         for (size_t k = 2; k < len; k++)
@@ -203,8 +210,10 @@ const char *vkft_path_text(const cJSON *obj, const char *path, char *buf, size_t
     if (cJSON_IsString(v)) return v->valuestring;
     if (cJSON_IsNumber(v)) {
         double d = v->valuedouble;
-        if (d == (double)(long long)d && d > -1e15 && d < 1e15) snprintf(buf, buflen, "%lld", (long long)d);
-        else snprintf(buf, buflen, "%.15g", d);
+        if (d == (double)(long long)d && d > -1e15 && d < 1e15)
+            snprintf(buf, buflen, "%lld", (long long)d);
+        else
+            snprintf(buf, buflen, "%.15g", d);
         return buf;
     }
     if (cJSON_IsBool(v)) {
@@ -241,8 +250,10 @@ int vkft_path_set_string(cJSON *obj, const char *path, const char *value) {
                 cJSON_Delete(s);
                 return -1;
             }
-            if (cJSON_GetObjectItemCaseSensitive(node, key)) cJSON_ReplaceItemInObjectCaseSensitive(node, key, s);
-            else cJSON_AddItemToObject(node, key, s);
+            if (cJSON_GetObjectItemCaseSensitive(node, key))
+                cJSON_ReplaceItemInObjectCaseSensitive(node, key, s);
+            else
+                cJSON_AddItemToObject(node, key, s);
             return 0;
         }
         cJSON *next = child(node, key, n);
@@ -279,8 +290,8 @@ int vkft_reader_open(vkft_reader **out, const char *path, vkft_format fmt, int t
     *out = NULL;
     if (fmt == VKFT_FMT_AUTO) fmt = vkft_format_guess(path);
     if (fmt == VKFT_FMT_AUTO) {
-        snprintf(err, errlen, "%s: cannot tell the format from the file name; pass --format jsonl|csv|tsv|text",
-                 path);
+        snprintf(err, errlen,
+                 "%s: cannot tell the format from the file name; pass --format jsonl|csv|tsv|text", path);
         return -1;
     }
     FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
@@ -388,8 +399,10 @@ static int open_quote(const char *s, size_t n, char delim) {
         char c = s[i];
         if (inq) {
             if (c == '"') {
-                if (i + 1 < n && s[i + 1] == '"') i++;
-                else inq = 0;
+                if (i + 1 < n && s[i + 1] == '"')
+                    i++;
+                else
+                    inq = 0;
             }
         } else if (c == '"' && at_start) {
             inq = 1;
@@ -521,7 +534,8 @@ int vkft_reader_next(vkft_reader *r, vkft_record *rec, char *err, size_t errlen)
             const char *e = endp;
             while (e && e < r->rec.p + r->rec.n && (*e == ' ' || *e == '\t')) e++;
             if (e && e < r->rec.p + r->rec.n) {
-                snprintf(err, errlen, "%s:%ld: text after the JSON value (one object per line)", r->path, start);
+                snprintf(err, errlen, "%s:%ld: text after the JSON value (one object per line)", r->path,
+                         start);
                 return VKFT_REC_BAD;
             }
             if (!cJSON_IsObject(r->obj)) {
@@ -539,8 +553,10 @@ int vkft_reader_next(vkft_reader *r, vkft_record *rec, char *err, size_t errlen)
             r->obj = cJSON_CreateObject();
             int nf = split_row(r, delim, row_cb, r);
             if (nf == -1) {
-                snprintf(err, errlen, "%s:%ld: malformed quoting (RFC 4180: quote the whole field, double "
-                         "inner quotes)", r->path, start);
+                snprintf(err, errlen,
+                         "%s:%ld: malformed quoting (RFC 4180: quote the whole field, double "
+                         "inner quotes)",
+                         r->path, start);
                 return VKFT_REC_BAD;
             }
             if (nf != r->ncols) {
@@ -660,7 +676,8 @@ int vkft_writer_put(vkft_writer *w, const cJSON *obj, const char *raw, size_t ra
             if (i) fputc(delim, w->f);
             const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, w->cols[i]);
             if (!v || cJSON_IsNull(v)) continue;
-            if (cJSON_IsString(v)) put_csv_field(w->f, v->valuestring, delim);
+            if (cJSON_IsString(v))
+                put_csv_field(w->f, v->valuestring, delim);
             else {
                 char *s = cJSON_PrintUnformatted(v);
                 if (s) put_csv_field(w->f, s, delim);
@@ -689,15 +706,19 @@ static void writer_free(vkft_writer *w) {
 
 int vkft_writer_commit(vkft_writer *w, char *err, size_t errlen) {
     int rc = 0;
-    if (w->is_stdout) fflush(stdout);
-    else rc = vkft_atomic_commit(&w->af, err, errlen);
+    if (w->is_stdout)
+        fflush(stdout);
+    else
+        rc = vkft_atomic_commit(&w->af, err, errlen);
     writer_free(w);
     return rc;
 }
 
 void vkft_writer_abort(vkft_writer *w) {
     if (!w) return;
-    if (w->is_stdout) fflush(stdout);
-    else vkft_atomic_abort(&w->af);
+    if (w->is_stdout)
+        fflush(stdout);
+    else
+        vkft_atomic_abort(&w->af);
     writer_free(w);
 }

@@ -28,12 +28,12 @@ const char *vkft_format_name(vkft_format fmt);
 vkft_format vkft_format_guess(const char *path);
 
 typedef struct {
-    cJSON *obj;        /* the record; owned by the reader until the next call (or detach it) */
-    const char *raw;   /* the input bytes of the record, without the final newline */
+    cJSON *obj;      /* the record; owned by the reader until the next call (or detach it) */
+    const char *raw; /* the input bytes of the record, without the final newline */
     size_t raw_len;
-    long line;         /* 1-based line number where the record starts */
-    long index;        /* 0-based record number within its file (malformed lines not counted) */
-    const char *path;  /* the input file */
+    long line;        /* 1-based line number where the record starts */
+    long index;       /* 0-based record number within its file (malformed lines not counted) */
+    const char *path; /* the input file */
 } vkft_record;
 
 enum { VKFT_REC_EOF = 0, VKFT_REC_OK = 1, VKFT_REC_BAD = 2, VKFT_REC_ERR = -1 };

@@ -11,11 +11,12 @@
 #include "util/fsutil.h"
 
 const char *const vkft_default_demographic_terms[] = {
-    "he", "she", "him", "her", "his", "hers", "man", "woman", "men", "women", "male", "female", "boy", "girl",
-    "father", "mother", "husband", "wife", "black", "white", "asian", "hispanic", "latino", "latina", "african",
-    "european", "arab", "indian", "christian", "muslim", "jewish", "hindu", "buddhist", "atheist", "gay",
-    "lesbian", "transgender", "straight", "young", "old", "elderly", "teen", "disabled", "immigrant", "poor",
-    "rich", NULL};
+    "he",       "she",      "him",      "her",       "his",         "hers",     "man",    "woman",
+    "men",      "women",    "male",     "female",    "boy",         "girl",     "father", "mother",
+    "husband",  "wife",     "black",    "white",     "asian",       "hispanic", "latino", "latina",
+    "african",  "european", "arab",     "indian",    "christian",   "muslim",   "jewish", "hindu",
+    "buddhist", "atheist",  "gay",      "lesbian",   "transgender", "straight", "young",  "old",
+    "elderly",  "teen",     "disabled", "immigrant", "poor",        "rich",     NULL};
 
 void vkft_report_opts_defaults(vkft_report_opts *o) {
     memset(o, 0, sizeof *o);
@@ -31,8 +32,8 @@ void vkft_report_opts_defaults(vkft_report_opts *o) {
 #define MAX_FIELDS 64
 #define HLL_P 14
 
-/* Distinct counting: exact (a hash set) up to a limit (opts.distinct_exact_max), then a HyperLogLog sketch of 2^14
- * registers (standard error about 0.8%), so memory stays bounded on any input. */
+/* Distinct counting: exact (a hash set) up to a limit (opts.distinct_exact_max), then a HyperLogLog sketch of
+ * 2^14 registers (standard error about 0.8%), so memory stays bounded on any input. */
 typedef struct {
     vkft_u64map set;
     uint8_t *hll;
@@ -247,7 +248,8 @@ static int int_cmp(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-static void add_example(vkft_report *r, const char *kind, const vkft_record *rec, long other_line, int la, int lb) {
+static void add_example(vkft_report *r, const char *kind, const vkft_record *rec, long other_line, int la,
+                        int lb) {
     if (cJSON_GetArraySize(r->examples) >= r->o.max_examples) return;
     cJSON *e = cJSON_CreateObject();
     cJSON_AddStringToObject(e, "kind", kind);
@@ -266,8 +268,10 @@ static int rep_apply(void *ctx, vkft_record *rec, vkft_emitter *em, char *err, s
     for (cJSON *c = rec->obj->child; c; c = c->next) {
         int i = field_index(r, c->string);
         if (i < 0) continue;
-        if (is_blank(c)) r->fields[i].blank++;
-        else r->fields[i].present++;
+        if (is_blank(c))
+            r->fields[i].blank++;
+        else
+            r->fields[i].present++;
     }
     const char *paths[2] = {r->text_field, r->label_field};
     for (int k = 0; k < 2; k++) {
@@ -275,8 +279,10 @@ static int rep_apply(void *ctx, vkft_record *rec, vkft_emitter *em, char *err, s
         int i = field_index(r, paths[k]);
         if (i < 0) continue;
         cJSON *v = vkft_path_get(rec->obj, paths[k]);
-        if (is_blank(v)) r->fields[i].blank++;
-        else r->fields[i].present++;
+        if (is_blank(v))
+            r->fields[i].blank++;
+        else
+            r->fields[i].present++;
     }
     /* label */
     char lb[64];
@@ -285,7 +291,8 @@ static int rep_apply(void *ctx, vkft_record *rec, vkft_emitter *em, char *err, s
     if (ls && *ls) {
         label = label_of(r, ls);
         if (label >= 0) r->label_count[label]++;
-    } else r->unlabeled++;
+    } else
+        r->unlabeled++;
     char tb[64];
     const char *text = vkft_path_text(rec->obj, r->text_field, tb, sizeof tb);
     if (!text) {
@@ -368,14 +375,20 @@ static int rep_apply(void *ctx, vkft_record *rec, vkft_emitter *em, char *err, s
         r->kept_label[id] = (int16_t)label;
         r->kept_line[id] = (uint32_t)rec->line;
     } else {
-        if (dup == VKFT_DUP_EXACT) r->exact++;
-        else r->near++;
+        if (dup == VKFT_DUP_EXACT)
+            r->exact++;
+        else
+            r->near++;
         int first = r->kept_label[of];
         if (label >= 0 && first >= 0 && first != label) {
-            if (dup == VKFT_DUP_EXACT) r->conflict_exact++;
-            else r->conflict_near++;
-            add_example(r, dup == VKFT_DUP_EXACT ? "identical text, different label" :
-                        "near-identical text, different label", rec, (long)r->kept_line[of], label, first);
+            if (dup == VKFT_DUP_EXACT)
+                r->conflict_exact++;
+            else
+                r->conflict_near++;
+            add_example(r,
+                        dup == VKFT_DUP_EXACT ? "identical text, different label"
+                                              : "near-identical text, different label",
+                        rec, (long)r->kept_line[of], label, first);
         }
     }
     /* personal data */
@@ -413,7 +426,8 @@ static int rep_apply(void *ctx, vkft_record *rec, vkft_emitter *em, char *err, s
             uint64_t h = r->rec_words[k++];
             uint32_t *v = vkft_u64map_get(&r->vocab, h);
             int32_t idx = -1;
-            if (v) idx = (int32_t)*v;
+            if (v)
+                idx = (int32_t)*v;
             else if (r->nvocab < MAX_VOCAB) {
                 if (r->nvocab == r->vocab_cap) {
                     size_t c2 = r->vocab_cap ? r->vocab_cap * 2 : 4096;
@@ -429,7 +443,8 @@ static int rep_apply(void *ctx, vkft_record *rec, vkft_emitter *em, char *err, s
                 r->vocab_df[idx] = 0;
                 r->nvocab++;
                 vkft_u64map_put(&r->vocab, h, (uint32_t)idx, &ins);
-            } else r->vocab_full = 1;
+            } else
+                r->vocab_full = 1;
             if (idx >= 0) r->doc_vocab[nd++] = idx;
             i = j;
         }
@@ -524,21 +539,25 @@ cJSON *vkft_report_json(vkft_report *r) {
     cJSON_AddNumberToObject(x, "distinct_words", types);
     cJSON_AddNumberToObject(x, "type_token_ratio", r->tokens ? r4(types / (double)r->tokens) : 0);
     cJSON_AddNumberToObject(x, "distinct_1", r->tokens ? r4(types / (double)r->tokens) : 0);
-    cJSON_AddNumberToObject(x, "distinct_2",
-                            r->bigram_total ? r4(bigrams / (double)r->bigram_total) : 0);
-    cJSON_AddStringToObject(x, "distinct_counting", r->types.hll || r->bigrams.hll ?
-                            "HyperLogLog estimate (about 0.8% error)" : "exact");
-    if (r->mtld_weight > 0) cJSON_AddNumberToObject(x, "mtld", round(r->mtld_sum / r->mtld_weight * 100) / 100);
-    else cJSON_AddNullToObject(x, "mtld");
+    cJSON_AddNumberToObject(x, "distinct_2", r->bigram_total ? r4(bigrams / (double)r->bigram_total) : 0);
+    cJSON_AddStringToObject(x, "distinct_counting",
+                            r->types.hll || r->bigrams.hll ? "HyperLogLog estimate (about 0.8% error)"
+                                                           : "exact");
+    if (r->mtld_weight > 0)
+        cJSON_AddNumberToObject(x, "mtld", round(r->mtld_sum / r->mtld_weight * 100) / 100);
+    else
+        cJSON_AddNullToObject(x, "mtld");
     if (r->tok) {
         cJSON *t = cJSON_AddObjectToObject(j, "tokenizer");
         cJSON_AddStringToObject(t, "path", r->o.tokenizer_path);
         cJSON_AddNumberToObject(t, "tokens", (double)r->tok_tokens);
-        cJSON_AddNumberToObject(t, "tokens_per_word", r->tok_words ? r4((double)r->tok_tokens / (double)r->tok_words) : 0);
+        cJSON_AddNumberToObject(t, "tokens_per_word",
+                                r->tok_words ? r4((double)r->tok_tokens / (double)r->tok_words) : 0);
         if (r->unk_id >= 0)
             cJSON_AddNumberToObject(t, "unknown_token_rate",
                                     r->tok_tokens ? r4((double)r->tok_unk / (double)r->tok_tokens) : 0);
-        else cJSON_AddStringToObject(t, "unknown_token_rate", "n/a (the tokenizer has no unknown token)");
+        else
+            cJSON_AddStringToObject(t, "unknown_token_rate", "n/a (the tokenizer has no unknown token)");
     }
     cJSON *lab = cJSON_AddObjectToObject(j, "labels");
     cJSON *counts = cJSON_AddObjectToObject(lab, "counts");
@@ -558,7 +577,8 @@ cJSON *vkft_report_json(vkft_report *r) {
     cJSON_AddStringToObject(an, "model_disagreement", "not available: needs the model API");
     if (r->deid) {
         cJSON *p = cJSON_AddObjectToObject(j, "personal_data");
-        for (int i = 0; i < VKFT_PII_NTYPES; i++) cJSON_AddNumberToObject(p, vkft_pii_name(i), (double)r->pii[i]);
+        for (int i = 0; i < VKFT_PII_NTYPES; i++)
+            cJSON_AddNumberToObject(p, vkft_pii_name(i), (double)r->pii[i]);
         cJSON_AddNumberToObject(p, "records_with_personal_data", (double)r->records_with_pii);
     }
     cJSON *b = cJSON_AddObjectToObject(j, "bias");
@@ -596,11 +616,13 @@ cJSON *vkft_report_json(vkft_report *r) {
     cJSON *tm = cJSON_AddObjectToObject(b, "demographic_terms");
     for (int ti = 0; ti < r->nterms; ti++) {
         long total = 0;
-        for (int c = 0; c <= MAX_LABELS; c++) total += r->term_docs[(size_t)ti * (MAX_LABELS + 1) + (size_t)c];
+        for (int c = 0; c <= MAX_LABELS; c++)
+            total += r->term_docs[(size_t)ti * (MAX_LABELS + 1) + (size_t)c];
         if (!total) continue;
         cJSON *o = cJSON_AddObjectToObject(tm, r->terms[ti]);
         for (int c = 0; c < r->nlabels; c++)
-            cJSON_AddNumberToObject(o, r->labels[c], (double)r->term_docs[(size_t)ti * (MAX_LABELS + 1) + (size_t)c]);
+            cJSON_AddNumberToObject(o, r->labels[c],
+                                    (double)r->term_docs[(size_t)ti * (MAX_LABELS + 1) + (size_t)c]);
         long un = r->term_docs[(size_t)ti * (MAX_LABELS + 1) + MAX_LABELS];
         if (un) cJSON_AddNumberToObject(o, "(unlabeled)", (double)un);
     }
@@ -672,10 +694,14 @@ static void md_num(vkft_buf *b, const cJSON *o, const char *key) {
     const cJSON *v = cJSON_GetObjectItem(o, key);
     char t[64];
     if (cJSON_IsNumber(v)) {
-        if (v->valuedouble == floor(v->valuedouble) && fabs(v->valuedouble) < 1e15) snprintf(t, sizeof t, "%.0f", v->valuedouble);
-        else snprintf(t, sizeof t, "%.4g", v->valuedouble);
-    } else if (cJSON_IsString(v)) snprintf(t, sizeof t, "%s", v->valuestring);
-    else snprintf(t, sizeof t, "–");
+        if (v->valuedouble == floor(v->valuedouble) && fabs(v->valuedouble) < 1e15)
+            snprintf(t, sizeof t, "%.0f", v->valuedouble);
+        else
+            snprintf(t, sizeof t, "%.4g", v->valuedouble);
+    } else if (cJSON_IsString(v))
+        snprintf(t, sizeof t, "%s", v->valuestring);
+    else
+        snprintf(t, sizeof t, "–");
     vkft_buf_adds(b, t);
 }
 
@@ -723,7 +749,9 @@ int vkft_report_markdown(const cJSON *j, const char *const *images, vkft_buf *b)
         vkft_buf_adds(b, " |\n| unknown-token rate | ");
         md_num(b, t, "unknown_token_rate");
     }
-    vkft_buf_adds(b, " |\n\n## Length\n\n| unit | min | p50 | mean | p90 | p99 | max |\n|---|---|---|---|---|---|---|\n");
+    vkft_buf_adds(
+        b,
+        " |\n\n## Length\n\n| unit | min | p50 | mean | p90 | p99 | max |\n|---|---|---|---|---|---|---|\n");
     const cJSON *l = cJSON_GetObjectItem(j, "length");
     for (int k = 0; k < 2; k++) {
         const char *u = k ? "words" : "chars";
@@ -737,9 +765,12 @@ int vkft_report_markdown(const cJSON *j, const char *const *images, vkft_buf *b)
         }
         vkft_buf_adds(b, " |\n");
     }
-    vkft_buf_adds(b, "\n## Completeness\n\n| field | present | blank | missing | completeness |\n|---|---|---|---|---|\n");
-    for (const cJSON *f = cJSON_GetObjectItem(j, "completeness") ? cJSON_GetObjectItem(j, "completeness")->child : NULL; f;
-         f = f->next) {
+    vkft_buf_adds(
+        b,
+        "\n## Completeness\n\n| field | present | blank | missing | completeness |\n|---|---|---|---|---|\n");
+    for (const cJSON *f =
+             cJSON_GetObjectItem(j, "completeness") ? cJSON_GetObjectItem(j, "completeness")->child : NULL;
+         f; f = f->next) {
         vkft_buf_adds(b, "| `");
         vkft_buf_adds(b, f->string);
         vkft_buf_adds(b, "` | ");
@@ -775,10 +806,11 @@ int vkft_report_markdown(const cJSON *j, const char *const *images, vkft_buf *b)
     const cJSON *ex = cJSON_GetObjectItem(an, "examples");
     for (const cJSON *e = ex ? ex->child : NULL; e; e = e->next) {
         char line[512];
-        snprintf(line, sizeof line, "- %s:%.0f (`%s`) vs line %.0f (`%s`): %s\n",
-                 cJSON_GetObjectItem(e, "file")->valuestring, cJSON_GetObjectItem(e, "line")->valuedouble,
-                 cJSON_GetObjectItem(e, "label")->valuestring, cJSON_GetObjectItem(e, "first_line")->valuedouble,
-                 cJSON_GetObjectItem(e, "first_label")->valuestring, cJSON_GetObjectItem(e, "kind")->valuestring);
+        snprintf(
+            line, sizeof line, "- %s:%.0f (`%s`) vs line %.0f (`%s`): %s\n",
+            cJSON_GetObjectItem(e, "file")->valuestring, cJSON_GetObjectItem(e, "line")->valuedouble,
+            cJSON_GetObjectItem(e, "label")->valuestring, cJSON_GetObjectItem(e, "first_line")->valuedouble,
+            cJSON_GetObjectItem(e, "first_label")->valuestring, cJSON_GetObjectItem(e, "kind")->valuestring);
         vkft_buf_adds(b, line);
     }
     const cJSON *p = cJSON_GetObjectItem(j, "personal_data");

@@ -42,11 +42,11 @@ void vkft_report_free(vkft_report *r);
 cJSON *vkft_report_json(vkft_report *r);
 
 typedef struct {
-    char name[32];   /* file-name friendly: "length_chars" */
+    char name[32]; /* file-name friendly: "length_chars" */
     char title[96];
     char xlabel[48];
-    int n;           /* bars */
-    double lo, width;/* numeric bins: bar i covers [lo + i*width, lo + (i+1)*width) */
+    int n;                     /* bars */
+    double lo, width;          /* numeric bins: bar i covers [lo + i*width, lo + (i+1)*width) */
     const char *const *labels; /* categorical bars (labels): names, else NULL */
     double *values;
 } vkft_histogram;

@@ -54,8 +54,10 @@ static int one_pass(run_state *st, int count_malformed, pass_fn fn, void *ctx, c
             }
             if (rc == VKFT_REC_BAD) {
                 if (io->fatal_malformed) {
-                    snprintf(err, errlen, "%s (malformed records are fatal with --strict; drop --strict to "
-                             "skip and count them)", msg);
+                    snprintf(err, errlen,
+                             "%s (malformed records are fatal with --strict; drop --strict to "
+                             "skip and count them)",
+                             msg);
                     vkft_reader_close(r);
                     return -1;
                 }
@@ -100,7 +102,8 @@ static int apply_cb(void *ctx, vkft_record *rec, char *err, size_t errlen) {
     if (!a->w) return 0;
     vkft_format in = a->st->io->in_fmt != VKFT_FMT_AUTO ? a->st->io->in_fmt : vkft_format_guess(rec->path);
     /* raw bytes are copied when nothing changed and the formats match (CSV rows are re-quoted) */
-    int same = rc == VKFT_STEP_KEEP && in == a->out_fmt && a->out_fmt != VKFT_FMT_CSV && a->out_fmt != VKFT_FMT_TSV &&
+    int same = rc == VKFT_STEP_KEEP && in == a->out_fmt && a->out_fmt != VKFT_FMT_CSV &&
+               a->out_fmt != VKFT_FMT_TSV &&
                !a->st->io->text_per_file; /* a whole file as one text line: its newlines must go */
     return vkft_writer_put(a->w, rec->obj, rec->raw, rec->raw_len, same, err, errlen);
 }

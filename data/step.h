@@ -15,14 +15,14 @@ typedef void (*vkft_progress_fn)(void *ctx, uint64_t bytes_done, uint64_t bytes_
 typedef struct {
     const char *const *inputs;
     int n_inputs;
-    vkft_format in_fmt;    /* AUTO: guessed from each file name */
-    int text_per_file;     /* text inputs: one document per file instead of per line */
-    const char *out;       /* NULL: no output (report) */
-    vkft_format out_fmt;   /* AUTO: from the output name, else the first input's format */
-    const char *field;     /* text field (dotted path), default "text" */
+    vkft_format in_fmt;      /* AUTO: guessed from each file name */
+    int text_per_file;       /* text inputs: one document per file instead of per line */
+    const char *out;         /* NULL: no output (report) */
+    vkft_format out_fmt;     /* AUTO: from the output name, else the first input's format */
+    const char *field;       /* text field (dotted path), default "text" */
     const char *label_field; /* default "label" */
-    int dry_run;           /* count everything, write nothing */
-    int fatal_malformed;   /* stop at the first malformed record (default: skip and count) */
+    int dry_run;             /* count everything, write nothing */
+    int fatal_malformed;     /* stop at the first malformed record (default: skip and count) */
     vkft_progress_fn progress;
     void *progress_ctx;
 } vkft_data_io;

@@ -43,8 +43,10 @@ int vkft_wordnet_open(vkft_wordnet **out, const char *dir, char *err, size_t err
         char path[1024];
         snprintf(path, sizeof path, "%s/index.%s", dir, pos_names[i]);
         if (vkft_read_file(path, &p->text, &p->n, err, errlen)) {
-            snprintf(err, errlen, "WordNet not found at %s (install Debian's wordnet-base, or point --wordnet / "
-                     "$WNSEARCHDIR at a folder with index.noun and data.noun)", dir);
+            snprintf(err, errlen,
+                     "WordNet not found at %s (install Debian's wordnet-base, or point --wordnet / "
+                     "$WNSEARCHDIR at a folder with index.noun and data.noun)",
+                     dir);
             vkft_wordnet_close(wn);
             return -1;
         }
@@ -117,8 +119,10 @@ int vkft_wordnet_synonyms(vkft_wordnet *wn, const char *word, size_t n, int max_
                 line = p->text + p->lines[mid];
                 break;
             }
-            if (c < 0) hi = mid;
-            else lo = mid + 1;
+            if (c < 0)
+                hi = mid;
+            else
+                lo = mid + 1;
         }
         if (!line) continue;
         /* lemma pos synset_cnt p_cnt [ptr]{p_cnt} sense_cnt tagsense_cnt offsets{synset_cnt} */
@@ -127,7 +131,8 @@ int vkft_wordnet_synonyms(vkft_wordnet *wn, const char *word, size_t n, int max_
         char copy[8192];
         snprintf(copy, sizeof copy, "%s", line);
         char *save;
-        for (char *t = strtok_r(copy, " ", &save); t && nt < 1024; t = strtok_r(NULL, " ", &save)) tok[nt++] = t;
+        for (char *t = strtok_r(copy, " ", &save); t && nt < 1024; t = strtok_r(NULL, " ", &save))
+            tok[nt++] = t;
         if (nt < 4) continue;
         int synsets = atoi(tok[2]), pcnt = atoi(tok[3]);
         int first = 4 + pcnt + 2;

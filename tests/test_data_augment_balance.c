@@ -28,7 +28,8 @@ static void test_wordnet(test_state *t) {
     int n = vkft_wordnet_synonyms(wn, "car", 3, 2, &b);
     int has_auto = 0;
     const char *p = b.p;
-    for (int i = 0; i < n; i++, p += strlen(p) + 1) has_auto |= !strcmp(p, "auto") || !strcmp(p, "automobile");
+    for (int i = 0; i < n; i++, p += strlen(p) + 1)
+        has_auto |= !strcmp(p, "auto") || !strcmp(p, "automobile");
     CHECK(t, n > 0 && has_auto, "synonyms of car include auto/automobile (%d found)", n);
     CHECK(t, vkft_wordnet_synonyms(wn, "Quick", 5, 2, &b) > 0, "case-insensitive lookup");
     CHECK(t, vkft_wordnet_synonyms(wn, "xqzvv", 5, 2, &b) == 0, "unknown word: none");
@@ -49,7 +50,8 @@ static void test_augment(test_state *t) {
     CHECK(t, vkft_augmenter_new(&a, &o, err, sizeof err) == 0, "augmenter: %s", err);
     vkft_augmenter_protect(a, "aspirin");
     vkft_augmenter_protect(a, "blood pressure");
-    const char *text = "The quick doctor gave aspirin to the happy patient because blood pressure was high today.";
+    const char *text =
+        "The quick doctor gave aspirin to the happy patient because blood pressure was high today.";
     vkft_buf out = {0};
     for (int m = 0; m < VKFT_AUG_NMETHODS; m++) {
         if (!have_wordnet() && (m == VKFT_AUG_SR || m == VKFT_AUG_RI)) continue;
@@ -62,9 +64,11 @@ static void test_augment(test_state *t) {
                 break;
             }
             if (rc != 1 || !strcmp(out.p, text)) changed_all = 0;
-            if (rc == 1 && m != VKFT_AUG_RS && (!strstr(out.p, "aspirin") || !strstr(out.p, "blood pressure")))
+            if (rc == 1 && m != VKFT_AUG_RS &&
+                (!strstr(out.p, "aspirin") || !strstr(out.p, "blood pressure")))
                 kept_protected = 0;
-            if (rc == 1 && m == VKFT_AUG_RS && (!strstr(out.p, "aspirin") || !strstr(out.p, "blood pressure")))
+            if (rc == 1 && m == VKFT_AUG_RS &&
+                (!strstr(out.p, "aspirin") || !strstr(out.p, "blood pressure")))
                 kept_protected = 0;
             if (seed == 1) printf("  %-7s %s\n", vkft_augment_method_name(m), rc == 1 ? out.p : "(n/a)");
         }
@@ -83,13 +87,15 @@ static void test_augment(test_state *t) {
     const char *doc = "Première phrase ici. Second one!  Third — with dash? Fourth.";
     uint64_t r = 3;
     CHECK(t, vkft_augment_text(a, VKFT_AUG_REORDER, doc, &out, &r) == 1, "reorder applies");
-    CHECK(t, strcmp(out.p, doc) && strlen(out.p) == strlen(doc) - 1 && strstr(out.p, "Première phrase ici.") &&
-                 strstr(out.p, "Third — with dash?"),
+    CHECK(t,
+          strcmp(out.p, doc) && strlen(out.p) == strlen(doc) - 1 && strstr(out.p, "Première phrase ici.") &&
+              strstr(out.p, "Third — with dash?"),
           "reorder permutes whole sentences: %s", out.p);
     vkft_buf_free(&out);
     vkft_buf_free(&o2);
     vkft_augmenter_free(a);
-    CHECK(t, vkft_augment_parse_methods(&o, "sr,paraphrase", err, sizeof err) == -1 && strstr(err, "model API"),
+    CHECK(t,
+          vkft_augment_parse_methods(&o, "sr,paraphrase", err, sizeof err) == -1 && strstr(err, "model API"),
           "model-driven methods are refused with a reason");
 }
 
@@ -108,12 +114,15 @@ static void test_balance(test_state *t) {
     CHECK(t, tg[0] == 7 && tg[1] == 7 && tg[2] == 7, "under to the minority");
     o.mode = VKFT_BALANCE_BOTH;
     vkft_balance_targets(&o, n, 3, tg);
-    CHECK(t, tg[0] == 46 && tg[1] == 46 && tg[2] == 46, "both: to the mean (%ld %ld %ld)", tg[0], tg[1], tg[2]);
+    CHECK(t, tg[0] == 46 && tg[1] == 46 && tg[2] == 46, "both: to the mean (%ld %ld %ld)", tg[0], tg[1],
+          tg[2]);
     double w[3];
     o.weights = VKFT_WEIGHTS_INVERSE;
     vkft_class_weights(&o, n, 3, w);
-    CHECK(t, fabs(w[0] + w[1] + w[2] - 3) < 1e-9 && w[2] > w[1] && w[1] > w[0] &&
-                 fabs(w[2] / w[0] - 100.0 / 7) < 1e-9, "inverse-frequency weights");
+    CHECK(t,
+          fabs(w[0] + w[1] + w[2] - 3) < 1e-9 && w[2] > w[1] && w[1] > w[0] &&
+              fabs(w[2] / w[0] - 100.0 / 7) < 1e-9,
+          "inverse-frequency weights");
     o.weights = VKFT_WEIGHTS_EFFECTIVE;
     o.beta = 0.99;
     vkft_class_weights(&o, n, 3, w);
@@ -151,16 +160,22 @@ static void test_balance(test_state *t) {
         vkft_read_file(out, &data, &len, err, sizeof err);
         long ca = 0, cb = 0, cc = 0, cn = 0;
         for (char *p = data; (p = strstr(p, "\"text\"")); p++) {
-            if (strstr(p, "\"label\":\"a\"") == strchr(p, '}') - 11) ca++;
-            else if (strstr(p, "\"label\":\"b\"") == strchr(p, '}') - 11) cb++;
-            else if (strstr(p, "\"label\":\"c\"") == strchr(p, '}') - 11) cc++;
-            else cn++;
+            if (strstr(p, "\"label\":\"a\"") == strchr(p, '}') - 11)
+                ca++;
+            else if (strstr(p, "\"label\":\"b\"") == strchr(p, '}') - 11)
+                cb++;
+            else if (strstr(p, "\"label\":\"c\"") == strchr(p, '}') - 11)
+                cc++;
+            else
+                cn++;
         }
         free(data);
         long want[3][3] = {{100, 50, 50}, {14, 14, 7}, {46, 30, 23}};
         long *wv = want[mode - 1];
-        CHECK(t, ca == wv[0] && cb == wv[1] && cc == wv[2] && cn == 1, "mode %d: counts %ld %ld %ld (+%ld unlabeled), "
-              "want %ld %ld %ld (+1)", mode, ca, cb, cc, cn, wv[0], wv[1], wv[2]);
+        CHECK(t, ca == wv[0] && cb == wv[1] && cc == wv[2] && cn == 1,
+              "mode %d: counts %ld %ld %ld (+%ld unlabeled), "
+              "want %ld %ld %ld (+1)",
+              mode, ca, cb, cc, cn, wv[0], wv[1], wv[2]);
         cJSON_Delete(sum);
         vkft_balance_step_free(s);
     }

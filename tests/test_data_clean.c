@@ -15,10 +15,11 @@ static void test_step(test_state *t) {
     char in[300], out[300], err[512];
     snprintf(in, sizeof in, "%s/in.jsonl", dir);
     snprintf(out, sizeof out, "%s/out.jsonl", dir);
-    const char *data = "{\"text\":\"one two three four five six\",\"label\":\"a\"}\n"
-                       "{\"text\":\"   \",\"label\":\"a\"}\n"
-                       "{\"text\":\"short one\"}\n"
-                       "{\"text\":\"a much longer text with very many words in it to be cut\",\"label\":\"b\"}\n";
+    const char *data =
+        "{\"text\":\"one two three four five six\",\"label\":\"a\"}\n"
+        "{\"text\":\"   \",\"label\":\"a\"}\n"
+        "{\"text\":\"short one\"}\n"
+        "{\"text\":\"a much longer text with very many words in it to be cut\",\"label\":\"b\"}\n";
     vkft_write_file_atomic(in, data, strlen(data), err, sizeof err);
     const char *src = getenv("VKFT_SOURCE_DIR");
     char tok[600];
@@ -49,14 +50,19 @@ static void test_step(test_state *t) {
     cJSON *c = cJSON_GetObjectItem(sum, "clean");
     CHECK(t, cJSON_GetObjectItem(sum, "records_out")->valuedouble == 2, "2 records out");
     CHECK(t, cJSON_GetObjectItem(c, "dropped_too_long")->valuedouble == 1, "1 too long");
-    CHECK(t, cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(c, "missing"), "text"), "dropped")->valuedouble == 1,
+    CHECK(t,
+          cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(c, "missing"), "text"), "dropped")
+                  ->valuedouble == 1,
           "blank text dropped");
-    CHECK(t, cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(c, "missing"), "label"), "filled")->valuedouble == 1,
+    CHECK(t,
+          cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(c, "missing"), "label"), "filled")
+                  ->valuedouble == 1,
           "missing label filled");
     char *res;
     size_t n;
     vkft_read_file(out, &res, &n, err, sizeof err);
-    CHECK(t, strstr(res, "{\"text\":\"short one\",\"label\":\"none\"}") != NULL, "filled record written: %s", res);
+    CHECK(t, strstr(res, "{\"text\":\"short one\",\"label\":\"none\"}") != NULL, "filled record written: %s",
+          res);
     free(res);
     cJSON_Delete(sum);
     vkft_clean_step_free(s);
@@ -79,7 +85,8 @@ static void expect(test_state *t, const vkft_clean_opts *o, const char *in, cons
     vkft_buf out = {0};
     vkft_clean_counts k = {0};
     int rc = vkft_clean_text(c, in, strlen(in), &out, &k);
-    CHECK(t, rc == 0 && !strcmp(out.p, want), "clean(\"%s\") = \"%s\", want \"%s\"", in, rc ? "(error)" : out.p, want);
+    CHECK(t, rc == 0 && !strcmp(out.p, want), "clean(\"%s\") = \"%s\", want \"%s\"", in,
+          rc ? "(error)" : out.p, want);
     vkft_buf_free(&out);
     vkft_cleaner_free(c);
 }
@@ -92,7 +99,8 @@ int main(void) {
     /* NFC: e + combining acute -> é */
     expect(&t, &o, "cafe\xCC\x81", "caf\xC3\xA9");
     /* zero-width and control characters, BOM in the middle, soft hyphen */
-    expect(&t, &o, "zero\xE2\x80\x8Bwidth\x01 bo\xEF\xBB\xBFm soft\xC2\xADhyphen", "zerowidth bom softhyphen");
+    expect(&t, &o, "zero\xE2\x80\x8Bwidth\x01 bo\xEF\xBB\xBFm soft\xC2\xADhyphen",
+           "zerowidth bom softhyphen");
     /* whitespace: tabs, NBSP, runs, trimmed lines, >2 newlines */
     expect(&t, &o, "  a\t\tb\xC2\xA0 c  \n  d \n\n\n\n e  ", "a b c\nd\n\ne");
     expect(&t, &o, "line1\r\nline2", "line1\nline2");
@@ -104,25 +112,34 @@ int main(void) {
     /* lowercase, multi-byte */
     k = o;
     k.lowercase = 1;
-    expect(&t, &k, "\xC3\x89T\xC3\x89 Stra\xC3\x9F" "e \xCE\xA3\xCE\x9F", "\xC3\xA9t\xC3\xA9 stra\xC3\x9f" "e \xCF\x83\xCE\xBF");
+    expect(&t, &k,
+           "\xC3\x89T\xC3\x89 Stra\xC3\x9F"
+           "e \xCE\xA3\xCE\x9F",
+           "\xC3\xA9t\xC3\xA9 stra\xC3\x9f"
+           "e \xCF\x83\xCE\xBF");
     /* punctuation */
     k = o;
     k.punct = 1;
-    expect(&t, &k, "\xE2\x80\x9CHi\xE2\x80\x9D \xE2\x80\x98x\xE2\x80\x99 a\xE2\x80\x94" "b wait\xE2\x80\xA6",
+    expect(&t, &k,
+           "\xE2\x80\x9CHi\xE2\x80\x9D \xE2\x80\x98x\xE2\x80\x99 a\xE2\x80\x94"
+           "b wait\xE2\x80\xA6",
            "\"Hi\" 'x' a-b wait...");
     /* special characters: emoji and symbols removed, letters of any script kept */
     k = o;
     k.strip_special = 1;
-    expect(&t, &k, "ok \xF0\x9F\x98\x80 \xE2\x84\xA2 \xE6\x97\xA5\xE6\x9C\xAC!", "ok \xE6\x97\xA5\xE6\x9C\xAC!");
+    expect(&t, &k, "ok \xF0\x9F\x98\x80 \xE2\x84\xA2 \xE6\x97\xA5\xE6\x9C\xAC!",
+           "ok \xE6\x97\xA5\xE6\x9C\xAC!");
     /* numbers */
     k = o;
     k.numbers = 1;
-    expect(&t, &k, "paid 1,234.50 and 12,345,678 then 1,23 and 3.14", "paid 1234.50 and 12345678 then 1,23 and 3.14");
+    expect(&t, &k, "paid 1,234.50 and 12,345,678 then 1,23 and 3.14",
+           "paid 1234.50 and 12345678 then 1,23 and 3.14");
     expect(&t, &k, "list 1,2,3 and 1,234,5", "list 1,2,3 and 1,234,5");
     /* dates */
     k = o;
     k.dates = VKFT_DATES_DAY_FIRST;
-    expect(&t, &k, "on March 19, 2025 and 19 March 2025 and 19/03/2025", "on 2025-03-19 and 2025-03-19 and 2025-03-19");
+    expect(&t, &k, "on March 19, 2025 and 19 March 2025 and 19/03/2025",
+           "on 2025-03-19 and 2025-03-19 and 2025-03-19");
     expect(&t, &k, "Sept. 3rd 2024, 3rd of sep 2024, 29/02/2023 (no such day), 31.12.1999",
            "2024-09-03, 2024-09-03, 29/02/2023 (no such day), 1999-12-31");
     k.dates = VKFT_DATES_MONTH_FIRST;
@@ -141,10 +158,14 @@ int main(void) {
     }
     /* rule parsing */
     char err[256];
-    CHECK(&t, vkft_clean_add_rule(&o, "label=fill:unknown", err, sizeof err) == 0 && o.rules[0].fill &&
-                  !strcmp(o.rules[0].value, "unknown"), "fill rule");
-    CHECK(&t, vkft_clean_add_rule(&o, "meta.src=drop", err, sizeof err) == 0 && !o.rules[1].fill, "drop rule");
-    CHECK(&t, vkft_clean_add_rule(&o, "label=zap", err, sizeof err) == -1 && strstr(err, "fill:VALUE"), "bad rule");
+    CHECK(&t,
+          vkft_clean_add_rule(&o, "label=fill:unknown", err, sizeof err) == 0 && o.rules[0].fill &&
+              !strcmp(o.rules[0].value, "unknown"),
+          "fill rule");
+    CHECK(&t, vkft_clean_add_rule(&o, "meta.src=drop", err, sizeof err) == 0 && !o.rules[1].fill,
+          "drop rule");
+    CHECK(&t, vkft_clean_add_rule(&o, "label=zap", err, sizeof err) == -1 && strstr(err, "fill:VALUE"),
+          "bad rule");
     long ch, w;
     vkft_text_length("h\xC3\xA9llo  big world", strlen("h\xC3\xA9llo  big world"), &ch, &w);
     CHECK(&t, ch == 16 && w == 3, "length: 16 code points, 3 words (got %ld, %ld)", ch, w);

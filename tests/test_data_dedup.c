@@ -8,10 +8,10 @@
 #include "data/dedup.h"
 #include "tests/test_util.h"
 
-static const char *words[] = {"river", "stone", "maple", "cloud", "paper", "light", "green", "quiet", "north",
-                              "table", "glass", "ocean", "metal", "house", "bread", "field", "sugar", "plant",
-                              "storm", "night", "chair", "smile", "money", "train", "value", "water", "dream",
-                              "horse", "music", "fruit", "earth", "steel"};
+static const char *words[] = {"river", "stone", "maple", "cloud", "paper", "light", "green", "quiet",
+                              "north", "table", "glass", "ocean", "metal", "house", "bread", "field",
+                              "sugar", "plant", "storm", "night", "chair", "smile", "money", "train",
+                              "value", "water", "dream", "horse", "music", "fruit", "earth", "steel"};
 
 /* A document of n pseudo-random words. */
 static void make_doc(char *out, int n, uint64_t seed) {
@@ -97,8 +97,10 @@ int main(void) {
     const char *a3 = "The quick brown fox jumps over the lazy dog near the river bank!";
     CHECK(&t, vkft_deduper_check(d, a3, strlen(a3), &of, &sim) == VKFT_DUP_NEAR && of == 0,
           "punctuation variant is a near duplicate (sim %.2f)", sim);
-    const char *u = "Le caf\xC3\xA9 est tr\xC3\xA8s bon et le th\xC3\xA9 aussi, dit-elle \xC3\xA0 Z\xC3\xBCrich.";
-    const char *u2 = "LE CAF\xC3\x89 EST TR\xC3\x88S BON ET LE TH\xC3\x89 AUSSI, DIT-ELLE \xC3\x80 Z\xC3\x9CRICH.";
+    const char *u =
+        "Le caf\xC3\xA9 est tr\xC3\xA8s bon et le th\xC3\xA9 aussi, dit-elle \xC3\xA0 Z\xC3\xBCrich.";
+    const char *u2 =
+        "LE CAF\xC3\x89 EST TR\xC3\x88S BON ET LE TH\xC3\x89 AUSSI, DIT-ELLE \xC3\x80 Z\xC3\x9CRICH.";
     CHECK(&t, vkft_deduper_check(d, u, strlen(u), &of, &sim) == VKFT_DUP_NONE, "multi-byte text is new");
     CHECK(&t, vkft_deduper_check(d, u2, strlen(u2), &of, &sim) == VKFT_DUP_EXACT && of == 1,
           "upper-cased multi-byte text is an exact duplicate (case folding beyond ASCII)");
@@ -111,7 +113,8 @@ int main(void) {
     replace_word(v, 50, "zebra");
     double tj = true_jaccard(base, v, 5);
     int rc = vkft_deduper_check(d, v, strlen(v), &of, &sim);
-    CHECK(&t, rc == VKFT_DUP_NEAR && of == 2, "one word changed: near duplicate (true J %.3f, est %.3f)", tj, sim);
+    CHECK(&t, rc == VKFT_DUP_NEAR && of == 2, "one word changed: near duplicate (true J %.3f, est %.3f)", tj,
+          sim);
     CHECK(&t, fabs(sim - tj) < 0.12, "estimate %.3f close to true %.3f", sim, tj);
     strcpy(v, base);
     for (int i = 0; i < 15; i++) replace_word(v, 3 + i * 6, "zebra");
@@ -154,7 +157,8 @@ int main(void) {
     o.near = 0;
     CHECK(&t, vkft_deduper_new(&d, &o, err, sizeof err) == 0, "exact-only");
     vkft_deduper_check(d, a, strlen(a), &of, &sim);
-    CHECK(&t, vkft_deduper_check(d, a3, strlen(a3), &of, &sim) == VKFT_DUP_NONE, "exact-only keeps near dups");
+    CHECK(&t, vkft_deduper_check(d, a3, strlen(a3), &of, &sim) == VKFT_DUP_NONE,
+          "exact-only keeps near dups");
     vkft_deduper_free(d);
     vkft_dedup_opts_defaults(&o);
     o.char_shingles = 1;
@@ -170,6 +174,7 @@ int main(void) {
           "CJK text with one character appended is a near duplicate by character shingles");
     vkft_deduper_free(d);
     o.num_perm = 0;
-    CHECK(&t, vkft_deduper_new(&d, &o, err, sizeof err) == -1 && strstr(err, "num-perm"), "bad num_perm refused");
+    CHECK(&t, vkft_deduper_new(&d, &o, err, sizeof err) == -1 && strstr(err, "num-perm"),
+          "bad num_perm refused");
     return test_finish(&t);
 }

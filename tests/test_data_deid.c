@@ -44,8 +44,7 @@ static void unit(test_state *t) {
     expect_replace(t, d, "a@x.com, b@y.org, A@X.com; 555-123-4567 or (555) 123-4567",
                    "[EMAIL_1], [EMAIL_2], [EMAIL_1]; [PHONE_1] or [PHONE_1]");
     /* overlapping: an e-mail inside a URL is part of the URL; an IP inside a URL too */
-    expect_replace(t, d, "see http://192.168.0.1/login?u=bob@example.com now",
-                   "see [URL_1] now");
+    expect_replace(t, d, "see http://192.168.0.1/login?u=bob@example.com now", "see [URL_1] now");
     /* an IBAN whose digits would also pass Luhn stays an IBAN (longest span) */
     expect_replace(t, d, "IBAN DE89 3704 0044 0532 0130 00.", "IBAN [IBAN_1].");
     /* multi-byte text around matches: offsets are bytes, text around is untouched */
@@ -56,16 +55,21 @@ static void unit(test_state *t) {
     expect_replace(t, d, "John Smith met Dr. Patel in May.", "[NAME_1] met Dr. [NAME_2] in May.");
     expect_replace(t, d, "Will Smith said he will call.", "[NAME_1] said he will call.");
     /* a sentence's final period is not part of the address; an abbreviation's is */
-    expect_replace(t, d, "Meet at 12 Oak Street. Then 4 Elm St. again", "Meet at [ADDRESS_1]. Then [ADDRESS_2] again");
+    expect_replace(t, d, "Meet at 12 Oak Street. Then 4 Elm St. again",
+                   "Meet at [ADDRESS_1]. Then [ADDRESS_2] again");
     /* SSN forms that are never issued are not flagged */
-    expect_replace(t, d, "SSN 666-12-3456, 123-00-4567, 219-09-9999", "SSN 666-12-3456, 123-00-4567, [SSN_1]");
+    expect_replace(t, d, "SSN 666-12-3456, 123-00-4567, 219-09-9999",
+                   "SSN 666-12-3456, 123-00-4567, [SSN_1]");
     vkft_deid_free(d);
     /* type selection */
     unsigned mask;
     char err[256];
-    CHECK(t, vkft_pii_parse_types("email,PHONE", &mask, err, sizeof err) == 0 &&
-                 mask == ((1u << VKFT_PII_EMAIL) | (1u << VKFT_PII_PHONE)), "type list");
-    CHECK(t, vkft_pii_parse_types("EMAIL,FOO", &mask, err, sizeof err) == -1 && strstr(err, "FOO"), "bad type");
+    CHECK(t,
+          vkft_pii_parse_types("email,PHONE", &mask, err, sizeof err) == 0 &&
+              mask == ((1u << VKFT_PII_EMAIL) | (1u << VKFT_PII_PHONE)),
+          "type list");
+    CHECK(t, vkft_pii_parse_types("EMAIL,FOO", &mask, err, sizeof err) == -1 && strstr(err, "FOO"),
+          "bad type");
     d = make((1u << VKFT_PII_EMAIL));
     expect_replace(t, d, "x@y.com 555-123-4567", "[EMAIL_1] 555-123-4567");
     vkft_deid_free(d);
@@ -110,14 +114,16 @@ static void eval(test_state *t, const char *file, long min_records, double min_p
         for (int i = 0; i < ns; i++) {
             int hit = 0, k = 0;
             for (cJSON *g = gold->child; g; g = g->next, k++) {
-                const char *ty = cJSON_GetArrayItem(g, 0)->valuestring, *v = cJSON_GetArrayItem(g, 1)->valuestring;
-                if (!used[k] && !strcmp(ty, vkft_pii_name(sp[i].type)) && strlen(v) == sp[i].end - sp[i].start &&
-                    !memcmp(v, text + sp[i].start, strlen(v))) {
+                const char *ty = cJSON_GetArrayItem(g, 0)->valuestring,
+                           *v = cJSON_GetArrayItem(g, 1)->valuestring;
+                if (!used[k] && !strcmp(ty, vkft_pii_name(sp[i].type)) &&
+                    strlen(v) == sp[i].end - sp[i].start && !memcmp(v, text + sp[i].start, strlen(v))) {
                     used[k] = hit = 1;
                     break;
                 }
             }
-            if (hit) per[sp[i].type].tp++;
+            if (hit)
+                per[sp[i].type].tp++;
             else {
                 per[sp[i].type].fp++;
                 printf("  false positive %-7s \"%.*s\" in: %s\n", vkft_pii_name(sp[i].type),
@@ -137,8 +143,8 @@ static void eval(test_state *t, const char *file, long min_records, double min_p
     free(data);
     vkft_deid_free(d);
     prf all = {0};
-    printf("%s: %ld records\n%-8s %5s %5s %5s %9s %6s\n", file, records, "type", "tp", "fp", "fn", "precision",
-           "recall");
+    printf("%s: %ld records\n%-8s %5s %5s %5s %9s %6s\n", file, records, "type", "tp", "fp", "fn",
+           "precision", "recall");
     for (int i = 0; i < VKFT_PII_NTYPES; i++) {
         prf p = per[i];
         all.tp += p.tp;

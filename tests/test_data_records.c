@@ -24,7 +24,8 @@ static const char *write_tmp(const char *name, const char *content) {
 
 static void test_utf8(test_state *t) {
     CHECK(t, vkft_utf8_invalid_at("hello", 5) == -1, "ascii valid");
-    CHECK(t, vkft_utf8_invalid_at("h\xC3\xA9llo \xE2\x82\xAC \xF0\x9F\x98\x80", 15) == -1, "multi-byte valid");
+    CHECK(t, vkft_utf8_invalid_at("h\xC3\xA9llo \xE2\x82\xAC \xF0\x9F\x98\x80", 15) == -1,
+          "multi-byte valid");
     CHECK(t, vkft_utf8_invalid_at("ab\xC3", 3) == 2, "truncated sequence at 2");
     CHECK(t, vkft_utf8_invalid_at("\xC0\xAF", 2) == 0, "overlong rejected");
     CHECK(t, vkft_utf8_invalid_at("x\xED\xA0\x80", 4) == 1, "surrogate rejected");
@@ -33,7 +34,8 @@ static void test_utf8(test_state *t) {
 }
 
 static void test_paths(test_state *t) {
-    cJSON *o = cJSON_Parse("{\"a\":{\"b\":[{\"c\":\"x\"},{\"c\":7}]},\"d.e\":\"dotted\",\"n\":1.5,\"t\":true}");
+    cJSON *o =
+        cJSON_Parse("{\"a\":{\"b\":[{\"c\":\"x\"},{\"c\":7}]},\"d.e\":\"dotted\",\"n\":1.5,\"t\":true}");
     char buf[64];
     CHECK(t, !strcmp(vkft_path_text(o, "a.b.0.c", buf, sizeof buf), "x"), "a.b.0.c");
     CHECK(t, !strcmp(vkft_path_text(o, "a.b.1.c", buf, sizeof buf), "7"), "number printed as integer");
@@ -145,10 +147,13 @@ static void test_text_and_writer(test_state *t) {
     vkft_reader_close(r);
     CHECK(t, vkft_reader_open(&r, p, VKFT_FMT_TEXT, 1, err, sizeof err) == 0, "open text per file");
     CHECK(t, vkft_reader_next(r, &rec, err, sizeof err) == VKFT_REC_OK, "one record");
-    CHECK(t, !strcmp(vkft_path_text(rec.obj, "text", b, sizeof b), "first doc\n\n  \nsecond doc"), "whole file");
+    CHECK(t, !strcmp(vkft_path_text(rec.obj, "text", b, sizeof b), "first doc\n\n  \nsecond doc"),
+          "whole file");
     CHECK(t, vkft_reader_next(r, &rec, err, sizeof err) == VKFT_REC_EOF, "then EOF");
     vkft_reader_close(r);
-    CHECK(t, vkft_reader_open(&r, "x.unknown", VKFT_FMT_AUTO, 0, err, sizeof err) == -1 && strstr(err, "--format"),
+    CHECK(t,
+          vkft_reader_open(&r, "x.unknown", VKFT_FMT_AUTO, 0, err, sizeof err) == -1 &&
+              strstr(err, "--format"),
           "unknown extension asks for --format");
 
     /* CSV writer round trip with awkward values */

@@ -31,8 +31,10 @@ static void test_report(test_state *t) {
     snprintf(in, sizeof in, "%s/in.jsonl", dir);
     FILE *f = fopen(in, "w");
     /* 20 "sport" texts about football, 20 "food" texts about pizza, a label conflict, a blank label */
-    for (int i = 0; i < 20; i++) fprintf(f, "{\"text\":\"the football match number %d was great\",\"label\":\"sport\"}\n", i);
-    for (int i = 0; i < 20; i++) fprintf(f, "{\"text\":\"she ate a pizza with cheese number %d\",\"label\":\"food\"}\n", i);
+    for (int i = 0; i < 20; i++)
+        fprintf(f, "{\"text\":\"the football match number %d was great\",\"label\":\"sport\"}\n", i);
+    for (int i = 0; i < 20; i++)
+        fprintf(f, "{\"text\":\"she ate a pizza with cheese number %d\",\"label\":\"food\"}\n", i);
     fprintf(f, "{\"text\":\"the football match number 3 was great\",\"label\":\"food\"}\n");
     fprintf(f, "{\"text\":\"nothing here\",\"label\":\"\"}\n");
     fclose(f);
@@ -53,23 +55,31 @@ static void test_report(test_state *t) {
     cJSON *lab = cJSON_GetObjectItem(j, "labels");
     CHECK(t, cJSON_GetObjectItem(cJSON_GetObjectItem(lab, "counts"), "food")->valuedouble == 21, "21 food");
     CHECK(t, cJSON_GetObjectItem(lab, "unlabeled")->valuedouble == 1, "1 unlabeled (blank)");
-    CHECK(t, fabs(cJSON_GetObjectItem(lab, "imbalance_ratio")->valuedouble - 21.0 / 20) < 1e-3, "imbalance 1.05");
+    CHECK(t, fabs(cJSON_GetObjectItem(lab, "imbalance_ratio")->valuedouble - 21.0 / 20) < 1e-3,
+          "imbalance 1.05");
     cJSON *an = cJSON_GetObjectItem(j, "anomalies");
-    CHECK(t, cJSON_GetObjectItem(an, "identical_text_different_label")->valuedouble == 1, "one label conflict");
+    CHECK(t, cJSON_GetObjectItem(an, "identical_text_different_label")->valuedouble == 1,
+          "one label conflict");
     cJSON *ex = cJSON_GetArrayItem(cJSON_GetObjectItem(an, "examples"), 0);
-    CHECK(t, ex && cJSON_GetObjectItem(ex, "line")->valuedouble == 41 &&
-                 cJSON_GetObjectItem(ex, "first_line")->valuedouble == 4, "conflict at line 41 vs line 4");
+    CHECK(t,
+          ex && cJSON_GetObjectItem(ex, "line")->valuedouble == 41 &&
+              cJSON_GetObjectItem(ex, "first_line")->valuedouble == 4,
+          "conflict at line 41 vs line 4");
     cJSON *comp = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "completeness"), "label");
     CHECK(t, cJSON_GetObjectItem(comp, "blank")->valuedouble == 1, "blank label counted");
-    cJSON *pmi = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "bias"), "pmi_top_terms"), "sport");
+    cJSON *pmi =
+        cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "bias"), "pmi_top_terms"), "sport");
     int has_football = 0;
     for (cJSON *e = pmi ? pmi->child : NULL; e; e = e->next)
         has_football |= !strcmp(cJSON_GetObjectItem(e, "term")->valuestring, "football");
     CHECK(t, has_football, "football is among sport's PMI terms");
-    cJSON *she = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "bias"), "demographic_terms"), "she");
+    cJSON *she =
+        cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "bias"), "demographic_terms"), "she");
     CHECK(t, she && cJSON_GetObjectItem(she, "food")->valuedouble == 20, "'she' in 20 food documents");
     cJSON *lex = cJSON_GetObjectItem(j, "lexical");
-    CHECK(t, cJSON_GetObjectItem(lex, "distinct_2")->valuedouble > 0 && cJSON_GetObjectItem(lex, "distinct_2")->valuedouble < 1,
+    CHECK(t,
+          cJSON_GetObjectItem(lex, "distinct_2")->valuedouble > 0 &&
+              cJSON_GetObjectItem(lex, "distinct_2")->valuedouble < 1,
           "distinct-2 in (0, 1)");
     vkft_histogram h[4];
     int nh = vkft_report_histograms(r, h, 4);
@@ -79,8 +89,10 @@ static void test_report(test_state *t) {
     vkft_buf md = {0};
     const char *imgs[] = {"labels.png", NULL};
     vkft_report_markdown(j, imgs, &md);
-    CHECK(t, strstr(md.p, "| records | 42 |") && strstr(md.p, "![labels.png](labels.png)") &&
-                 strstr(md.p, "identical text, different label"), "Markdown has the numbers and images");
+    CHECK(t,
+          strstr(md.p, "| records | 42 |") && strstr(md.p, "![labels.png](labels.png)") &&
+              strstr(md.p, "identical text, different label"),
+          "Markdown has the numbers and images");
     vkft_buf_free(&md);
     cJSON_Delete(j);
     cJSON_Delete(sum);
@@ -122,14 +134,16 @@ static void test_distinct_estimate(test_state *t) {
         cJSON *j = vkft_report_json(r), *lex = cJSON_GetObjectItem(j, "lexical");
         got[pass][0] = cJSON_GetObjectItem(lex, "distinct_words")->valuedouble;
         got[pass][1] = cJSON_GetObjectItem(lex, "distinct_2")->valuedouble;
-        CHECK(t, !strcmp(cJSON_GetObjectItem(lex, "distinct_counting")->valuestring, pass ? "HyperLogLog estimate (about 0.8% error)" : "exact"),
+        CHECK(t,
+              !strcmp(cJSON_GetObjectItem(lex, "distinct_counting")->valuestring,
+                      pass ? "HyperLogLog estimate (about 0.8% error)" : "exact"),
               "counting mode %d", pass);
         cJSON_Delete(j);
         cJSON_Delete(sum);
         vkft_report_free(r);
     }
-    printf("distinct words exact %.0f, HyperLogLog %.0f; distinct-2 exact %.4f, HyperLogLog %.4f\n", got[0][0], got[1][0],
-           got[0][1], got[1][1]);
+    printf("distinct words exact %.0f, HyperLogLog %.0f; distinct-2 exact %.4f, HyperLogLog %.4f\n",
+           got[0][0], got[1][0], got[0][1], got[1][1]);
     CHECK(t, fabs(got[1][0] / got[0][0] - 1) < 0.03, "distinct words estimate within 3%%");
     CHECK(t, fabs(got[1][1] / got[0][1] - 1) < 0.03, "distinct-2 estimate within 3%%");
     unlink(in);
@@ -154,11 +168,14 @@ static void test_pipeline(test_state *t) {
           "clean args: %s", joined);
     CHECK(t, p.steps[1].argc == 3 && !strcmp(p.steps[1].argv[2], "0.85"), "dedup threshold");
     vkft_pipeline_free(&p);
-    const char *bad[] = {"[1]", "{\"steps\": []}", "{\"steps\": [{\"step\": \"frobnicate\"}]}",
-                         "{\"steps\": [{\"step\": \"dedup\", \"out\": \"x\"}]}", "{\"stepz\": 1}",
+    const char *bad[] = {"[1]",
+                         "{\"steps\": []}",
+                         "{\"steps\": [{\"step\": \"frobnicate\"}]}",
+                         "{\"steps\": [{\"step\": \"dedup\", \"out\": \"x\"}]}",
+                         "{\"stepz\": 1}",
                          "{\"steps\": [{\"step\": \"dedup\", \"threshold\": {\"a\": 1}}]}"};
-    const char *want[] = {"not a JSON object", "non-empty", "unknown step", "set by the pipeline", "unknown key",
-                          "must be true/false"};
+    const char *want[] = {"not a JSON object",   "non-empty",   "unknown step",
+                          "set by the pipeline", "unknown key", "must be true/false"};
     for (int i = 0; i < 6; i++) {
         int rc = vkft_pipeline_parse(bad[i], strlen(bad[i]), &p, err, sizeof err);
         CHECK(t, rc == -1 && strstr(err, want[i]), "bad recipe %d: %s", i, err);

@@ -26,9 +26,9 @@ const char data_common_help[] =
     "                       list the first locations in the summary)\n"
     "  --quiet              no progress bar\n";
 
-const char *const data_common_opts[] = {"--in",      "--out",   "--format", "--out-format", "--text-per-file",
-                                        "--field",   "--label-field", "--summary", "--dry-run", "--strict",
-                                        "--quiet",   "--help",  NULL};
+const char *const data_common_opts[] = {
+    "--in",      "--out",     "--format", "--out-format", "--text-per-file", "--field", "--label-field",
+    "--summary", "--dry-run", "--strict", "--quiet",      "--help",          NULL};
 
 void data_common_init(data_common *c) {
     memset(c, 0, sizeof *c);
@@ -96,9 +96,12 @@ int data_unknown(const char *cmd, const char *opt, const char *const *known) {
             }
         }
     }
-    if (best) fprintf(stderr, "vkft data %s: unknown option '%s'; did you mean %s? (vkft data %s --help)\n", cmd, opt,
-                      best, cmd);
-    else fprintf(stderr, "vkft data %s: unknown option '%s' (vkft data %s --help lists them)\n", cmd, opt, cmd);
+    if (best)
+        fprintf(stderr, "vkft data %s: unknown option '%s'; did you mean %s? (vkft data %s --help)\n", cmd,
+                opt, best, cmd);
+    else
+        fprintf(stderr, "vkft data %s: unknown option '%s' (vkft data %s --help lists them)\n", cmd, opt,
+                cmd);
     return 2;
 }
 
@@ -107,7 +110,8 @@ int data_common_opt(data_common *c, const char *cmd, int argc, char **argv, int 
     if (!strcmp(a, "--in")) {
         if (!(v = data_value(cmd, argc, argv, i))) return -1;
         if (c->n_in >= DATA_MAX_IN) {
-            fprintf(stderr, "vkft data %s: at most %d --in files; concatenate them first\n", cmd, DATA_MAX_IN);
+            fprintf(stderr, "vkft data %s: at most %d --in files; concatenate them first\n", cmd,
+                    DATA_MAX_IN);
             return -1;
         }
         c->in[c->n_in++] = v;
@@ -120,8 +124,10 @@ int data_common_opt(data_common *c, const char *cmd, int argc, char **argv, int 
             fprintf(stderr, "vkft data %s: %s '%s': use jsonl, csv, tsv or text\n", cmd, a, v);
             return -1;
         }
-        if (!strcmp(a, "--format")) c->io.in_fmt = f;
-        else c->io.out_fmt = f;
+        if (!strcmp(a, "--format"))
+            c->io.in_fmt = f;
+        else
+            c->io.out_fmt = f;
     } else if (!strcmp(a, "--text-per-file")) {
         c->io.text_per_file = 1;
     } else if (!strcmp(a, "--field")) {
@@ -153,13 +159,17 @@ int data_check_io(data_common *c, const char *cmd, int need_out) {
             return 2;
         }
         if (c->io.out && !strcmp(c->in[i], c->io.out)) {
-            fprintf(stderr, "vkft data %s: --out '%s' is also an input; inputs are never modified, pick another "
-                    "output name\n", cmd, c->io.out);
+            fprintf(stderr,
+                    "vkft data %s: --out '%s' is also an input; inputs are never modified, pick another "
+                    "output name\n",
+                    cmd, c->io.out);
             return 2;
         }
         if (c->io.in_fmt == VKFT_FMT_AUTO && vkft_format_guess(c->in[i]) == VKFT_FMT_AUTO) {
-            fprintf(stderr, "vkft data %s: cannot tell the format of '%s' from its name; pass --format "
-                    "jsonl|csv|tsv|text\n", cmd, c->in[i]);
+            fprintf(stderr,
+                    "vkft data %s: cannot tell the format of '%s' from its name; pass --format "
+                    "jsonl|csv|tsv|text\n",
+                    cmd, c->in[i]);
             return 2;
         }
     }
@@ -238,13 +248,14 @@ int data_run_step_keep(data_common *c, const char *cmd, vkft_step *step, cJSON *
                out = cJSON_GetObjectItem(summary, "records_out")->valuedouble,
                bad = cJSON_GetObjectItem(summary, "malformed")->valuedouble,
                sec = cJSON_GetObjectItem(summary, "seconds")->valuedouble;
-        fprintf(stderr, "%s: %.0f records in, %.0f out, %.0f malformed skipped, %.2f s%s%s\n", cmd, in, out, bad, sec,
-                c->io.out ? " -> " : "", c->io.out ? c->io.out : "");
+        fprintf(stderr, "%s: %.0f records in, %.0f out, %.0f malformed skipped, %.2f s%s%s\n", cmd, in, out,
+                bad, sec, c->io.out ? " -> " : "", c->io.out ? c->io.out : "");
         if (bad > 0) {
             cJSON *ex = cJSON_GetObjectItem(summary, "malformed_examples");
             cJSON *first = cJSON_GetArrayItem(ex, 0);
-            if (first) fprintf(stderr, "  first malformed: %s (all in --summary; --strict makes them fatal)\n",
-                               first->valuestring);
+            if (first)
+                fprintf(stderr, "  first malformed: %s (all in --summary; --strict makes them fatal)\n",
+                        first->valuestring);
         }
     }
     cJSON_Delete(summary);
@@ -272,10 +283,10 @@ static const char clean_help[] =
     "  --min-chars N --max-chars N --min-words N --max-words N   length filters on the text field\n"
     "  --min-tokens N --max-tokens N   length filters in tokens of --tokenizer\n"
     "  --tokenizer PATH            tokenizer.json (or a model folder) for the token filters\n\n";
-static const char *const clean_opts[] = {"--normalize", "--keep-control", "--keep-whitespace", "--lowercase",
-                                         "--punct", "--strip-special", "--numbers", "--dates", "--clean-field",
-                                         "--missing", "--min-chars", "--max-chars", "--min-words", "--max-words",
-                                         "--min-tokens", "--max-tokens", "--tokenizer", NULL};
+static const char *const clean_opts[] = {
+    "--normalize", "--keep-control", "--keep-whitespace", "--lowercase",  "--punct",     "--strip-special",
+    "--numbers",   "--dates",        "--clean-field",     "--missing",    "--min-chars", "--max-chars",
+    "--min-words", "--max-words",    "--min-tokens",      "--max-tokens", "--tokenizer", NULL};
 
 static int cmd_clean(int argc, char **argv) {
     const char *cmd = "clean";
@@ -297,26 +308,39 @@ static int cmd_clean(int argc, char **argv) {
         if (r) continue;
         if (!strcmp(a, "--normalize")) {
             if (!(v = data_value(cmd, argc, argv, &i))) return 2;
-            if (!strcmp(v, "nfc")) o.normalize = VKFT_NORM_NFC;
-            else if (!strcmp(v, "nfkc")) o.normalize = VKFT_NORM_NFKC;
-            else if (!strcmp(v, "none")) o.normalize = VKFT_NORM_NONE;
+            if (!strcmp(v, "nfc"))
+                o.normalize = VKFT_NORM_NFC;
+            else if (!strcmp(v, "nfkc"))
+                o.normalize = VKFT_NORM_NFKC;
+            else if (!strcmp(v, "none"))
+                o.normalize = VKFT_NORM_NONE;
             else {
                 fprintf(stderr, "vkft data clean: --normalize '%s': use nfc, nfkc or none\n", v);
                 return 2;
             }
-        } else if (!strcmp(a, "--keep-control")) o.strip_control = 0;
-        else if (!strcmp(a, "--keep-whitespace")) o.collapse_ws = 0;
-        else if (!strcmp(a, "--lowercase")) o.lowercase = 1;
-        else if (!strcmp(a, "--punct")) o.punct = 1;
-        else if (!strcmp(a, "--strip-special")) o.strip_special = 1;
-        else if (!strcmp(a, "--numbers")) o.numbers = 1;
+        } else if (!strcmp(a, "--keep-control"))
+            o.strip_control = 0;
+        else if (!strcmp(a, "--keep-whitespace"))
+            o.collapse_ws = 0;
+        else if (!strcmp(a, "--lowercase"))
+            o.lowercase = 1;
+        else if (!strcmp(a, "--punct"))
+            o.punct = 1;
+        else if (!strcmp(a, "--strip-special"))
+            o.strip_special = 1;
+        else if (!strcmp(a, "--numbers"))
+            o.numbers = 1;
         else if (!strcmp(a, "--dates")) {
             if (!(v = data_value(cmd, argc, argv, &i))) return 2;
-            if (!strcmp(v, "day-first")) o.dates = VKFT_DATES_DAY_FIRST;
-            else if (!strcmp(v, "month-first")) o.dates = VKFT_DATES_MONTH_FIRST;
+            if (!strcmp(v, "day-first"))
+                o.dates = VKFT_DATES_DAY_FIRST;
+            else if (!strcmp(v, "month-first"))
+                o.dates = VKFT_DATES_MONTH_FIRST;
             else {
-                fprintf(stderr, "vkft data clean: --dates '%s': say how to read 03/04/2025: day-first or "
-                        "month-first\n", v);
+                fprintf(stderr,
+                        "vkft data clean: --dates '%s': say how to read 03/04/2025: day-first or "
+                        "month-first\n",
+                        v);
                 return 2;
             }
         } else if (!strcmp(a, "--clean-field")) {
@@ -342,11 +366,15 @@ static int cmd_clean(int argc, char **argv) {
                 fprintf(stderr, "vkft data clean: %s must be >= 0\n", a);
                 return 2;
             }
-            long *dst = !strcmp(a, "--min-chars") ? &o.min_chars : !strcmp(a, "--max-chars") ? &o.max_chars
-                      : !strcmp(a, "--min-words") ? &o.min_words : !strcmp(a, "--max-words") ? &o.max_words
-                      : !strcmp(a, "--min-tokens") ? &o.min_tokens : &o.max_tokens;
+            long *dst = !strcmp(a, "--min-chars")    ? &o.min_chars
+                        : !strcmp(a, "--max-chars")  ? &o.max_chars
+                        : !strcmp(a, "--min-words")  ? &o.min_words
+                        : !strcmp(a, "--max-words")  ? &o.max_words
+                        : !strcmp(a, "--min-tokens") ? &o.min_tokens
+                                                     : &o.max_tokens;
             *dst = x;
-        } else return data_unknown(cmd, a, clean_opts);
+        } else
+            return data_unknown(cmd, a, clean_opts);
     }
     if (data_check_io(&c, cmd, 1)) return 2;
     if (nf) {
@@ -381,9 +409,9 @@ static const char dedup_help[] =
     "  --no-verify          trust band collisions (faster, more false positives)\n"
     "  --seed N             hash seed (default 1)\n"
     "  --clusters FILE      write one JSONL line per removed record naming the kept one\n\n";
-static const char *const dedup_opts[] = {"--exact-only", "--near-only", "--threshold", "--num-perm", "--bands",
-                                         "--rows", "--shingle", "--unit", "--no-verify", "--seed", "--clusters",
-                                         NULL};
+static const char *const dedup_opts[] = {"--exact-only", "--near-only", "--threshold", "--num-perm",
+                                         "--bands",      "--rows",      "--shingle",   "--unit",
+                                         "--no-verify",  "--seed",      "--clusters",  NULL};
 
 static int cmd_dedup(int argc, char **argv) {
     const char *cmd = "dedup";
@@ -402,30 +430,42 @@ static int cmd_dedup(int argc, char **argv) {
         if (r < 0) return 2;
         if (r) continue;
         long x;
-        if (!strcmp(a, "--exact-only")) o.near = 0;
-        else if (!strcmp(a, "--near-only")) o.exact = 0;
-        else if (!strcmp(a, "--no-verify")) o.verify = 0;
+        if (!strcmp(a, "--exact-only"))
+            o.near = 0;
+        else if (!strcmp(a, "--near-only"))
+            o.exact = 0;
+        else if (!strcmp(a, "--no-verify"))
+            o.verify = 0;
         else if (!strcmp(a, "--threshold")) {
-            if (!(v = data_value(cmd, argc, argv, &i)) || data_parse_double(cmd, a, v, &o.threshold)) return 2;
+            if (!(v = data_value(cmd, argc, argv, &i)) || data_parse_double(cmd, a, v, &o.threshold))
+                return 2;
         } else if (!strcmp(a, "--num-perm") || !strcmp(a, "--bands") || !strcmp(a, "--rows") ||
                    !strcmp(a, "--shingle") || !strcmp(a, "--seed")) {
             if (!(v = data_value(cmd, argc, argv, &i)) || data_parse_long(cmd, a, v, &x)) return 2;
-            if (!strcmp(a, "--num-perm")) o.num_perm = (int)x;
-            else if (!strcmp(a, "--bands")) o.bands = (int)x;
-            else if (!strcmp(a, "--rows")) o.rows = (int)x;
-            else if (!strcmp(a, "--shingle")) o.shingle = (int)x;
-            else o.seed = (uint64_t)x;
+            if (!strcmp(a, "--num-perm"))
+                o.num_perm = (int)x;
+            else if (!strcmp(a, "--bands"))
+                o.bands = (int)x;
+            else if (!strcmp(a, "--rows"))
+                o.rows = (int)x;
+            else if (!strcmp(a, "--shingle"))
+                o.shingle = (int)x;
+            else
+                o.seed = (uint64_t)x;
         } else if (!strcmp(a, "--unit")) {
             if (!(v = data_value(cmd, argc, argv, &i))) return 2;
-            if (!strcmp(v, "words")) o.char_shingles = 0;
-            else if (!strcmp(v, "chars")) o.char_shingles = 1;
+            if (!strcmp(v, "words"))
+                o.char_shingles = 0;
+            else if (!strcmp(v, "chars"))
+                o.char_shingles = 1;
             else {
                 fprintf(stderr, "vkft data dedup: --unit '%s': use words or chars\n", v);
                 return 2;
             }
         } else if (!strcmp(a, "--clusters")) {
             if (!(o.pairs_path = data_value(cmd, argc, argv, &i))) return 2;
-        } else return data_unknown(cmd, a, dedup_opts);
+        } else
+            return data_unknown(cmd, a, dedup_opts);
     }
     if (!o.exact && !o.near) {
         fprintf(stderr, "vkft data dedup: --exact-only and --near-only together leave nothing to do\n");
@@ -468,8 +508,9 @@ static const char deid_help[] =
     "  --audit FILE         JSONL: file, line, field, type, byte offsets and placeholder of each\n"
     "                       replacement (no original values unless --audit-values)\n"
     "  --audit-values       include the original values in the audit (handle that file with care)\n\n";
-static const char *const deid_opts[] = {"--types", "--scope", "--all-fields", "--names", "--no-default-names",
-                                        "--mrn-pattern", "--audit", "--audit-values", NULL};
+static const char *const deid_opts[] = {
+    "--types",       "--scope", "--all-fields",   "--names", "--no-default-names",
+    "--mrn-pattern", "--audit", "--audit-values", NULL};
 
 static int cmd_deid(int argc, char **argv) {
     const char *cmd = "deid";
@@ -495,16 +536,20 @@ static int cmd_deid(int argc, char **argv) {
             }
         } else if (!strcmp(a, "--scope")) {
             if (!(v = data_value(cmd, argc, argv, &i))) return 2;
-            if (!strcmp(v, "record")) o.scope = VKFT_DEID_SCOPE_RECORD;
-            else if (!strcmp(v, "file")) o.scope = VKFT_DEID_SCOPE_FILE;
+            if (!strcmp(v, "record"))
+                o.scope = VKFT_DEID_SCOPE_RECORD;
+            else if (!strcmp(v, "file"))
+                o.scope = VKFT_DEID_SCOPE_FILE;
             else {
                 fprintf(stderr, "vkft data deid: --scope '%s': use record or file\n", v);
                 return 2;
             }
-        } else if (!strcmp(a, "--all-fields")) o.all_fields = 1;
+        } else if (!strcmp(a, "--all-fields"))
+            o.all_fields = 1;
         else if (!strcmp(a, "--names")) {
             if (!(o.names_file = data_value(cmd, argc, argv, &i))) return 2;
-        } else if (!strcmp(a, "--no-default-names")) o.no_default_names = 1;
+        } else if (!strcmp(a, "--no-default-names"))
+            o.no_default_names = 1;
         else if (!strcmp(a, "--mrn-pattern")) {
             if (!(v = data_value(cmd, argc, argv, &i))) return 2;
             if (o.n_mrn >= VKFT_DEID_MAX_PATTERNS) {
@@ -514,8 +559,10 @@ static int cmd_deid(int argc, char **argv) {
             o.mrn_patterns[o.n_mrn++] = v;
         } else if (!strcmp(a, "--audit")) {
             if (!(o.audit_path = data_value(cmd, argc, argv, &i))) return 2;
-        } else if (!strcmp(a, "--audit-values")) o.audit_values = 1;
-        else return data_unknown(cmd, a, deid_opts);
+        } else if (!strcmp(a, "--audit-values"))
+            o.audit_values = 1;
+        else
+            return data_unknown(cmd, a, deid_opts);
     }
     if (data_check_io(&c, cmd, 1)) return 2;
     vkft_deid_step *s;
@@ -552,11 +599,16 @@ static const data_sub subs[] = {
 };
 
 static void data_usage(FILE *f) {
-    fprintf(f, "usage: vkft data STEP --in FILE [--in FILE ...] --out FILE [options]   (vkft data STEP --help)\n\n"
-               "steps:\n");
-    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) fprintf(f, "  %-9s %s\n", subs[i].name, subs[i].what);
-    fprintf(f, "\nInputs are never modified; outputs are written atomically; every step takes --summary FILE.json\n"
-               "and --dry-run. Documentation: docs/data.md\n");
+    fprintf(
+        f,
+        "usage: vkft data STEP --in FILE [--in FILE ...] --out FILE [options]   (vkft data STEP --help)\n\n"
+        "steps:\n");
+    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
+        fprintf(f, "  %-9s %s\n", subs[i].name, subs[i].what);
+    fprintf(
+        f,
+        "\nInputs are never modified; outputs are written atomically; every step takes --summary FILE.json\n"
+        "and --dry-run. Documentation: docs/data.md\n");
 }
 
 int data_dispatch(int argc, char **argv) {

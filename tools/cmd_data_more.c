@@ -29,8 +29,8 @@ static const char report_help[] =
     "  --pmi-min-count N    minimum documents of the label containing the term (default 5)\n"
     "  --bins N             histogram bars (default 30)\n"
     "  --no-png             no PNG histograms\n\n";
-static const char *const report_opts[] = {"--tokenizer", "--terms", "--no-pii", "--no-near", "--pmi-top",
-                                          "--pmi-min-count", "--bins", "--no-png", NULL};
+static const char *const report_opts[] = {"--tokenizer",     "--terms", "--no-pii", "--no-near", "--pmi-top",
+                                          "--pmi-min-count", "--bins",  "--no-png", NULL};
 
 /* Writes report.json, report.md and PNGs into dir; returns 0 or 1. */
 static int write_report(const char *dir, cJSON *j, vkft_report *r, int png) {
@@ -49,7 +49,8 @@ static int write_report(const char *dir, cJSON *j, vkft_report *r, int png) {
             snprintf(names[ni], sizeof names[ni], "%.31s.png", h[i].name);
             snprintf(path, sizeof path, "%s/%s", dir, names[ni]);
             vkft_plot_opts po = {.title = h[i].title, .xlabel = h[i].xlabel, .ylabel = "records"};
-            if (vkft_plot_bars(path, &po, h[i].values, h[i].n, h[i].labels, h[i].lo, h[i].width, err, sizeof err)) {
+            if (vkft_plot_bars(path, &po, h[i].values, h[i].n, h[i].labels, h[i].lo, h[i].width, err,
+                               sizeof err)) {
                 fprintf(stderr, "vkft data report: %s\n", err);
                 return 1;
             }
@@ -92,7 +93,8 @@ static cJSON *run_report(data_common *c, const vkft_report_opts *o, vkft_report 
         return NULL;
     }
     cJSON *j = vkft_report_json(r);
-    static const char *const keys[] = {"inputs", "malformed", "malformed_examples", "bytes_in", "seconds", NULL};
+    static const char *const keys[] = {"inputs",   "malformed", "malformed_examples",
+                                       "bytes_in", "seconds",   NULL};
     for (int i = 0; keys[i]; i++) {
         cJSON *v = cJSON_DetachItemFromObject(sum, keys[i]);
         if (v) cJSON_AddItemToObject(j, keys[i], v);
@@ -123,19 +125,26 @@ int cmd_data_report(int argc, char **argv) {
             if (!(o.tokenizer_path = data_value(cmd, argc, argv, &i))) return 2;
         } else if (!strcmp(a, "--terms")) {
             if (!(o.terms_file = data_value(cmd, argc, argv, &i))) return 2;
-        } else if (!strcmp(a, "--no-pii")) o.pii = 0;
-        else if (!strcmp(a, "--no-near")) o.near_dup = 0;
-        else if (!strcmp(a, "--no-png")) png = 0;
+        } else if (!strcmp(a, "--no-pii"))
+            o.pii = 0;
+        else if (!strcmp(a, "--no-near"))
+            o.near_dup = 0;
+        else if (!strcmp(a, "--no-png"))
+            png = 0;
         else if (!strcmp(a, "--pmi-top") || !strcmp(a, "--pmi-min-count") || !strcmp(a, "--bins")) {
             if (!(v = data_value(cmd, argc, argv, &i)) || data_parse_long(cmd, a, v, &x)) return 2;
             if (x < 1 || x > 1000) {
                 fprintf(stderr, "vkft data report: %s must be in 1..1000\n", a);
                 return 2;
             }
-            if (!strcmp(a, "--pmi-top")) o.pmi_top = (int)x;
-            else if (!strcmp(a, "--bins")) o.bins = (int)x;
-            else o.pmi_min_count = (int)x;
-        } else return data_unknown(cmd, a, report_opts);
+            if (!strcmp(a, "--pmi-top"))
+                o.pmi_top = (int)x;
+            else if (!strcmp(a, "--bins"))
+                o.bins = (int)x;
+            else
+                o.pmi_min_count = (int)x;
+        } else
+            return data_unknown(cmd, a, report_opts);
     }
     if (data_check_io(&c, cmd, 1)) return 2;
     vkft_report *r = NULL;
@@ -162,9 +171,11 @@ int cmd_data_report(int argc, char **argv) {
 
 static const char balance_help[] =
     "usage: vkft data balance --in FILE --out FILE [options]\n\n"
-    "Resamples classes (by --label-field) to a target ratio with exact counts, and computes class weights.\n\n"
+    "Resamples classes (by --label-field) to a target ratio with exact counts, and computes class "
+    "weights.\n\n"
     "  --mode over|under|both|none  over: duplicate minority records; under: subsample majority classes;\n"
-    "                       both: classes meet at the mean size; none: only the class weights (default over)\n"
+    "                       both: classes meet at the mean size; none: only the class weights (default "
+    "over)\n"
     "  --ratio R            target smallest/largest class ratio after resampling, in (0, 1] (default 1)\n"
     "  --seed N             which records are duplicated/kept (default 1)\n"
     "  --weights inverse|effective  class weights: inverse frequency, or effective number of samples\n"
@@ -172,8 +183,8 @@ static const char balance_help[] =
     "  --beta B             effective-number beta (default 0.999)\n"
     "  --weights-out FILE   write the class weights as a JSON config snippet for vkft train\n"
     "SMOTE in embedding space needs the model API and is not available yet.\n\n";
-static const char *const balance_opts[] = {"--mode", "--ratio", "--seed", "--weights", "--beta", "--weights-out",
-                                           NULL};
+static const char *const balance_opts[] = {"--mode", "--ratio",       "--seed", "--weights",
+                                           "--beta", "--weights-out", NULL};
 
 int cmd_data_balance(int argc, char **argv) {
     const char *cmd = "balance";
@@ -195,12 +206,17 @@ int cmd_data_balance(int argc, char **argv) {
         long x;
         if (!strcmp(a, "--mode")) {
             if (!(v = data_value(cmd, argc, argv, &i))) return 2;
-            if (!strcmp(v, "over")) o.mode = VKFT_BALANCE_OVER;
-            else if (!strcmp(v, "under")) o.mode = VKFT_BALANCE_UNDER;
-            else if (!strcmp(v, "both")) o.mode = VKFT_BALANCE_BOTH;
-            else if (!strcmp(v, "none")) o.mode = VKFT_BALANCE_NONE;
+            if (!strcmp(v, "over"))
+                o.mode = VKFT_BALANCE_OVER;
+            else if (!strcmp(v, "under"))
+                o.mode = VKFT_BALANCE_UNDER;
+            else if (!strcmp(v, "both"))
+                o.mode = VKFT_BALANCE_BOTH;
+            else if (!strcmp(v, "none"))
+                o.mode = VKFT_BALANCE_NONE;
             else if (!strcmp(v, "smote")) {
-                fprintf(stderr, "vkft data balance: SMOTE needs embeddings from the model API, not available yet; "
+                fprintf(stderr,
+                        "vkft data balance: SMOTE needs embeddings from the model API, not available yet; "
                         "use over, under or both\n");
                 return 2;
             } else {
@@ -220,15 +236,18 @@ int cmd_data_balance(int argc, char **argv) {
             o.seed = (uint64_t)x;
         } else if (!strcmp(a, "--weights")) {
             if (!(v = data_value(cmd, argc, argv, &i))) return 2;
-            if (!strcmp(v, "inverse")) o.weights = VKFT_WEIGHTS_INVERSE;
-            else if (!strcmp(v, "effective")) o.weights = VKFT_WEIGHTS_EFFECTIVE;
+            if (!strcmp(v, "inverse"))
+                o.weights = VKFT_WEIGHTS_INVERSE;
+            else if (!strcmp(v, "effective"))
+                o.weights = VKFT_WEIGHTS_EFFECTIVE;
             else {
                 fprintf(stderr, "vkft data balance: --weights '%s': use inverse or effective\n", v);
                 return 2;
             }
         } else if (!strcmp(a, "--weights-out")) {
             if (!(weights_out = data_value(cmd, argc, argv, &i))) return 2;
-        } else return data_unknown(cmd, a, balance_opts);
+        } else
+            return data_unknown(cmd, a, balance_opts);
     }
     if (data_check_io(&c, cmd, o.mode != VKFT_BALANCE_NONE)) return 2;
     vkft_balance_step *s;
@@ -267,9 +286,9 @@ static const char augment_help[] =
     "  --provenance-field NAME  (default augmentation)\n"
     "  --seed N             (default 1)\n"
     "Masked-LM substitution, paraphrase and back-translation need the model API: not available yet.\n\n";
-static const char *const augment_opts[] = {"--methods", "--rate", "--copies", "--per-class", "--minority",
-                                           "--max-copies", "--protect", "--wordnet", "--senses",
-                                           "--provenance-field", "--seed", NULL};
+static const char *const augment_opts[] = {
+    "--methods", "--rate",    "--copies", "--per-class",        "--minority", "--max-copies",
+    "--protect", "--wordnet", "--senses", "--provenance-field", "--seed",     NULL};
 
 int cmd_data_augment(int argc, char **argv) {
     const char *cmd = "augment";
@@ -303,10 +322,14 @@ int cmd_data_augment(int argc, char **argv) {
                 fprintf(stderr, "vkft data augment: %s must be in 0..1000\n", a);
                 return 2;
             }
-            if (!strcmp(a, "--copies")) o.copies = (int)x;
-            else if (!strcmp(a, "--max-copies")) o.max_copies = (int)x;
-            else if (!strcmp(a, "--senses")) o.max_senses = (int)x;
-            else o.seed = (uint64_t)x;
+            if (!strcmp(a, "--copies"))
+                o.copies = (int)x;
+            else if (!strcmp(a, "--max-copies"))
+                o.max_copies = (int)x;
+            else if (!strcmp(a, "--senses"))
+                o.max_senses = (int)x;
+            else
+                o.seed = (uint64_t)x;
         } else if (!strcmp(a, "--per-class")) {
             if (!(v = data_value(cmd, argc, argv, &i))) return 2;
             const char *eq = strrchr(v, '=');
@@ -319,14 +342,16 @@ int cmd_data_augment(int argc, char **argv) {
             o.per_class[o.n_per_class].label[eq - v] = 0;
             o.per_class[o.n_per_class].copies = (int)x;
             o.n_per_class++;
-        } else if (!strcmp(a, "--minority")) o.minority = 1;
+        } else if (!strcmp(a, "--minority"))
+            o.minority = 1;
         else if (!strcmp(a, "--protect")) {
             if (!(o.protected_file = data_value(cmd, argc, argv, &i))) return 2;
         } else if (!strcmp(a, "--wordnet")) {
             if (!(o.wordnet_dir = data_value(cmd, argc, argv, &i))) return 2;
         } else if (!strcmp(a, "--provenance-field")) {
             if (!(o.provenance_field = data_value(cmd, argc, argv, &i))) return 2;
-        } else return data_unknown(cmd, a, augment_opts);
+        } else
+            return data_unknown(cmd, a, augment_opts);
     }
     if (o.minority && o.n_per_class) {
         fprintf(stderr, "vkft data augment: --minority and --per-class exclude each other\n");
@@ -386,21 +411,29 @@ int cmd_data_pipeline(int argc, char **argv) {
             if (!strcmp(a, "--in")) {
                 if (n_in >= DATA_MAX_IN) return 2;
                 ins[n_in++] = v;
-            } else if (!strcmp(a, "--out")) out = v;
-            else if (!strcmp(a, "--summary")) summary = v;
-            else if (!strcmp(a, "--report")) report = v;
-            else recipe = v;
-        } else if (!strcmp(a, "--dry-run")) dry = 1;
-        else if (!strcmp(a, "--quiet")) quiet = 1;
-        else if (a[0] != '-' && !recipe) recipe = a;
+            } else if (!strcmp(a, "--out"))
+                out = v;
+            else if (!strcmp(a, "--summary"))
+                summary = v;
+            else if (!strcmp(a, "--report"))
+                report = v;
+            else
+                recipe = v;
+        } else if (!strcmp(a, "--dry-run"))
+            dry = 1;
+        else if (!strcmp(a, "--quiet"))
+            quiet = 1;
+        else if (a[0] != '-' && !recipe)
+            recipe = a;
         else {
-            static const char *const known[] = {"--in", "--out", "--summary", "--report", "--recipe", "--dry-run",
-                                                "--quiet", NULL};
+            static const char *const known[] = {"--in",     "--out",     "--summary", "--report",
+                                                "--recipe", "--dry-run", "--quiet",   NULL};
             return data_unknown("pipeline", a, known);
         }
     }
     if (!recipe) {
-        fprintf(stderr, "vkft data pipeline: no recipe; usage: vkft data pipeline RECIPE.json (see --help)\n");
+        fprintf(stderr,
+                "vkft data pipeline: no recipe; usage: vkft data pipeline RECIPE.json (see --help)\n");
         return 2;
     }
     char *text, err[1024];
@@ -421,7 +454,8 @@ int cmd_data_pipeline(int argc, char **argv) {
     if (!out) out = p.out;
     if (!report) report = p.report;
     if (!n_in || (!out && !dry)) {
-        fprintf(stderr, "vkft data pipeline: the recipe or the command line must give the input (\"in\" / --in) "
+        fprintf(stderr,
+                "vkft data pipeline: the recipe or the command line must give the input (\"in\" / --in) "
                 "and the output (\"out\" / --out)\n");
         vkft_pipeline_free(&p);
         return 2;
@@ -444,8 +478,10 @@ int cmd_data_pipeline(int argc, char **argv) {
     char prev[4300] = "", cur[4300], sum_path[4300];
     for (int s = 0; s < p.n_steps && !rc; s++) {
         int last = s == p.n_steps - 1;
-        if (last && !dry) snprintf(cur, sizeof cur, "%s", out);
-        else snprintf(cur, sizeof cur, "%s/step%d_%s.jsonl", tmpdir, s + 1, p.steps[s].step);
+        if (last && !dry)
+            snprintf(cur, sizeof cur, "%s", out);
+        else
+            snprintf(cur, sizeof cur, "%s/step%d_%s.jsonl", tmpdir, s + 1, p.steps[s].step);
         snprintf(sum_path, sizeof sum_path, "%s/step%d_%s.summary.json", tmpdir, s + 1, p.steps[s].step);
         int cap = p.steps[s].argc + 2 * DATA_MAX_IN + 16, k = 0;
         char **av = calloc((size_t)cap, sizeof(char *));
@@ -480,8 +516,8 @@ int cmd_data_pipeline(int argc, char **argv) {
         rc = data_dispatch(k, av);
         free(av);
         if (rc) {
-            fprintf(stderr, "vkft data pipeline: step %d (%s) failed; nothing was written to the output\n", s + 1,
-                    p.steps[s].step);
+            fprintf(stderr, "vkft data pipeline: step %d (%s) failed; nothing was written to the output\n",
+                    s + 1, p.steps[s].step);
             break;
         }
         char *js;
@@ -507,7 +543,8 @@ int cmd_data_pipeline(int argc, char **argv) {
         vkft_report_opts_defaults(&ro);
         vkft_report *r = NULL;
         cJSON *j = run_report(&c, &ro, &r);
-        if (!j) rc = 1;
+        if (!j)
+            rc = 1;
         else {
             cJSON_AddItemToObject(j, "steps", cJSON_Duplicate(steps, 1));
             cJSON_AddItemToObject(combined, "report", cJSON_Duplicate(j, 1));

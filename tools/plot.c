@@ -76,20 +76,26 @@ static void text(canvas *c, int x, int y, const char *s, const unsigned char *rg
         const unsigned char *rows = glyphs[g - glyph_chars];
         for (int r = 0; r < 5; r++)
             for (int b = 0; b < 3; b++)
-                if (rows[r] & (4 >> b)) fill(c, x + b * SCALE, y + r * SCALE, x + (b + 1) * SCALE, y + (r + 1) * SCALE, rgb);
+                if (rows[r] & (4 >> b))
+                    fill(c, x + b * SCALE, y + r * SCALE, x + (b + 1) * SCALE, y + (r + 1) * SCALE, rgb);
     }
 }
 
 static void fmt_num(double v, char *buf, size_t n) {
     double a = fabs(v);
-    if (a >= 1e6) snprintf(buf, n, "%.3gM", v / 1e6);
-    else if (a >= 1e4) snprintf(buf, n, "%.3gK", v / 1e3);
-    else if (a == floor(a)) snprintf(buf, n, "%.0f", v);
-    else snprintf(buf, n, "%.3g", v);
+    if (a >= 1e6)
+        snprintf(buf, n, "%.3gM", v / 1e6);
+    else if (a >= 1e4)
+        snprintf(buf, n, "%.3gK", v / 1e3);
+    else if (a == floor(a))
+        snprintf(buf, n, "%.0f", v);
+    else
+        snprintf(buf, n, "%.3g", v);
 }
 
 static const unsigned char BLACK[3] = {30, 30, 30}, GRID[3] = {225, 225, 225}, WHITE[3] = {255, 255, 255};
-static const unsigned char COLORS[][3] = {{52, 101, 164}, {204, 0, 0}, {78, 154, 6}, {245, 121, 0}, {117, 80, 123}};
+static const unsigned char COLORS[][3] = {
+    {52, 101, 164}, {204, 0, 0}, {78, 154, 6}, {245, 121, 0}, {117, 80, 123}};
 
 typedef struct {
     canvas c;
@@ -146,7 +152,9 @@ static int frame_end(frame *f, const char *path, char *err, size_t errlen) {
     return 0;
 }
 
-static int ypix(const frame *f, double v) { return f->b - (int)((v - f->ylo) / (f->yhi - f->ylo) * (f->b - f->t)); }
+static int ypix(const frame *f, double v) {
+    return f->b - (int)((v - f->ylo) / (f->yhi - f->ylo) * (f->b - f->t));
+}
 
 int vkft_plot_bars(const char *path, const vkft_plot_opts *o, const double *values, int n,
                    const char *const *labels, double x0, double dx, char *err, size_t errlen) {

@@ -5,10 +5,10 @@
 #include <stddef.h>
 
 typedef struct {
-    const char *title;  /* drawn upper-case at the top; may be NULL */
+    const char *title; /* drawn upper-case at the top; may be NULL */
     const char *xlabel, *ylabel;
-    int width, height;  /* 0: 640 x 400 */
-    int log_y;          /* lines only: logarithmic y axis (values <= 0 are skipped) */
+    int width, height; /* 0: 640 x 400 */
+    int log_y;         /* lines only: logarithmic y axis (values <= 0 are skipped) */
 } vkft_plot_opts;
 
 /* Bars: values[i] over [x0 + i*dx, x0 + (i+1)*dx), or categorical with labels[i] when labels != NULL. */

@@ -17,8 +17,10 @@ void vkft_format_duration(double s, char *buf, size_t n) {
         return;
     }
     long t = (long)(s + 0.5);
-    if (t >= 3600) snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
-    else snprintf(buf, n, "%ld:%02ld", t / 60, t % 60);
+    if (t >= 3600)
+        snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
+    else
+        snprintf(buf, n, "%ld:%02ld", t / 60, t % 60);
 }
 
 void vkft_progress_init(vkft_progress *p, const char *label, uint64_t total, const char *unit, double scale) {
@@ -70,7 +72,8 @@ static void draw(vkft_progress *p, uint64_t done, const char *text, int final) {
             n += snprintf(line + n, sizeof line - (size_t)n, ", ETA %s", dur);
         }
     }
-    if (text && *text && n < (int)sizeof line) n += snprintf(line + n, sizeof line - (size_t)n, " | %s", text);
+    if (text && *text && n < (int)sizeof line)
+        n += snprintf(line + n, sizeof line - (size_t)n, " | %s", text);
     if (n >= (int)sizeof line) n = (int)sizeof line - 1;
     if (p->tty) {
         int pad = p->last_len > n ? p->last_len - n : 0;

@@ -9,14 +9,14 @@
 #include <stdio.h>
 
 typedef struct {
-    FILE *out;           /* default stderr */
-    char label[48];      /* printed first, e.g. "dedup" or "train" */
-    char unit[16];       /* unit of done/total after scaling, e.g. "MB", "steps" */
-    double scale;        /* done and total are divided by this for display (1e6 for bytes -> MB) */
-    uint64_t total;      /* 0: unknown (no bar, no ETA) */
+    FILE *out;      /* default stderr */
+    char label[48]; /* printed first, e.g. "dedup" or "train" */
+    char unit[16];  /* unit of done/total after scaling, e.g. "MB", "steps" */
+    double scale;   /* done and total are divided by this for display (1e6 for bytes -> MB) */
+    uint64_t total; /* 0: unknown (no bar, no ETA) */
     int tty, enabled, width;
-    double plain_every;  /* seconds between plain lines when not a terminal */
-    double t0, last;     /* start and last draw (seconds) */
+    double plain_every; /* seconds between plain lines when not a terminal */
+    double t0, last;    /* start and last draw (seconds) */
     int drawn, last_len;
 } vkft_progress;
 
