@@ -14,16 +14,18 @@ static void spec_elementwise(const vkft_device_caps *caps, uint32_t *spec) {
 
 /* Rows 4i .. 4i+3: forward, backward, and their vec4 variants (4 elements per load, used when n % 4 == 0
  * and every buffer is 16-byte aligned) of op i; op i is specialization constant 1. */
-#define ACT_ROW(nm, variant, op)                                                                                  \
-    {.name = nm, .shader = "activation", .variants = {variant}, .push_size = sizeof(push_activation),            \
-     .spec = {0, op}, .spec_count = 2, .specialize = spec_elementwise}
-#define ACT_ROWS(nm, op)                                                                                         \
-    ACT_ROW(nm "_forward", "forward", op), ACT_ROW(nm "_backward", "backward", op),                             \
+#define ACT_ROW(nm, variant, op)                                                                             \
+    {                                                                                                        \
+        .name = nm, .shader = "activation", .variants = {variant}, .push_size = sizeof(push_activation),     \
+        .spec = {0, op}, .spec_count = 2, .specialize = spec_elementwise                                     \
+    }
+#define ACT_ROWS(nm, op)                                                                                     \
+    ACT_ROW(nm "_forward", "forward", op), ACT_ROW(nm "_backward", "backward", op),                          \
         ACT_ROW(nm "_forward_vec4", "forward_vec4", op), ACT_ROW(nm "_backward_vec4", "backward_vec4", op)
 enum { OP_SWIGLU = 4, K_COUNT = 20 };
 static const vkft_kernel_def kernels[K_COUNT] = {
-    ACT_ROWS("relu", 0), ACT_ROWS("gelu_tanh", 1), ACT_ROWS("gelu_erf", 2), ACT_ROWS("silu", 3),
-    ACT_ROWS("swiglu", OP_SWIGLU),
+    ACT_ROWS("relu", 0), ACT_ROWS("gelu_tanh", 1),      ACT_ROWS("gelu_erf", 2),
+    ACT_ROWS("silu", 3), ACT_ROWS("swiglu", OP_SWIGLU),
 };
 
 /* The kernel of op `op`, pass `backward`, vectorized when every buffer allows it. */

@@ -23,7 +23,7 @@ int vkft_swiglu_backward(vkft_recorder *rec, vkft_buf g, vkft_buf u, vkft_buf dy
                          uint32_t n);
 /* "relu", "gelu_tanh", "gelu_erf", "silu" (NULL if out of range). */
 const char *vkft_activation_name(vkft_activation act);
-/* The kernel definitions: NAME_forward / NAME_backward (and NAME_forward_vec4 / NAME_backward_vec4, 4 elements
- * per load) for the names above and "swiglu". */
+/* The kernel definitions: NAME_forward / NAME_backward (and NAME_forward_vec4 / NAME_backward_vec4, 4
+ * elements per load) for the names above and "swiglu". */
 const vkft_kernel_def *vkft_activation_kernel(const char *name);
 #endif

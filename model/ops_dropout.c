@@ -17,9 +17,15 @@ static void spec_elementwise(const vkft_device_caps *caps, uint32_t *spec) {
 /* Forward and backward are the same kernel (the mask applied to x or to dy): two rows, two names. */
 enum { K_FWD, K_BWD, K_COUNT };
 static const vkft_kernel_def kernels[K_COUNT] = {
-    [K_FWD] = {.name = "dropout_forward", .shader = "dropout", .push_size = sizeof(push_dropout), .spec_count = 1,
+    [K_FWD] = {.name = "dropout_forward",
+               .shader = "dropout",
+               .push_size = sizeof(push_dropout),
+               .spec_count = 1,
                .specialize = spec_elementwise},
-    [K_BWD] = {.name = "dropout_backward", .shader = "dropout", .push_size = sizeof(push_dropout), .spec_count = 1,
+    [K_BWD] = {.name = "dropout_backward",
+               .shader = "dropout",
+               .push_size = sizeof(push_dropout),
+               .spec_count = 1,
                .specialize = spec_elementwise},
 };
 
@@ -32,7 +38,8 @@ const vkft_kernel_def *vkft_dropout_kernel(const char *name) {
 static int dropout(vkft_recorder *rec, int k, vkft_buf in, vkft_buf out, uint32_t n, float p, uint64_t seed,
                    uint32_t step, uint32_t site) {
     vkft_ctx *ctx = vkft_rec_ctx(rec);
-    if (!(p >= 0.0f && p < 1.0f)) return vkft_set_error(ctx, "%s: p = %g is outside [0, 1)", kernels[k].name, p);
+    if (!(p >= 0.0f && p < 1.0f))
+        return vkft_set_error(ctx, "%s: p = %g is outside [0, 1)", kernels[k].name, p);
     push_dropout pc = {n, p, 1.0f / (1.0f - p), (uint32_t)seed, (uint32_t)(seed >> 32), step, site};
     vkft_binding b[] = {{in, VKFT_READ}, {out, VKFT_WRITE}};
     vkft_pipeline *pl = vkft_pipeline_get(ctx, &kernels[k]);

@@ -18,12 +18,24 @@ static void spec_columns(const vkft_device_caps *caps, uint32_t *spec) {
 
 enum { K_FWD, K_CHECK, K_BWD, K_COUNT };
 static const vkft_kernel_def kernels[K_COUNT] = {
-    [K_FWD] = {.name = "embedding_forward", .shader = "embedding", .variants = {"forward"},
-               .push_size = sizeof(push_embedding), .spec_count = 1, .specialize = spec_elementwise},
-    [K_CHECK] = {.name = "embedding_check_ids", .shader = "embedding", .variants = {"check"},
-                 .push_size = sizeof(push_embedding), .spec_count = 1, .specialize = spec_elementwise},
-    [K_BWD] = {.name = "embedding_backward", .shader = "embedding", .variants = {"backward"},
-               .push_size = sizeof(push_embedding), .spec_count = 1, .specialize = spec_columns},
+    [K_FWD] = {.name = "embedding_forward",
+               .shader = "embedding",
+               .variants = {"forward"},
+               .push_size = sizeof(push_embedding),
+               .spec_count = 1,
+               .specialize = spec_elementwise},
+    [K_CHECK] = {.name = "embedding_check_ids",
+                 .shader = "embedding",
+                 .variants = {"check"},
+                 .push_size = sizeof(push_embedding),
+                 .spec_count = 1,
+                 .specialize = spec_elementwise},
+    [K_BWD] = {.name = "embedding_backward",
+               .shader = "embedding",
+               .variants = {"backward"},
+               .push_size = sizeof(push_embedding),
+               .spec_count = 1,
+               .specialize = spec_columns},
 };
 
 const vkft_kernel_def *vkft_embedding_kernel(const char *name) {
@@ -48,8 +60,8 @@ int vkft_embedding_forward(vkft_recorder *rec, vkft_buf ids, vkft_buf table, vkf
     return vkft_rec_dispatch(rec, &kernels[K_FWD], &p, g == 0 ? 1 : g > 4096 ? 4096 : g, 1, 1, b, 3);
 }
 
-int vkft_embedding_backward_sliced(vkft_recorder *rec, vkft_buf ids, vkft_buf dout, vkft_buf dtable, uint32_t N,
-                                   uint32_t V, uint32_t C, int accumulate, uint32_t slices) {
+int vkft_embedding_backward_sliced(vkft_recorder *rec, vkft_buf ids, vkft_buf dout, vkft_buf dtable,
+                                   uint32_t N, uint32_t V, uint32_t C, int accumulate, uint32_t slices) {
     if (!accumulate && vkft_rec_fill(rec, vkft_buf_slice(dtable, 0, (VkDeviceSize)V * C * 4), 0)) return -1;
     if (slices == 0) {
         /* Enough (column, slice) threads to fill a GPU (~16k), at most 64 slices: each thread reads all N
@@ -67,7 +79,7 @@ int vkft_embedding_backward_sliced(vkft_recorder *rec, vkft_buf ids, vkft_buf do
     return vkft_rec_dispatch(rec, &kernels[K_BWD], &p, gx ? gx : 1, slices, 1, b, 3);
 }
 
-int vkft_embedding_backward(vkft_recorder *rec, vkft_buf ids, vkft_buf dout, vkft_buf dtable, uint32_t N, uint32_t V,
-                            uint32_t C, int accumulate) {
+int vkft_embedding_backward(vkft_recorder *rec, vkft_buf ids, vkft_buf dout, vkft_buf dtable, uint32_t N,
+                            uint32_t V, uint32_t C, int accumulate) {
     return vkft_embedding_backward_sliced(rec, ids, dout, dtable, N, V, C, accumulate, 0);
 }

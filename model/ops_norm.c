@@ -23,11 +23,23 @@ static void spec_cols(const vkft_device_caps *caps, uint32_t *spec) {
 }
 
 /* The vec4 rows follow the scalar ones in the same order (K_x + K_VEC4 is the vec4 form of K_x). */
-enum { K_LN_FWD, K_LN_BWD, K_LN_WGRAD, K_RMS_FWD, K_RMS_BWD, K_RMS_WGRAD, K_VEC4, K_WGRAD_REDUCE = 2 * K_VEC4, K_COUNT };
+enum {
+    K_LN_FWD,
+    K_LN_BWD,
+    K_LN_WGRAD,
+    K_RMS_FWD,
+    K_RMS_BWD,
+    K_RMS_WGRAD,
+    K_VEC4,
+    K_WGRAD_REDUCE = 2 * K_VEC4,
+    K_COUNT
+};
 /* norm.comp is built once per pass (variants forward, backward, wgrad, reduce); spec 1 picks rmsnorm. */
-#define NORM_ROW(nm, pass, rms, sp)                                                                              \
-    {.name = nm, .shader = "norm", .variants = {pass}, .push_size = sizeof(push_norm), .spec = {0, rms},         \
-     .spec_count = 2, .specialize = sp}
+#define NORM_ROW(nm, pass, rms, sp)                                                                          \
+    {                                                                                                        \
+        .name = nm, .shader = "norm", .variants = {pass}, .push_size = sizeof(push_norm), .spec = {0, rms},  \
+        .spec_count = 2, .specialize = sp                                                                    \
+    }
 static const vkft_kernel_def kernels[K_COUNT] = {
     [K_LN_FWD] = NORM_ROW("layernorm_forward", "forward", 0, spec_rows),
     [K_LN_BWD] = NORM_ROW("layernorm_backward", "backward", 0, spec_rows),
@@ -85,9 +97,9 @@ static int forward(vkft_recorder *rec, int k, vkft_buf x, vkft_buf w, vkft_buf b
     vkft_buf all[] = {x, w, b, y};
     k += vec4_offset(C, all, 4);
     push_norm p = {rows, C, eps, has_bias ? 1u : 0u, 0, 0, 0};
-    vkft_binding bind[] = {{x, VKFT_READ},     {w, VKFT_READ},    {has_bias ? b : w, VKFT_READ},
-                           {x, VKFT_READ},     {mean, VKFT_WRITE}, {rstd, VKFT_WRITE},
-                           {y, VKFT_WRITE},    {x, VKFT_READ},    {x, VKFT_READ}};
+    vkft_binding bind[] = {{x, VKFT_READ},  {w, VKFT_READ},     {has_bias ? b : w, VKFT_READ},
+                           {x, VKFT_READ},  {mean, VKFT_WRITE}, {rstd, VKFT_WRITE},
+                           {y, VKFT_WRITE}, {x, VKFT_READ},     {x, VKFT_READ}};
     return vkft_rec_dispatch(rec, &kernels[k], &p, row_groups(rows), 1, 1, bind, NORM_BINDINGS_ROWS);
 }
 
@@ -106,22 +118,23 @@ static int backward(vkft_recorder *rec, int k_dx, int k_wgrad, vkft_buf x, vkft_
         if (scratch.size < vkft_norm_scratch_floats(rows, C) * 4)
             return vkft_set_error(vkft_rec_ctx(rec), "norm backward: scratch of %llu bytes, %zu needed",
                                   (unsigned long long)scratch.size, vkft_norm_scratch_floats(rows, C) * 4);
-        vkft_binding bp[] = {{x, VKFT_READ},    {w, VKFT_READ},    {w, VKFT_READ},
-                             {dy, VKFT_READ},   {mean, VKFT_READ}, {rstd, VKFT_READ},
-                             {scratch, VKFT_WRITE}, {x, VKFT_READ}, {x, VKFT_READ}};
+        vkft_binding bp[] = {{x, VKFT_READ},        {w, VKFT_READ},    {w, VKFT_READ},
+                             {dy, VKFT_READ},       {mean, VKFT_READ}, {rstd, VKFT_READ},
+                             {scratch, VKFT_WRITE}, {x, VKFT_READ},    {x, VKFT_READ}};
         uint32_t gx = vkft_groups(v4 ? C / 4 : C, local_size(rec, k_wgrad));
         if (vkft_rec_dispatch(rec, &kernels[k_wgrad], &p, gx, nblocks, 1, bp, NORM_BINDINGS_ROWS)) return -1;
         vkft_access acc = VKFT_READ_WRITE; /* read-write in the shader (accumulate is a push constant) */
-        vkft_binding br[] = {{x, VKFT_READ},      {w, VKFT_READ},       {w, VKFT_READ},
-                             {x, VKFT_READ},      {x, VKFT_READ},       {x, VKFT_READ},
-                             {scratch, VKFT_READ}, {dw, acc},           {has_bias ? db : dw, acc}};
+        vkft_binding br[] = {{x, VKFT_READ},       {w, VKFT_READ}, {w, VKFT_READ},
+                             {x, VKFT_READ},       {x, VKFT_READ}, {x, VKFT_READ},
+                             {scratch, VKFT_READ}, {dw, acc},      {has_bias ? db : dw, acc}};
         gx = vkft_groups(C, local_size(rec, K_WGRAD_REDUCE));
-        if (vkft_rec_dispatch(rec, &kernels[K_WGRAD_REDUCE], &p, gx, 1, 1, br, NORM_BINDINGS_REDUCE)) return -1;
+        if (vkft_rec_dispatch(rec, &kernels[K_WGRAD_REDUCE], &p, gx, 1, 1, br, NORM_BINDINGS_REDUCE))
+            return -1;
     }
     if (!dx.block) return 0;
-    vkft_binding bd[] = {{x, VKFT_READ},  {w, VKFT_READ},    {w, VKFT_READ},
-                         {dy, VKFT_READ}, {mean, VKFT_READ}, {rstd, VKFT_READ},
-                         {dx, VKFT_WRITE}, {x, VKFT_READ},   {x, VKFT_READ}};
+    vkft_binding bd[] = {{x, VKFT_READ},   {w, VKFT_READ},    {w, VKFT_READ},
+                         {dy, VKFT_READ},  {mean, VKFT_READ}, {rstd, VKFT_READ},
+                         {dx, VKFT_WRITE}, {x, VKFT_READ},    {x, VKFT_READ}};
     return vkft_rec_dispatch(rec, &kernels[k_dx], &p, row_groups(rows), 1, 1, bd, NORM_BINDINGS_ROWS);
 }
 
@@ -130,10 +143,11 @@ int vkft_layernorm_forward(vkft_recorder *rec, vkft_buf x, vkft_buf w, vkft_buf 
     return forward(rec, K_LN_FWD, x, w, b, y, mean, rstd, rows, C, eps);
 }
 
-int vkft_layernorm_backward(vkft_recorder *rec, vkft_buf x, vkft_buf w, vkft_buf mean, vkft_buf rstd, vkft_buf dy,
-                            vkft_buf dx, vkft_buf dw, vkft_buf db, vkft_buf scratch, uint32_t rows, uint32_t C,
-                            int accumulate) {
-    return backward(rec, K_LN_BWD, K_LN_WGRAD, x, w, mean, rstd, dy, dx, dw, db, scratch, rows, C, accumulate);
+int vkft_layernorm_backward(vkft_recorder *rec, vkft_buf x, vkft_buf w, vkft_buf mean, vkft_buf rstd,
+                            vkft_buf dy, vkft_buf dx, vkft_buf dw, vkft_buf db, vkft_buf scratch,
+                            uint32_t rows, uint32_t C, int accumulate) {
+    return backward(rec, K_LN_BWD, K_LN_WGRAD, x, w, mean, rstd, dy, dx, dw, db, scratch, rows, C,
+                    accumulate);
 }
 
 int vkft_rmsnorm_forward(vkft_recorder *rec, vkft_buf x, vkft_buf w, vkft_buf y, vkft_buf rstd, uint32_t rows,
@@ -146,5 +160,6 @@ int vkft_rmsnorm_forward(vkft_recorder *rec, vkft_buf x, vkft_buf w, vkft_buf y,
 int vkft_rmsnorm_backward(vkft_recorder *rec, vkft_buf x, vkft_buf w, vkft_buf rstd, vkft_buf dy, vkft_buf dx,
                           vkft_buf dw, vkft_buf scratch, uint32_t rows, uint32_t C, int accumulate) {
     vkft_buf none = {0};
-    return backward(rec, K_RMS_BWD, K_RMS_WGRAD, x, w, rstd, rstd, dy, dx, dw, none, scratch, rows, C, accumulate);
+    return backward(rec, K_RMS_BWD, K_RMS_WGRAD, x, w, rstd, rstd, dy, dx, dw, none, scratch, rows, C,
+                    accumulate);
 }

@@ -13,9 +13,9 @@ int vkft_layernorm_forward(vkft_recorder *rec, vkft_buf x, vkft_buf w, vkft_buf 
 /* dx (written), dw and db (written, or added to when accumulate != 0) from the forward's x, mean, rstd.
  * dw.block == NULL: frozen weight and bias (no weight gradient); db.block == NULL: no bias.
  * scratch holds vkft_norm_scratch_floats(rows, C) floats. dx may be the same buffer as dy. */
-int vkft_layernorm_backward(vkft_recorder *rec, vkft_buf x, vkft_buf w, vkft_buf mean, vkft_buf rstd, vkft_buf dy,
-                            vkft_buf dx, vkft_buf dw, vkft_buf db, vkft_buf scratch, uint32_t rows, uint32_t C,
-                            int accumulate);
+int vkft_layernorm_backward(vkft_recorder *rec, vkft_buf x, vkft_buf w, vkft_buf mean, vkft_buf rstd,
+                            vkft_buf dy, vkft_buf dx, vkft_buf dw, vkft_buf db, vkft_buf scratch,
+                            uint32_t rows, uint32_t C, int accumulate);
 
 /* y = x / sqrt(mean(x^2) + eps) * w (Llama's RMSNorm); saves rstd[rows]. */
 int vkft_rmsnorm_forward(vkft_recorder *rec, vkft_buf x, vkft_buf w, vkft_buf y, vkft_buf rstd, uint32_t rows,

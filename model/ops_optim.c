@@ -18,9 +18,11 @@ static void spec_wg(const vkft_device_caps *caps, uint32_t *spec) {
 }
 
 enum { K_NORM_PARTIAL, K_NORM_FINAL, K_CLIP, K_ADAMW, K_NORM_PARTIAL4, K_CLIP4, K_ADAMW4, K_COUNT };
-#define OPTIM_ROW(nm, variant)                                                                                   \
-    {.name = nm, .shader = "adamw", .variants = {variant}, .push_size = sizeof(push_optim), .spec_count = 1,     \
-     .specialize = spec_wg}
+#define OPTIM_ROW(nm, variant)                                                                               \
+    {                                                                                                        \
+        .name = nm, .shader = "adamw", .variants = {variant}, .push_size = sizeof(push_optim),               \
+        .spec_count = 1, .specialize = spec_wg                                                               \
+    }
 static const vkft_kernel_def kernels[K_COUNT] = {
     [K_NORM_PARTIAL] = OPTIM_ROW("grad_norm_partial", "norm_partial"),
     [K_NORM_FINAL] = OPTIM_ROW("grad_norm_final", "norm_final"),
@@ -56,8 +58,8 @@ static uint32_t groups(vkft_recorder *rec, int k, uint32_t n) {
     return g == 0 ? 1 : g > 4096 ? 4096 : g;
 }
 
-int vkft_grad_norm(vkft_recorder *rec, const vkft_buf *grads, const uint32_t *n, uint32_t count, vkft_buf scratch,
-                   vkft_buf norm, float max_norm) {
+int vkft_grad_norm(vkft_recorder *rec, const vkft_buf *grads, const uint32_t *n, uint32_t count,
+                   vkft_buf scratch, vkft_buf norm, float max_norm) {
     if (count == 0) return vkft_set_error(vkft_rec_ctx(rec), "grad_norm: no gradient buffers");
     if (scratch.size < vkft_grad_norm_scratch_floats(count) * 4)
         return vkft_set_error(vkft_rec_ctx(rec), "grad_norm: scratch of %llu bytes, %zu needed",
@@ -65,8 +67,9 @@ int vkft_grad_norm(vkft_recorder *rec, const vkft_buf *grads, const uint32_t *n,
     for (uint32_t i = 0; i < count; i++) {
         push_optim p = {.n = n[i], .slot = i};
         /* Each buffer writes its own slice of partials, so these dispatches need no barrier between them. */
-        vkft_binding b[] = {{grads[i], VKFT_READ},
-                            {vkft_buf_slice(scratch, (VkDeviceSize)i * NORM_GROUPS * 4, NORM_GROUPS * 4), VKFT_WRITE}};
+        vkft_binding b[] = {
+            {grads[i], VKFT_READ},
+            {vkft_buf_slice(scratch, (VkDeviceSize)i * NORM_GROUPS * 4, NORM_GROUPS * 4), VKFT_WRITE}};
         int k = vec4_ok(n[i], &grads[i], 1) ? K_NORM_PARTIAL4 : K_NORM_PARTIAL;
         if (vkft_rec_dispatch(rec, &kernels[k], &p, NORM_GROUPS, 1, 1, b, 2)) return -1;
     }
@@ -97,8 +100,11 @@ int vkft_adamw_step(vkft_recorder *rec, vkft_buf params, vkft_buf grads, vkft_bu
                     .weight_decay = hp->weight_decay,
                     .step_size = (float)(hp->lr / bc1),
                     .sqrt_bc2 = (float)sqrt(bc2)};
-    vkft_binding b[] = {{norm.block ? norm : grads, VKFT_READ}, {grads, VKFT_READ}, {params, VKFT_READ_WRITE},
-                        {m, VKFT_READ_WRITE},                   {v, VKFT_READ_WRITE}};
+    vkft_binding b[] = {{norm.block ? norm : grads, VKFT_READ},
+                        {grads, VKFT_READ},
+                        {params, VKFT_READ_WRITE},
+                        {m, VKFT_READ_WRITE},
+                        {v, VKFT_READ_WRITE}};
     vkft_buf all[] = {params, grads, m, v};
     int k = vec4_ok(n, all, 4) ? K_ADAMW4 : K_ADAMW;
     return vkft_rec_dispatch(rec, &kernels[k], &p, groups(rec, k, n), 1, 1, b, 5);

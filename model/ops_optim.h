@@ -12,8 +12,8 @@ typedef struct {
  * clip_grad_norm_ computes it: norm[0] = sqrt(sum of squares), norm[1] = min(1, max_norm / (norm + 1e-6))
  * (1 when max_norm <= 0). scratch holds vkft_grad_norm_scratch_floats(count) floats. Deterministic: the
  * partial sums have a fixed order. */
-int vkft_grad_norm(vkft_recorder *rec, const vkft_buf *grads, const uint32_t *n, uint32_t count, vkft_buf scratch,
-                   vkft_buf norm, float max_norm);
+int vkft_grad_norm(vkft_recorder *rec, const vkft_buf *grads, const uint32_t *n, uint32_t count,
+                   vkft_buf scratch, vkft_buf norm, float max_norm);
 size_t vkft_grad_norm_scratch_floats(uint32_t count);
 /* grads *= norm[1] (the coefficient vkft_grad_norm wrote), read on the GPU. */
 int vkft_clip_grads(vkft_recorder *rec, vkft_buf grads, uint32_t n, vkft_buf norm);

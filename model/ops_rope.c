@@ -16,9 +16,15 @@ static void spec_elementwise(const vkft_device_caps *caps, uint32_t *spec) {
 
 enum { K_FWD, K_BWD, K_COUNT };
 static const vkft_kernel_def kernels[K_COUNT] = {
-    [K_FWD] = {.name = "rope_forward", .shader = "rope", .push_size = sizeof(push_rope), .spec_count = 1,
+    [K_FWD] = {.name = "rope_forward",
+               .shader = "rope",
+               .push_size = sizeof(push_rope),
+               .spec_count = 1,
                .specialize = spec_elementwise},
-    [K_BWD] = {.name = "rope_backward", .shader = "rope", .push_size = sizeof(push_rope), .spec_count = 1,
+    [K_BWD] = {.name = "rope_backward",
+               .shader = "rope",
+               .push_size = sizeof(push_rope),
+               .spec_count = 1,
                .specialize = spec_elementwise},
 };
 
@@ -39,13 +45,14 @@ void vkft_rope_inv_freq(float *inv_freq, uint32_t rot_dim, float theta) {
     }
 }
 
-static int rope(vkft_recorder *rec, int k, vkft_buf in, vkft_buf out, vkft_buf pos, vkft_buf inv_freq, uint32_t B,
-                uint32_t T, uint32_t H, uint32_t D, uint32_t rot_dim, float scaling_factor) {
+static int rope(vkft_recorder *rec, int k, vkft_buf in, vkft_buf out, vkft_buf pos, vkft_buf inv_freq,
+                uint32_t B, uint32_t T, uint32_t H, uint32_t D, uint32_t rot_dim, float scaling_factor) {
     vkft_ctx *ctx = vkft_rec_ctx(rec);
     if (D % 2 || rot_dim % 2 || rot_dim > D || rot_dim == 0)
         return vkft_set_error(ctx, "%s: need even D (%u) and even 0 < rot_dim (%u) <= D", kernels[k].name, D,
                               rot_dim);
-    if (!(scaling_factor > 0.0f)) return vkft_set_error(ctx, "%s: scaling factor must be positive", kernels[k].name);
+    if (!(scaling_factor > 0.0f))
+        return vkft_set_error(ctx, "%s: scaling factor must be positive", kernels[k].name);
     push_rope p = {B, T, H, D, rot_dim, 1.0f / scaling_factor, k == K_FWD ? 1.0f : -1.0f};
     vkft_binding b[] = {{in, VKFT_READ}, {pos, VKFT_READ}, {inv_freq, VKFT_READ}, {out, VKFT_WRITE}};
     vkft_pipeline *pl = vkft_pipeline_get(ctx, &kernels[k]);
@@ -59,7 +66,8 @@ int vkft_rope_forward(vkft_recorder *rec, vkft_buf x, vkft_buf y, vkft_buf pos, 
     return rope(rec, K_FWD, x, y, pos, inv_freq, B, T, H, D, rot_dim, scaling_factor);
 }
 
-int vkft_rope_backward(vkft_recorder *rec, vkft_buf dy, vkft_buf dx, vkft_buf pos, vkft_buf inv_freq, uint32_t B,
-                       uint32_t T, uint32_t H, uint32_t D, uint32_t rot_dim, float scaling_factor) {
+int vkft_rope_backward(vkft_recorder *rec, vkft_buf dy, vkft_buf dx, vkft_buf pos, vkft_buf inv_freq,
+                       uint32_t B, uint32_t T, uint32_t H, uint32_t D, uint32_t rot_dim,
+                       float scaling_factor) {
     return rope(rec, K_BWD, dy, dx, pos, inv_freq, B, T, H, D, rot_dim, scaling_factor);
 }

@@ -14,8 +14,9 @@ void vkft_rope_inv_freq(float *inv_freq, uint32_t rot_dim, float theta);
 int vkft_rope_forward(vkft_recorder *rec, vkft_buf x, vkft_buf y, vkft_buf pos, vkft_buf inv_freq, uint32_t B,
                       uint32_t T, uint32_t H, uint32_t D, uint32_t rot_dim, float scaling_factor);
 /* dx = rope^-1(dy) (the transpose of the rotation). dy and dx may be the same buffer. */
-int vkft_rope_backward(vkft_recorder *rec, vkft_buf dy, vkft_buf dx, vkft_buf pos, vkft_buf inv_freq, uint32_t B,
-                       uint32_t T, uint32_t H, uint32_t D, uint32_t rot_dim, float scaling_factor);
+int vkft_rope_backward(vkft_recorder *rec, vkft_buf dy, vkft_buf dx, vkft_buf pos, vkft_buf inv_freq,
+                       uint32_t B, uint32_t T, uint32_t H, uint32_t D, uint32_t rot_dim,
+                       float scaling_factor);
 /* The kernel definitions: "rope_forward", "rope_backward". */
 const vkft_kernel_def *vkft_rope_kernel(const char *name);
 #endif

@@ -22,10 +22,18 @@ static void spec_rows(const vkft_device_caps *caps, uint32_t *spec) {
 
 enum { K_FWD, K_BWD, K_COUNT };
 static const vkft_kernel_def kernels[K_COUNT] = {
-    [K_FWD] = {.name = "softmax_forward", .shader = "softmax", .push_size = sizeof(push_softmax),
-               .spec = {0, 0}, .spec_count = 2, .specialize = spec_rows},
-    [K_BWD] = {.name = "softmax_backward", .shader = "softmax", .push_size = sizeof(push_softmax),
-               .spec = {0, 1}, .spec_count = 2, .specialize = spec_rows},
+    [K_FWD] = {.name = "softmax_forward",
+               .shader = "softmax",
+               .push_size = sizeof(push_softmax),
+               .spec = {0, 0},
+               .spec_count = 2,
+               .specialize = spec_rows},
+    [K_BWD] = {.name = "softmax_backward",
+               .shader = "softmax",
+               .push_size = sizeof(push_softmax),
+               .spec = {0, 1},
+               .spec_count = 2,
+               .specialize = spec_rows},
 };
 
 const vkft_kernel_def *vkft_softmax_kernel(const char *name) {
@@ -39,21 +47,21 @@ static uint32_t row_groups(uint32_t rows) { return rows == 0 ? 1 : rows > 65535 
 
 static int check_args(vkft_recorder *rec, const char *what, uint32_t cols, int causal, uint32_t q_len) {
     if (causal && (q_len == 0 || q_len > cols))
-        return vkft_set_error(vkft_rec_ctx(rec), "%s: causal mask needs 0 < q_len (%u) <= cols (%u)", what, q_len,
-                              cols);
+        return vkft_set_error(vkft_rec_ctx(rec), "%s: causal mask needs 0 < q_len (%u) <= cols (%u)", what,
+                              q_len, cols);
     return 0;
 }
 
-int vkft_softmax_forward(vkft_recorder *rec, vkft_buf x, vkft_buf y, uint32_t rows, uint32_t cols, float scale,
-                         int causal, uint32_t q_len) {
+int vkft_softmax_forward(vkft_recorder *rec, vkft_buf x, vkft_buf y, uint32_t rows, uint32_t cols,
+                         float scale, int causal, uint32_t q_len) {
     if (check_args(rec, "softmax_forward", cols, causal, q_len)) return -1;
     push_softmax p = {rows, cols, scale, causal ? 1u : 0u, causal ? q_len : 1u};
     vkft_binding b[] = {{x, VKFT_READ}, {x, VKFT_READ}, {y, VKFT_WRITE}};
     return vkft_rec_dispatch(rec, &kernels[K_FWD], &p, row_groups(rows), 1, 1, b, 3);
 }
 
-int vkft_softmax_backward(vkft_recorder *rec, vkft_buf y, vkft_buf dy, vkft_buf dx, uint32_t rows, uint32_t cols,
-                          float scale, int causal, uint32_t q_len) {
+int vkft_softmax_backward(vkft_recorder *rec, vkft_buf y, vkft_buf dy, vkft_buf dx, uint32_t rows,
+                          uint32_t cols, float scale, int causal, uint32_t q_len) {
     if (check_args(rec, "softmax_backward", cols, causal, q_len)) return -1;
     push_softmax p = {rows, cols, scale, causal ? 1u : 0u, causal ? q_len : 1u};
     vkft_binding b[] = {{y, VKFT_READ}, {dy, VKFT_READ}, {dx, VKFT_WRITE}};

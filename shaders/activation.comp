@@ -42,7 +42,8 @@ VT sigmoid(VT v) { return 1.0 / (1.0 + exp(-v)); }
 VT erf_approx(VT v) {
     VT a = abs(v);
     VT t = 1.0 / (1.0 + 0.3275911 * a);
-    VT poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+    VT poly = 1.421413741 + t * (-1.453152027 + t * 1.061405429);
+    poly = t * (0.254829592 + t * (-0.284496736 + t * poly));
     VT r = 1.0 - poly * exp(-a * a);
     return sign(v) * r;
 }

@@ -5,7 +5,8 @@
 // PASS (a build variant, so that each pass declares exactly which buffers it writes):
 //   0 forward (one workgroup per row): y, and the saved mean (layernorm) and rstd per row
 //   1 backward, input gradient (one workgroup per row), with g = dy * w and xhat the normalized input:
-//       layernorm: dx = rstd * (g - mean(g) - xhat * mean(g * xhat));  rmsnorm: dx = rstd * (g - xhat * mean(g * xhat))
+//       layernorm: dx = rstd * (g - mean(g) - xhat * mean(g * xhat))
+//       rmsnorm:   dx = rstd * (g - xhat * mean(g * xhat))
 //   2 backward, weight/bias gradient partials: thread c of workgroup (gx, block) sums dy * xhat and dy over
 //     the rows of its block, in row order: part[block * C + c] and part[(nblocks + block) * C + c]
 //     (the vec4 variant: 4 columns per thread, the same sums in the same order)

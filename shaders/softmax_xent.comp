@@ -1,7 +1,8 @@
 #version 450
 // Cross-entropy fused with softmax over the vocabulary, matching PyTorch's
 // F.cross_entropy(logits, targets, weight=w, ignore_index=ii, label_smoothing=eps, reduction='mean'):
-//   row loss  l_i = (1 - eps) w[t_i] (lse_i - z_it) + eps / V * sum_c w[c] (lse_i - z_ic)   (0 if t_i ignored)
+//   row loss  l_i = (1 - eps) w[t_i] (lse_i - z_it) + eps / V * sum_c w[c] (lse_i - z_ic)
+//             (0 if t_i is ignored)
 //   mean      L = sum_i l_i / D,  D = sum over non-ignored rows of w[t_i]   (w = 1 without weights)
 //   gradient  dz_ic = grad_scale / D * ((1 - eps) w[t_i] (p_ic - [c == t_i]) + eps / V * (p_ic W - w[c])),
 //             W = sum_c w[c]; 0 on ignored rows.
@@ -10,7 +11,8 @@
 //   rows:  one workgroup per row: an online max / sum of exp over V (one read of the row), then the
 //          gradient (a second read, one write); row losses. A target outside [0, V) that is not
 //          ignore_index is counted in stats[2] and its row treated as ignored.
-//   mean:  one workgroup: loss[0] = sum_i l_i / D (0 when D is 0, where PyTorch gives NaN; the gradient is 0).
+//   mean:  one workgroup: loss[0] = sum_i l_i / D (0 when D is 0, where PyTorch gives NaN; the gradient
+//          is then 0).
 // Every sum has a fixed order (strided per-thread sums, then the workgroup reduction), so results repeat.
 //   rows_vec4: rows with 4 logits per load (V % 4 == 0, 16-byte aligned buffers): lavapipe turns each
 //          per-invocation load into a loop over the lanes, so this is ~2x faster there.
@@ -130,7 +132,8 @@ void main() {
         }
         float lse = M + log(S);
         float wt = w_of(uint(t));
-        if (tid == 0) row_loss[row] = (1.0 - eps) * wt * (lse - z[base + uint(t)]) + eps / Vf * (lse * W - SZ);
+        if (tid == 0)
+            row_loss[row] = (1.0 - eps) * wt * (lse - z[base + uint(t)]) + eps / Vf * (lse * W - SZ);
         if (p.write_grad == 0) continue;
         float scale = D > 0.0 ? p.grad_scale / D : 0.0;
         float inv_s = 1.0 / S;

@@ -22,8 +22,10 @@ typedef struct {
 
 static double fd_loss(void *c, const double *v) {
     fd_ctx *f = c;
-    if (f->op == SWIGLU) swiglu_forward_ref(f->wrt_u ? f->x : v, f->wrt_u ? v : f->u, f->y, f->n);
-    else activation_forward_ref(f->op, v, f->y, f->n);
+    if (f->op == SWIGLU)
+        swiglu_forward_ref(f->wrt_u ? f->x : v, f->wrt_u ? v : f->u, f->y, f->n);
+    else
+        activation_forward_ref(f->op, v, f->y, f->n);
     double l = 0;
     for (size_t i = 0; i < f->n; i++) l += f->y[i] * f->r[i];
     return l;
@@ -58,10 +60,11 @@ typedef struct {
     float *y, *dx, *du;
 } gpu_out;
 
-static gpu_out run_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, int op, const float *x, const float *u,
-                       const float *dy, size_t n) {
+static gpu_out run_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, int op, const float *x,
+                       const float *u, const float *dy, size_t n) {
     vkft_buf X = test_buf_f32(t, ctx, x, n), U = test_buf_f32(t, ctx, u, n), DY = test_buf_f32(t, ctx, dy, n),
-             Y = test_buf_f32(t, ctx, NULL, n), DX = test_buf_f32(t, ctx, NULL, n), DU = test_buf_f32(t, ctx, NULL, n);
+             Y = test_buf_f32(t, ctx, NULL, n), DX = test_buf_f32(t, ctx, NULL, n),
+             DU = test_buf_f32(t, ctx, NULL, n);
     uint32_t N = (uint32_t)n;
     int rc = vkft_rec_begin(rec);
     if (!rc && op == SWIGLU)
@@ -91,8 +94,8 @@ static void check_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, int op, 
     float *x = malloc(n * 4), *u = malloc(n * 4), *dy = malloc(n * 4);
     inputs(x, u, dy, n, seed);
     gpu_out o = run_gpu(t, ctx, rec, op, x, u, dy, n);
-    double *xd = rows_to_double(x, n), *ud = rows_to_double(u, n), *dyd = rows_to_double(dy, n), *y = malloc(n * 8),
-           *dx = malloc(n * 8), *du = malloc(n * 8);
+    double *xd = rows_to_double(x, n), *ud = rows_to_double(u, n), *dyd = rows_to_double(dy, n),
+           *y = malloc(n * 8), *dx = malloc(n * 8), *du = malloc(n * 8);
     if (op == SWIGLU) {
         swiglu_forward_ref(xd, ud, y, n);
         swiglu_backward_ref(xd, ud, dyd, dx, du, n);
@@ -102,10 +105,11 @@ static void check_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, int op, 
     }
     double ey = rows_max_err(o.y, y, n), edx = rows_max_err(o.dx, dx, n),
            edu = op == SWIGLU ? rows_max_err(o.du, du, n) : 0;
-    CHECK(t, ey < 2e-6 && edx < 2e-6 && edu < 2e-6, "%s n=%zu: y %.2e dx %.2e du %.2e", OPS[op], n, ey, edx, edu);
+    CHECK(t, ey < 2e-6 && edx < 2e-6 && edu < 2e-6, "%s n=%zu: y %.2e dx %.2e du %.2e", OPS[op], n, ey, edx,
+          edu);
     printf("gpu  %-9s n=%-6zu y %.2e  dx %.2e  du %.2e (tol 2e-6)\n", OPS[op], n, ey, edx, edu);
-    free(o.y), free(o.dx), free(o.du), free(x), free(u), free(dy), free(xd), free(ud), free(dyd), free(y), free(dx),
-        free(du);
+    free(o.y), free(o.dx), free(o.du), free(x), free(u), free(dy), free(xd), free(ud), free(dyd), free(y),
+        free(dx), free(du);
 }
 
 static double cmp_torch(test_state *t, const char *dir, const char *name, const float *got, size_t n) {
@@ -136,8 +140,8 @@ static void check_torch(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, size_t
             snprintf(name, sizeof name, "dx_%s", OPS[op]);
             double edx = cmp_torch(t, dir, name, o.dx, n);
             double edu = op == SWIGLU ? cmp_torch(t, dir, "du_swiglu", o.du, n) : 0;
-            CHECK(t, ey < 2e-6 && edx < 2e-6 && edu < 2e-6, "%s vs torch: y %.2e dx %.2e du %.2e", OPS[op], ey, edx,
-                  edu);
+            CHECK(t, ey < 2e-6 && edx < 2e-6 && edu < 2e-6, "%s vs torch: y %.2e dx %.2e du %.2e", OPS[op],
+                  ey, edx, edu);
             printf("torch %-9s n=%zu  y %.2e  dx %.2e  du %.2e\n", OPS[op], n, ey, edx, edu);
             free(o.y), free(o.dx), free(o.du);
         }
@@ -153,7 +157,8 @@ int main(void) {
     vkft_recorder *rec = vkft_recorder_create(ctx);
     static const size_t sizes[] = {1, 7, 33, 129, 576, 1048583, 100004}; /* 576, 100004: the vec4 kernels */
     for (int op = 0; op <= SWIGLU; op++)
-        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) check_gpu(&t, ctx, rec, op, sizes[i], 31 * op + i);
+        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+            check_gpu(&t, ctx, rec, op, sizes[i], 31 * op + i);
     check_torch(&t, ctx, rec, 4099);
     vkft_recorder_destroy(rec);
     test_close_ctx(&t, ctx);

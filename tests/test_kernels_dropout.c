@@ -27,8 +27,8 @@ static void check_philox_kat(test_state *t) {
     for (int i = 0; i < 3; i++) {
         uint32_t out[4];
         philox4x32_10_ref(ctr[i], key[i], out);
-        CHECK(t, memcmp(out, want[i], 16) == 0, "philox4x32_10 known answer %d: %08x %08x %08x %08x", i, out[0],
-              out[1], out[2], out[3]);
+        CHECK(t, memcmp(out, want[i], 16) == 0, "philox4x32_10 known answer %d: %08x %08x %08x %08x", i,
+              out[0], out[1], out[2], out[3]);
     }
     printf("ref  philox4x32-10 known-answer vectors: checked 3\n");
 }
@@ -62,21 +62,23 @@ static void check_fd(test_state *t) {
 }
 
 /* Forward on x and backward on dy in one recording. */
-static void run_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, const float *x, const float *dy, float *y,
-                    float *dx, size_t n, float p, uint32_t step, uint32_t site) {
-    vkft_buf X = test_buf_f32(t, ctx, x, n), DY = test_buf_f32(t, ctx, dy, n), Y = test_buf_f32(t, ctx, NULL, n),
-             DX = test_buf_f32(t, ctx, NULL, n);
+static void run_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, const float *x, const float *dy,
+                    float *y, float *dx, size_t n, float p, uint32_t step, uint32_t site) {
+    vkft_buf X = test_buf_f32(t, ctx, x, n), DY = test_buf_f32(t, ctx, dy, n),
+             Y = test_buf_f32(t, ctx, NULL, n), DX = test_buf_f32(t, ctx, NULL, n);
     uint32_t N = (uint32_t)n;
     int rc = vkft_rec_begin(rec) || vkft_dropout_forward(rec, X, Y, N, p, SEED, step, site) ||
-             vkft_dropout_backward(rec, DY, DX, N, p, SEED, step, site) || vkft_rec_end(rec) || vkft_rec_submit(rec) ||
-             vkft_download(ctx, Y, 0, y, n * 4) || vkft_download(ctx, DX, 0, dx, n * 4);
+             vkft_dropout_backward(rec, DY, DX, N, p, SEED, step, site) || vkft_rec_end(rec) ||
+             vkft_rec_submit(rec) || vkft_download(ctx, Y, 0, y, n * 4) ||
+             vkft_download(ctx, DX, 0, dx, n * 4);
     CHECK(t, rc == 0, "dropout record/submit: %s", vkft_last_error(ctx));
     vkft_arena *a = vkft_default_arena(ctx);
     vkft_arena_free(a, X), vkft_arena_free(a, DY), vkft_arena_free(a, Y), vkft_arena_free(a, DX);
 }
 
 static void check_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, size_t n, float p, uint32_t step) {
-    float *x = malloc(n * 4), *dy = malloc(n * 4), *y = malloc(n * 4), *dx = malloc(n * 4), *want = malloc(n * 4);
+    float *x = malloc(n * 4), *dy = malloc(n * 4), *y = malloc(n * 4), *dx = malloc(n * 4),
+          *want = malloc(n * 4);
     test_fill_uniform(x, n, step * 31 + n, 0.5f, 2), test_fill_uniform(dy, n, step * 37 + n, 0.5f, 2);
     run_gpu(t, ctx, rec, x, dy, y, dx, n, p, step, 7);
     dropout_ref(x, want, n, p, SEED, step, 7);
@@ -91,9 +93,11 @@ static void check_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, size_t n
     double rate = (double)kept / n, sigma = sqrt(p * (1 - p) / n);
     int rate_ok = n < 1000 || fabs(rate - (1 - p)) <= 5 * sigma;
     CHECK(t, same_y && same_dx && agree == n && rate_ok,
-          "dropout n=%zu p=%g: y exact %d, dx exact %d, masks agree %zu/%zu, keep rate %.5f (expected %.5f +- %.5f)", n,
-          p, same_y, same_dx, agree, n, rate, 1 - p, 5 * sigma);
-    printf("gpu  dropout n=%-7zu p=%.2f step=%u  y and dx bit-exact %s, masks agree %s, keep rate %.5f (1-p %.2f, 5 "
+          "dropout n=%zu p=%g: y exact %d, dx exact %d, masks agree %zu/%zu, keep rate %.5f (expected %.5f "
+          "+- %.5f)",
+          n, p, same_y, same_dx, agree, n, rate, 1 - p, 5 * sigma);
+    printf("gpu  dropout n=%-7zu p=%.2f step=%u  y and dx bit-exact %s, masks agree %s, keep rate %.5f (1-p "
+           "%.2f, 5 "
            "sigma %.5f)\n",
            n, p, step, same_y && same_dx ? "yes" : "NO", agree == n ? "yes" : "NO", rate, 1 - p, 5 * sigma);
     free(x), free(dy), free(y), free(dx), free(want);
@@ -110,12 +114,14 @@ static void check_streams(test_state *t, vkft_ctx *ctx, vkft_recorder *rec) {
         run_gpu(t, ctx, rec, x, x, y[k], dx, N, 0.5f, steps[k], sites[k]);
     }
     size_t diff_step = 0, diff_site = 0;
-    for (size_t i = 0; i < N; i++) diff_step += (y[0][i] != 0) != (y[2][i] != 0), diff_site += (y[0][i] != 0) != (y[3][i] != 0);
+    for (size_t i = 0; i < N; i++)
+        diff_step += (y[0][i] != 0) != (y[2][i] != 0), diff_site += (y[0][i] != 0) != (y[3][i] != 0);
     int same = memcmp(y[0], y[1], N * 4) == 0;
     /* independent masks at p = 0.5 differ in about half the elements */
-    CHECK(t, same && diff_step > N / 3 && diff_site > N / 3, "dropout streams: repeat %d, step differs in %zu, site in %zu",
-          same, diff_step, diff_site);
-    printf("gpu  dropout masks: same (seed, step, site) repeats %s; another step differs in %zu/%d, another site in "
+    CHECK(t, same && diff_step > N / 3 && diff_site > N / 3,
+          "dropout streams: repeat %d, step differs in %zu, site in %zu", same, diff_step, diff_site);
+    printf("gpu  dropout masks: same (seed, step, site) repeats %s; another step differs in %zu/%d, another "
+           "site in "
            "%zu/%d\n",
            same ? "yes" : "no", diff_step, N, diff_site, N);
     for (int k = 0; k < 4; k++) free(y[k]);

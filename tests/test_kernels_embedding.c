@@ -49,19 +49,21 @@ typedef struct {
 } gpu_out;
 
 /* slices: vocabulary slices of the backward (0: the device's choice). */
-static gpu_out run_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, const int32_t *ids, const float *table,
-                       const float *dout, const float *dtable0, size_t N, size_t V, size_t C, uint32_t slices) {
+static gpu_out run_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, const int32_t *ids,
+                       const float *table, const float *dout, const float *dtable0, size_t N, size_t V,
+                       size_t C, uint32_t slices) {
     gpu_out o = {0};
     vkft_arena *a = vkft_default_arena(ctx);
     vkft_buf I, S, TB = test_buf_f32(t, ctx, table, V * C), O = test_buf_f32(t, ctx, NULL, N * C),
                    DO = test_buf_f32(t, ctx, dout, N * C), DT = test_buf_f32(t, ctx, dtable0, V * C);
-    CHECK(t, vkft_arena_alloc(a, N * 4, &I) == 0 && vkft_upload(ctx, I, 0, ids, N * 4) == 0 &&
-                 vkft_arena_alloc(a, 8, &S) == 0,
+    CHECK(t,
+          vkft_arena_alloc(a, N * 4, &I) == 0 && vkft_upload(ctx, I, 0, ids, N * 4) == 0 &&
+              vkft_arena_alloc(a, 8, &S) == 0,
           "ids");
     uint32_t n = (uint32_t)N, v = (uint32_t)V, c = (uint32_t)C;
     int rc = vkft_rec_begin(rec) || vkft_embedding_forward(rec, I, TB, O, S, n, v, c) ||
-             vkft_embedding_backward_sliced(rec, I, DO, DT, n, v, c, dtable0 != NULL, slices) || vkft_rec_end(rec) ||
-             vkft_rec_submit(rec);
+             vkft_embedding_backward_sliced(rec, I, DO, DT, n, v, c, dtable0 != NULL, slices) ||
+             vkft_rec_end(rec) || vkft_rec_submit(rec);
     CHECK(t, rc == 0, "embedding record/submit: %s", vkft_last_error(ctx));
     o.out = test_download_f32(t, ctx, O, N * C);
     o.dtable = test_download_f32(t, ctx, DT, V * C);
@@ -95,12 +97,15 @@ static void check_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, size_t N
     for (size_t i = 0; accumulate && i < V * C; i++) dt[i] += dt0[i];
     double eo = rows_max_err(o.out, out, N * C), ed = rows_max_err(o.dtable, dt, V * C);
     int status_ok = o.status[0] == bad && o.status[1] == first;
-    CHECK(t, eo == 0 && ed < 1e-5 && status_ok, "embedding N=%zu V=%zu C=%zu: out %.2e dtable %.2e bad %u/%zu at %u/%u",
-          N, V, C, eo, ed, o.status[0], bad, o.status[1], first);
-    printf("gpu  embedding N=%-4zu V=%-6zu C=%-4zu acc=%d slices=%u  out %.2e  dtable %.2e (tol 0, 1e-5)  bad ids %u at "
+    CHECK(t, eo == 0 && ed < 1e-5 && status_ok,
+          "embedding N=%zu V=%zu C=%zu: out %.2e dtable %.2e bad %u/%zu at %u/%u", N, V, C, eo, ed,
+          o.status[0], bad, o.status[1], first);
+    printf("gpu  embedding N=%-4zu V=%-6zu C=%-4zu acc=%d slices=%u  out %.2e  dtable %.2e (tol 0, 1e-5)  "
+           "bad ids %u at "
            "%d\n",
            N, V, C, accumulate, slices, eo, ed, o.status[0], o.status[0] ? (int)o.status[1] : -1);
-    free(o.out), free(o.dtable), free(ids), free(table), free(dout), free(dt0), free(td), free(dod), free(out), free(dt);
+    free(o.out), free(o.dtable), free(ids), free(table), free(dout), free(dt0), free(td), free(dod),
+        free(out), free(dt);
 }
 
 /* Two runs of the backward with heavily repeated ids give identical bits. */
@@ -115,7 +120,8 @@ static void check_repeatable(test_state *t, vkft_ctx *ctx, vkft_recorder *rec) {
     gpu_out s = run_gpu(t, ctx, rec, ids, table, dout, NULL, N, V, C, 5); /* same order per row: same bits */
     int same = memcmp(a.dtable, b.dtable, V * C * 4) == 0 && memcmp(a.dtable, s.dtable, V * C * 4) == 0;
     CHECK(t, same, "embedding backward repeats bit for bit, with any number of slices");
-    printf("gpu  embedding backward N=%d over V=%d: repeatable (and slice-independent) %s\n", N, V, same ? "yes" : "no");
+    printf("gpu  embedding backward N=%d over V=%d: repeatable (and slice-independent) %s\n", N, V,
+           same ? "yes" : "no");
     free(s.out), free(s.dtable);
     free(a.out), free(a.dtable), free(b.out), free(b.dtable), free(ids), free(table), free(dout);
 }
@@ -166,7 +172,8 @@ int main(void) {
         }
     check_gpu(&t, ctx, rec, 129, 49152, 64, 0, 0, seed += 10);
     check_gpu(&t, ctx, rec, 129, 49152, 64, 0, 64, seed += 10);
-    check_gpu(&t, ctx, rec, 33, 576, 129, 1, 0, seed += 10); /* accumulate, as for a table tied to the LM head */
+    check_gpu(&t, ctx, rec, 33, 576, 129, 1, 0,
+              seed += 10); /* accumulate, as for a table tied to the LM head */
     check_gpu(&t, ctx, rec, 33, 576, 129, 1, 3, seed += 10);
     check_repeatable(&t, ctx, rec);
     check_torch(&t, ctx, rec, 129, 33, 65);

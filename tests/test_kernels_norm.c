@@ -20,9 +20,12 @@ typedef struct {
 
 static double fd_loss(void *c, const double *v) {
     fd_ctx *f = c;
-    const double *x = f->wrt == WRT_X ? v : f->x, *w = f->wrt == WRT_W ? v : f->w, *b = f->wrt == WRT_B ? v : f->b;
-    if (f->rms) rmsnorm_forward_ref(x, w, f->y, f->rstd, f->rows, f->C, 1e-5);
-    else layernorm_forward_ref(x, w, b, f->y, f->mean, f->rstd, f->rows, f->C, 1e-5);
+    const double *x = f->wrt == WRT_X ? v : f->x, *w = f->wrt == WRT_W ? v : f->w,
+                 *b = f->wrt == WRT_B ? v : f->b;
+    if (f->rms)
+        rmsnorm_forward_ref(x, w, f->y, f->rstd, f->rows, f->C, 1e-5);
+    else
+        layernorm_forward_ref(x, w, b, f->y, f->mean, f->rstd, f->rows, f->C, 1e-5);
     double l = 0;
     for (size_t i = 0; i < f->rows * f->C; i++) l += f->y[i] * f->r[i];
     return l;
@@ -38,22 +41,34 @@ static double *rand_d(size_t n, uint64_t seed, float lo, float hi) {
 
 static void check_fd(test_state *t, int rms, size_t rows, size_t C) {
     size_t n = rows * C;
-    fd_ctx f = {rms, 0, rows, C, rand_d(n, 1, -2, 2), rand_d(C, 2, 0.5f, 1.5f), rand_d(C, 3, -1, 1),
-                malloc(n * 8), malloc(rows * 8), malloc(rows * 8), rand_d(n, 4, -1, 1)};
+    fd_ctx f = {rms,
+                0,
+                rows,
+                C,
+                rand_d(n, 1, -2, 2),
+                rand_d(C, 2, 0.5f, 1.5f),
+                rand_d(C, 3, -1, 1),
+                malloc(n * 8),
+                malloc(rows * 8),
+                malloc(rows * 8),
+                rand_d(n, 4, -1, 1)};
     double *dx = malloc(n * 8), *dw = malloc(C * 8), *db = malloc(C * 8);
     fd_loss(&f, f.x);
-    if (rms) rmsnorm_backward_ref(f.x, f.w, f.rstd, f.r, dx, dw, rows, C);
-    else layernorm_backward_ref(f.x, f.w, f.mean, f.rstd, f.r, dx, dw, db, rows, C);
+    if (rms)
+        rmsnorm_backward_ref(f.x, f.w, f.rstd, f.r, dx, dw, rows, C);
+    else
+        layernorm_backward_ref(f.x, f.w, f.mean, f.rstd, f.r, dx, dw, db, rows, C);
     double e[3] = {0};
     f.wrt = WRT_X, e[0] = rows_fd_check(fd_loss, &f, f.x, dx, n, 1, 1e-6);
     f.wrt = WRT_W, e[1] = rows_fd_check(fd_loss, &f, f.w, dw, C, 1, 1e-6);
     if (!rms) f.wrt = WRT_B, e[2] = rows_fd_check(fd_loss, &f, f.b, db, C, 1, 1e-6);
-    CHECK(t, e[0] < 1e-7 && e[1] < 1e-7 && e[2] < 1e-7, "%s backward ref vs finite differences: %.2e %.2e %.2e",
-          rms ? "rmsnorm" : "layernorm", e[0], e[1], e[2]);
-    printf("fd   %-9s rows=%zu C=%zu  dx %.2e  dw %.2e  db %.2e\n", rms ? "rmsnorm" : "layernorm", rows, C, e[0],
-           e[1], e[2]);
-    free(f.x), free(f.w), free(f.b), free(f.y), free(f.mean), free(f.rstd), free((void *)f.r), free(dx), free(dw),
-        free(db);
+    CHECK(t, e[0] < 1e-7 && e[1] < 1e-7 && e[2] < 1e-7,
+          "%s backward ref vs finite differences: %.2e %.2e %.2e", rms ? "rmsnorm" : "layernorm", e[0], e[1],
+          e[2]);
+    printf("fd   %-9s rows=%zu C=%zu  dx %.2e  dw %.2e  db %.2e\n", rms ? "rmsnorm" : "layernorm", rows, C,
+           e[0], e[1], e[2]);
+    free(f.x), free(f.w), free(f.b), free(f.y), free(f.mean), free(f.rstd), free((void *)f.r), free(dx),
+        free(dw), free(db);
 }
 
 typedef struct {
@@ -61,13 +76,14 @@ typedef struct {
 } gpu_out;
 
 /* Forward then backward in one recording. dw0/db0: initial gradients when accumulating (else NULL). */
-static gpu_out run_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, int rms, int has_bias, const float *x,
-                       const float *w, const float *b, const float *dy, const float *dw0, const float *db0,
-                       size_t rows, size_t C) {
+static gpu_out run_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, int rms, int has_bias,
+                       const float *x, const float *w, const float *b, const float *dy, const float *dw0,
+                       const float *db0, size_t rows, size_t C) {
     size_t n = rows * C;
-    vkft_buf X = test_buf_f32(t, ctx, x, n), W = test_buf_f32(t, ctx, w, C), B = {0}, Y = test_buf_f32(t, ctx, NULL, n),
-             DY = test_buf_f32(t, ctx, dy, n), DX = test_buf_f32(t, ctx, NULL, n), DW = test_buf_f32(t, ctx, dw0, C),
-             DB = {0}, MEAN = test_buf_f32(t, ctx, NULL, rows), RSTD = test_buf_f32(t, ctx, NULL, rows),
+    vkft_buf X = test_buf_f32(t, ctx, x, n), W = test_buf_f32(t, ctx, w, C), B = {0},
+             Y = test_buf_f32(t, ctx, NULL, n), DY = test_buf_f32(t, ctx, dy, n),
+             DX = test_buf_f32(t, ctx, NULL, n), DW = test_buf_f32(t, ctx, dw0, C), DB = {0},
+             MEAN = test_buf_f32(t, ctx, NULL, rows), RSTD = test_buf_f32(t, ctx, NULL, rows),
              S = test_buf_f32(t, ctx, NULL, vkft_norm_scratch_floats((uint32_t)rows, (uint32_t)C));
     if (has_bias) B = test_buf_f32(t, ctx, b, C), DB = test_buf_f32(t, ctx, db0, C);
     uint32_t R = (uint32_t)rows, c = (uint32_t)C;
@@ -80,8 +96,8 @@ static gpu_out run_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, int rms
              vkft_layernorm_backward(rec, X, W, MEAN, RSTD, DY, DX, DW, DB, S, R, c, acc);
     rc = rc || vkft_rec_end(rec) || vkft_rec_submit(rec);
     CHECK(t, rc == 0, "norm record/submit: %s", vkft_last_error(ctx));
-    gpu_out o = {test_download_f32(t, ctx, Y, n), test_download_f32(t, ctx, DX, n), test_download_f32(t, ctx, DW, C),
-                 has_bias ? test_download_f32(t, ctx, DB, C) : NULL};
+    gpu_out o = {test_download_f32(t, ctx, Y, n), test_download_f32(t, ctx, DX, n),
+                 test_download_f32(t, ctx, DW, C), has_bias ? test_download_f32(t, ctx, DB, C) : NULL};
     vkft_arena *a = vkft_default_arena(ctx);
     vkft_buf all[] = {X, W, B, Y, DY, DX, DW, DB, MEAN, RSTD, S};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
@@ -94,14 +110,15 @@ static void free_out(gpu_out o) { free(o.y), free(o.dx), free(o.dw), free(o.db);
 static void check_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, int rms, int has_bias, int accumulate,
                       size_t rows, size_t C, uint64_t seed) {
     size_t n = rows * C;
-    float *x = malloc(n * 4), *w = malloc(C * 4), *b = malloc(C * 4), *dy = malloc(n * 4), *g0 = malloc(C * 4);
+    float *x = malloc(n * 4), *w = malloc(C * 4), *b = malloc(C * 4), *dy = malloc(n * 4),
+          *g0 = malloc(C * 4);
     test_fill_uniform(x, n, seed, -3, 5);
     test_fill_uniform(w, C, seed + 1, -1.5f, 1.5f);
     test_fill_uniform(b, C, seed + 2, -1, 1);
     test_fill_uniform(dy, n, seed + 3, -1, 1);
     test_fill_uniform(g0, C, seed + 4, -1, 1);
-    gpu_out o = run_gpu(t, ctx, rec, rms, has_bias, x, w, b, dy, accumulate ? g0 : NULL, accumulate ? g0 : NULL,
-                        rows, C);
+    gpu_out o = run_gpu(t, ctx, rec, rms, has_bias, x, w, b, dy, accumulate ? g0 : NULL,
+                        accumulate ? g0 : NULL, rows, C);
     double *xd = rows_to_double(x, n), *wd = rows_to_double(w, C), *bd = rows_to_double(b, C),
            *dyd = rows_to_double(dy, n), *y = malloc(n * 8), *dx = malloc(n * 8), *dw = malloc(C * 8),
            *db = malloc(C * 8), *mean = malloc(rows * 8), *rstd = malloc(rows * 8);
@@ -116,8 +133,8 @@ static void check_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, int rms,
     double ey = rows_max_err(o.y, y, n), edx = rows_max_err(o.dx, dx, n), edw = rows_max_err(o.dw, dw, C),
            edb = has_bias ? rows_max_err(o.db, db, C) : 0;
     CHECK(t, ey < 1e-5 && edx < 1e-5 && edw < 2e-5 && edb < 2e-5,
-          "%s rows=%zu C=%zu bias=%d acc=%d: y %.2e dx %.2e dw %.2e db %.2e", rms ? "rmsnorm" : "layernorm", rows, C,
-          has_bias, accumulate, ey, edx, edw, edb);
+          "%s rows=%zu C=%zu bias=%d acc=%d: y %.2e dx %.2e dw %.2e db %.2e", rms ? "rmsnorm" : "layernorm",
+          rows, C, has_bias, accumulate, ey, edx, edw, edb);
     printf("gpu  %-9s rows=%-4zu C=%-4zu bias=%d acc=%d  y %.2e dx %.2e dw %.2e db %.2e (tol 1e-5, 2e-5)\n",
            rms ? "rmsnorm" : "layernorm", rows, C, has_bias, accumulate, ey, edx, edw, edb);
     free_out(o);
@@ -152,10 +169,11 @@ static void check_torch(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, int rm
         gpu_out o = run_gpu(t, ctx, rec, rms, !rms, x, w, b, dy, NULL, NULL, rows, C);
         double ey = cmp_torch(t, dir, "y", o.y, n), edx = cmp_torch(t, dir, "dx", o.dx, n),
                edw = cmp_torch(t, dir, "dw", o.dw, C), edb = rms ? 0 : cmp_torch(t, dir, "db", o.db, C);
-        CHECK(t, ey < 1e-5 && edx < 1e-5 && edw < 2e-5 && edb < 2e-5, "%s vs torch: y %.2e dx %.2e dw %.2e db %.2e",
-              rms ? "rmsnorm" : "layernorm", ey, edx, edw, edb);
-        printf("torch %-9s rows=%zu C=%zu  y %.2e dx %.2e dw %.2e db %.2e\n", rms ? "rmsnorm" : "layernorm", rows, C,
-               ey, edx, edw, edb);
+        CHECK(t, ey < 1e-5 && edx < 1e-5 && edw < 2e-5 && edb < 2e-5,
+              "%s vs torch: y %.2e dx %.2e dw %.2e db %.2e", rms ? "rmsnorm" : "layernorm", ey, edx, edw,
+              edb);
+        printf("torch %-9s rows=%zu C=%zu  y %.2e dx %.2e dw %.2e db %.2e\n", rms ? "rmsnorm" : "layernorm",
+               rows, C, ey, edx, edw, edb);
         free_out(o);
     }
     free(x), free(w), free(b), free(dy);
@@ -179,7 +197,7 @@ int main(void) {
     check_gpu(&t, ctx, rec, 0, 0, 0, 33, 129, seed += 10); /* layernorm without bias */
     check_gpu(&t, ctx, rec, 0, 1, 1, 129, 33, seed += 10); /* gradient accumulation */
     check_gpu(&t, ctx, rec, 1, 0, 1, 129, 33, seed += 10);
-    check_gpu(&t, ctx, rec, 0, 1, 1, 129, 132, seed += 10); /* accumulation through the vec4 kernels */
+    check_gpu(&t, ctx, rec, 0, 1, 1, 129, 132, seed += 10);  /* accumulation through the vec4 kernels */
     check_gpu(&t, ctx, rec, 1, 0, 0, 1031, 576, seed += 10); /* several row blocks of the dw partials */
     check_gpu(&t, ctx, rec, 0, 1, 0, 4099, 65, seed += 10);
     check_torch(&t, ctx, rec, 0, 33, 129);

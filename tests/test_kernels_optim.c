@@ -30,14 +30,16 @@ typedef struct {
 } gpu_out;
 
 /* STEPS steps of: upload the step's gradients, norm + clip coefficient, AdamW with the clip fused. */
-static gpu_out run_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, const float *p0, float *const *g, size_t n,
-                       float max_norm) {
+static gpu_out run_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, const float *p0, float *const *g,
+                       size_t n, float max_norm) {
     gpu_out o = {0};
-    vkft_buf P = test_buf_f32(t, ctx, p0, n), G = test_buf_f32(t, ctx, NULL, n), M = test_buf_f32(t, ctx, NULL, n),
-             V = test_buf_f32(t, ctx, NULL, n), S = test_buf_f32(t, ctx, NULL, vkft_grad_norm_scratch_floats(1)),
+    vkft_buf P = test_buf_f32(t, ctx, p0, n), G = test_buf_f32(t, ctx, NULL, n),
+             M = test_buf_f32(t, ctx, NULL, n), V = test_buf_f32(t, ctx, NULL, n),
+             S = test_buf_f32(t, ctx, NULL, vkft_grad_norm_scratch_floats(1)),
              NORM = test_buf_f32(t, ctx, NULL, 2);
     uint32_t N = (uint32_t)n;
-    int rc = vkft_rec_begin(rec) || vkft_rec_fill(rec, M, 0) || vkft_rec_fill(rec, V, 0) || vkft_rec_end(rec) || vkft_rec_submit(rec);
+    int rc = vkft_rec_begin(rec) || vkft_rec_fill(rec, M, 0) || vkft_rec_fill(rec, V, 0) ||
+             vkft_rec_end(rec) || vkft_rec_submit(rec);
     for (int s = 0; s < STEPS && !rc; s++) {
         rc = vkft_upload(ctx, G, 0, g[s], n * 4) || vkft_rec_begin(rec) ||
              vkft_grad_norm(rec, &G, &N, 1, S, NORM, max_norm) ||
@@ -45,7 +47,8 @@ static gpu_out run_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, const f
              vkft_rec_submit(rec) || vkft_download(ctx, NORM, 0, &o.norms[s], 4);
     }
     CHECK(t, rc == 0, "adamw record/submit: %s", vkft_last_error(ctx));
-    o.p = test_download_f32(t, ctx, P, n), o.m = test_download_f32(t, ctx, M, n), o.v = test_download_f32(t, ctx, V, n);
+    o.p = test_download_f32(t, ctx, P, n), o.m = test_download_f32(t, ctx, M, n),
+    o.v = test_download_f32(t, ctx, V, n);
     vkft_arena *a = vkft_default_arena(ctx);
     vkft_arena_free(a, P), vkft_arena_free(a, G), vkft_arena_free(a, M), vkft_arena_free(a, V);
     vkft_arena_free(a, S), vkft_arena_free(a, NORM);
@@ -54,10 +57,12 @@ static gpu_out run_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, const f
 
 static void make_inputs(float *p0, float **g, size_t n, uint64_t seed) {
     test_fill_uniform(p0, n, seed, -1, 1);
-    for (int s = 0; s < STEPS; s++) test_fill_uniform(g[s], n, seed + 1 + s, -0.05f * (s + 1), 0.05f * (s + 1));
+    for (int s = 0; s < STEPS; s++)
+        test_fill_uniform(g[s], n, seed + 1 + s, -0.05f * (s + 1), 0.05f * (s + 1));
 }
 
-static void check_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, size_t n, float max_norm, uint64_t seed) {
+static void check_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, size_t n, float max_norm,
+                      uint64_t seed) {
     float *p0 = malloc(n * 4), *g[STEPS];
     for (int s = 0; s < STEPS; s++) g[s] = malloc(n * 4);
     make_inputs(p0, g, n, seed);
@@ -71,10 +76,10 @@ static void check_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, size_t n
         free(gd);
     }
     double ep = rows_max_err(o.p, p, n), em = err_vs_max(o.m, m, n), ev = err_vs_max(o.v, v, n);
-    CHECK(t, ep < 2e-6 && em < 1e-5 && ev < 1e-5 && en < 1e-5, "adamw n=%zu: p %.2e m %.2e v %.2e norm %.2e", n, ep,
-          em, ev, en);
-    printf("gpu  adamw n=%-7zu max_norm=%.1f %d steps  p %.2e  m %.2e  v %.2e  norm %.2e (tol 2e-6, 1e-5)\n", n,
-           max_norm, STEPS, ep, em, ev, en);
+    CHECK(t, ep < 2e-6 && em < 1e-5 && ev < 1e-5 && en < 1e-5, "adamw n=%zu: p %.2e m %.2e v %.2e norm %.2e",
+          n, ep, em, ev, en);
+    printf("gpu  adamw n=%-7zu max_norm=%.1f %d steps  p %.2e  m %.2e  v %.2e  norm %.2e (tol 2e-6, 1e-5)\n",
+           n, max_norm, STEPS, ep, em, ev, en);
     free(o.p), free(o.m), free(o.v), free(p0), free(p), free(m), free(v);
     for (int s = 0; s < STEPS; s++) free(g[s]);
 }
@@ -94,23 +99,26 @@ static void check_norm_group(test_state *t, vkft_ctx *ctx, vkft_recorder *rec) {
         free(gd);
     }
     double norm = sqrt(sq), coef = clip_coef_ref(norm, 10.0);
-    vkft_buf S = test_buf_f32(t, ctx, NULL, vkft_grad_norm_scratch_floats(3)), NORM = test_buf_f32(t, ctx, NULL, 2);
+    vkft_buf S = test_buf_f32(t, ctx, NULL, vkft_grad_norm_scratch_floats(3)),
+             NORM = test_buf_f32(t, ctx, NULL, 2);
     float got[2][2];
     for (int rep = 0; rep < 2; rep++) {
         int rc = vkft_rec_begin(rec) || vkft_grad_norm(rec, G, n, 3, S, NORM, 10.0f) || vkft_rec_end(rec) ||
                  vkft_rec_submit(rec) || vkft_download(ctx, NORM, 0, got[rep], 8);
         CHECK(t, rc == 0, "grad_norm: %s", vkft_last_error(ctx));
     }
-    int rc = vkft_rec_begin(rec) || vkft_clip_grads(rec, G[1], n[1], NORM) || vkft_rec_end(rec) || vkft_rec_submit(rec);
+    int rc = vkft_rec_begin(rec) || vkft_clip_grads(rec, G[1], n[1], NORM) || vkft_rec_end(rec) ||
+             vkft_rec_submit(rec);
     CHECK(t, rc == 0, "clip: %s", vkft_last_error(ctx));
     float *clipped = test_download_f32(t, ctx, G[1], n[1]);
     double ec = 0;
     for (uint32_t i = 0; i < n[1]; i++) ec = fmax(ec, fabs(clipped[i] - g[1][i] * coef));
     double en = fabs(got[0][0] - norm) / norm, ecoef = fabs(got[0][1] - coef);
-    CHECK(t, en < 1e-5 && ecoef < 1e-6 && ec < 1e-6, "grad norm of 3 buffers: norm %.2e coef %.2e clip %.2e", en, ecoef,
-          ec);
+    CHECK(t, en < 1e-5 && ecoef < 1e-6 && ec < 1e-6, "grad norm of 3 buffers: norm %.2e coef %.2e clip %.2e",
+          en, ecoef, ec);
     CHECK(t, memcmp(got[0], got[1], 8) == 0, "grad norm repeats bit for bit");
-    printf("gpu  grad_norm of 3 buffers (%u floats): %.6f (ref %.6f) err %.2e  clip coef err %.2e  clip err %.2e, "
+    printf("gpu  grad_norm of 3 buffers (%u floats): %.6f (ref %.6f) err %.2e  clip coef err %.2e  clip err "
+           "%.2e, "
            "repeatable %s\n",
            n[0] + n[1] + n[2], got[0][0], norm, en, ecoef, ec, memcmp(got[0], got[1], 8) ? "no" : "yes");
     vkft_arena *a = vkft_default_arena(ctx);
@@ -126,9 +134,10 @@ static void check_torch(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, size_t
     for (int s = 0; s < STEPS; s++) g[s] = malloc(n * 4);
     make_inputs(p0, g, n, 9);
     snprintf(path, sizeof path, "%s/p0.f32", dir), test_write_f32(path, p0, n);
-    for (int s = 0; s < STEPS; s++) snprintf(path, sizeof path, "%s/g%d.f32", dir, s + 1), test_write_f32(path, g[s], n);
-    snprintf(args, sizeof args, "%s %zu %d %.9g %.9g %.9g %.9g %.9g %.9g", dir, n, STEPS, HP.lr, HP.beta1, HP.beta2,
-             HP.eps, HP.weight_decay, max_norm);
+    for (int s = 0; s < STEPS; s++)
+        snprintf(path, sizeof path, "%s/g%d.f32", dir, s + 1), test_write_f32(path, g[s], n);
+    snprintf(args, sizeof args, "%s %zu %d %.9g %.9g %.9g %.9g %.9g %.9g", dir, n, STEPS, HP.lr, HP.beta1,
+             HP.beta2, HP.eps, HP.weight_decay, max_norm);
     if (CHECK(t, test_run_reference("adamw.py", args) == 0, "adamw.py failed")) {
         gpu_out o = run_gpu(t, ctx, rec, p0, g, n, max_norm);
         const char *names[4] = {"p", "m", "v", "norms"};
@@ -145,8 +154,8 @@ static void check_torch(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, size_t
         }
         CHECK(t, e[0] < 2e-6 && e[1] < 1e-5 && e[2] < 1e-5 && e[3] < 1e-5,
               "adamw vs torch: p %.2e m %.2e v %.2e norms %.2e", e[0], e[1], e[2], e[3]);
-        printf("torch adamw n=%zu %d steps max_norm=%.2f  p %.2e  m %.2e  v %.2e  norms %.2e\n", n, STEPS, max_norm,
-               e[0], e[1], e[2], e[3]);
+        printf("torch adamw n=%zu %d steps max_norm=%.2f  p %.2e  m %.2e  v %.2e  norms %.2e\n", n, STEPS,
+               max_norm, e[0], e[1], e[2], e[3]);
         free(o.p), free(o.m), free(o.v);
     }
     free(p0);

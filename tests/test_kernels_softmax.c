@@ -37,22 +37,25 @@ static void check_fd(test_state *t, size_t rows, size_t cols, int causal, size_t
     softmax_forward_ref(x, y, rows, cols, 0.7, causal, q_len);
     softmax_backward_ref(y, r, dx, rows, cols, 0.7, causal, q_len);
     double e = rows_fd_check(fd_loss, &f, x, dx, n, 1, 1e-6);
-    CHECK(t, e < 1e-7, "softmax_backward_ref vs finite differences rows=%zu cols=%zu causal=%d: %.2e", rows, cols,
-          causal, e);
+    CHECK(t, e < 1e-7, "softmax_backward_ref vs finite differences rows=%zu cols=%zu causal=%d: %.2e", rows,
+          cols, causal, e);
     printf("fd   softmax rows=%-4zu cols=%-4zu causal=%d  max err %.2e\n", rows, cols, causal, e);
     free(xf), free(rf), free(x), free(r), free(y), free(dx);
 }
 
 /* Runs forward then backward in one recording; returns the downloaded y and dx. */
-static int run_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, const float *x, const float *dy, size_t rows,
-                   size_t cols, float scale, int causal, size_t q_len, float **y_out, float **dx_out) {
+static int run_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, const float *x, const float *dy,
+                   size_t rows, size_t cols, float scale, int causal, size_t q_len, float **y_out,
+                   float **dx_out) {
     size_t n = rows * cols;
-    vkft_buf X = test_buf_f32(t, ctx, x, n), DY = test_buf_f32(t, ctx, dy, n), Y = test_buf_f32(t, ctx, NULL, n),
-             DX = test_buf_f32(t, ctx, NULL, n);
-    int rc = vkft_rec_begin(rec) ||
-             vkft_softmax_forward(rec, X, Y, (uint32_t)rows, (uint32_t)cols, scale, causal, (uint32_t)q_len) ||
-             vkft_softmax_backward(rec, Y, DY, DX, (uint32_t)rows, (uint32_t)cols, scale, causal, (uint32_t)q_len) ||
-             vkft_rec_end(rec) || vkft_rec_submit(rec);
+    vkft_buf X = test_buf_f32(t, ctx, x, n), DY = test_buf_f32(t, ctx, dy, n),
+             Y = test_buf_f32(t, ctx, NULL, n), DX = test_buf_f32(t, ctx, NULL, n);
+    int rc =
+        vkft_rec_begin(rec) ||
+        vkft_softmax_forward(rec, X, Y, (uint32_t)rows, (uint32_t)cols, scale, causal, (uint32_t)q_len) ||
+        vkft_softmax_backward(rec, Y, DY, DX, (uint32_t)rows, (uint32_t)cols, scale, causal,
+                              (uint32_t)q_len) ||
+        vkft_rec_end(rec) || vkft_rec_submit(rec);
     CHECK(t, rc == 0, "softmax record/submit: %s", vkft_last_error(ctx));
     *y_out = test_download_f32(t, ctx, Y, n);
     *dx_out = test_download_f32(t, ctx, DX, n);
@@ -69,19 +72,20 @@ static void check_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, size_t r
     test_fill_uniform(x, n, seed, -8, 8);
     test_fill_uniform(dy, n, seed + 7, -1, 1);
     run_gpu(t, ctx, rec, x, dy, rows, cols, scale, causal, q_len, &y, &dx);
-    double *xd = rows_to_double(x, n), *dyd = rows_to_double(dy, n), *yr = malloc(n * 8), *dxr = malloc(n * 8);
+    double *xd = rows_to_double(x, n), *dyd = rows_to_double(dy, n), *yr = malloc(n * 8),
+           *dxr = malloc(n * 8);
     softmax_forward_ref(xd, yr, rows, cols, scale, causal, q_len);
     softmax_backward_ref(yr, dyd, dxr, rows, cols, scale, causal, q_len);
     double ey = rows_max_err(y, yr, n), ed = rows_max_err(dx, dxr, n);
-    CHECK(t, ey < 2e-6 && ed < 2e-6, "softmax rows=%zu cols=%zu causal=%d: y err %.2e, dx err %.2e", rows, cols,
-          causal, ey, ed);
-    printf("gpu  softmax rows=%-4zu cols=%-5zu causal=%d q_len=%-4zu y err %.2e  dx err %.2e (tol 2e-6)\n", rows,
-           cols, causal, q_len, ey, ed);
+    CHECK(t, ey < 2e-6 && ed < 2e-6, "softmax rows=%zu cols=%zu causal=%d: y err %.2e, dx err %.2e", rows,
+          cols, causal, ey, ed);
+    printf("gpu  softmax rows=%-4zu cols=%-5zu causal=%d q_len=%-4zu y err %.2e  dx err %.2e (tol 2e-6)\n",
+           rows, cols, causal, q_len, ey, ed);
     free(x), free(dy), free(y), free(dx), free(xd), free(dyd), free(yr), free(dxr);
 }
 
-static void check_torch(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, size_t rows, size_t cols, int causal,
-                        size_t q_len) {
+static void check_torch(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, size_t rows, size_t cols,
+                        int causal, size_t q_len) {
     char dir[256], path[512], args[768];
     if (!CHECK(t, test_tmpdir(dir, sizeof dir) != NULL, "tmpdir")) return;
     size_t n = rows * cols, nt;
@@ -102,8 +106,8 @@ static void check_torch(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, size_t
     double *ytd = rows_to_double(yt, n), *dxtd = rows_to_double(dxt, n);
     double ey = rows_max_err(y, ytd, n), ed = rows_max_err(dx, dxtd, n);
     CHECK(t, ey < 2e-6 && ed < 2e-6, "softmax vs torch: y %.2e dx %.2e", ey, ed);
-    printf("torch softmax rows=%zu cols=%zu causal=%d: y err %.2e  dx err %.2e (tol 2e-6)\n", rows, cols, causal, ey,
-           ed);
+    printf("torch softmax rows=%zu cols=%zu causal=%d: y err %.2e  dx err %.2e (tol 2e-6)\n", rows, cols,
+           causal, ey, ed);
     free(x), free(dy), free(y), free(dx), free(yt), free(dxt), free(ytd), free(dxtd);
 }
 

@@ -38,7 +38,8 @@ static void check_fd(test_state *t, int weighted, double eps) {
     fd_ctx f = {N, V, tg, weighted ? w : NULL, eps, row};
     cross_entropy_ref(z, tg, f.w, N, V, IGNORE, eps, 1.0, row, dz, NULL);
     double e = rows_fd_check(fd_loss, &f, z, dz, N * V, 1, 1e-6);
-    CHECK(t, e < 1e-8, "cross_entropy_ref gradient vs finite differences (weights %d, eps %g): %.2e", weighted, eps, e);
+    CHECK(t, e < 1e-8, "cross_entropy_ref gradient vs finite differences (weights %d, eps %g): %.2e",
+          weighted, eps, e);
     printf("fd   xent weights=%d eps=%.2f  max err %.2e\n", weighted, eps, e);
 }
 
@@ -62,20 +63,23 @@ static gpu_out run_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, const f
                        const float *w, size_t N, size_t V, float eps, float grad_scale, int in_place) {
     gpu_out o = {0};
     vkft_arena *a = vkft_default_arena(ctx);
-    vkft_buf Z = test_buf_f32(t, ctx, z, N * V), DZ = in_place ? Z : test_buf_f32(t, ctx, NULL, N * V), T = {0},
-             W = w ? test_buf_f32(t, ctx, w, V) : (vkft_buf){0}, R = test_buf_f32(t, ctx, NULL, N ? N : 1),
-             S = test_buf_f32(t, ctx, NULL, 4), L = test_buf_f32(t, ctx, NULL, 1);
-    CHECK(t, vkft_arena_alloc(a, (N ? N : 1) * 4, &T) == 0 && vkft_upload(ctx, T, 0, tg, N * 4) == 0, "targets");
+    vkft_buf Z = test_buf_f32(t, ctx, z, N * V), DZ = in_place ? Z : test_buf_f32(t, ctx, NULL, N * V),
+             T = {0}, W = w ? test_buf_f32(t, ctx, w, V) : (vkft_buf){0},
+             R = test_buf_f32(t, ctx, NULL, N ? N : 1), S = test_buf_f32(t, ctx, NULL, 4),
+             L = test_buf_f32(t, ctx, NULL, 1);
+    CHECK(t, vkft_arena_alloc(a, (N ? N : 1) * 4, &T) == 0 && vkft_upload(ctx, T, 0, tg, N * 4) == 0,
+          "targets");
     int rc = vkft_rec_begin(rec) ||
-             vkft_cross_entropy_forward_backward(rec, Z, T, W, DZ, R, S, L, (uint32_t)N, (uint32_t)V, IGNORE, eps,
-                                                 grad_scale) ||
+             vkft_cross_entropy_forward_backward(rec, Z, T, W, DZ, R, S, L, (uint32_t)N, (uint32_t)V, IGNORE,
+                                                 eps, grad_scale) ||
              vkft_rec_end(rec) || vkft_rec_submit(rec);
     CHECK(t, rc == 0, "cross_entropy record/submit: %s", vkft_last_error(ctx));
     o.dz = test_download_f32(t, ctx, DZ, N * V);
     o.row = test_download_f32(t, ctx, R, N);
     vkft_download(ctx, S, 0, o.stats, 16);
     vkft_download(ctx, L, 0, &o.loss, 4);
-    vkft_arena_free(a, Z), vkft_arena_free(a, T), vkft_arena_free(a, R), vkft_arena_free(a, S), vkft_arena_free(a, L);
+    vkft_arena_free(a, Z), vkft_arena_free(a, T), vkft_arena_free(a, R), vkft_arena_free(a, S),
+        vkft_arena_free(a, L);
     if (!in_place) vkft_arena_free(a, DZ);
     if (w) vkft_arena_free(a, W);
     return o;
@@ -91,15 +95,16 @@ static void make_inputs(float *z, int32_t *tg, float *w, size_t N, size_t V, uin
     }
 }
 
-static void check_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, size_t N, size_t V, int weighted, float eps,
-                      int in_place, uint64_t seed) {
+static void check_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, size_t N, size_t V, int weighted,
+                      float eps, int in_place, uint64_t seed) {
     size_t n = N * V;
     float *z = malloc(n * 4), *w = malloc(V * 4);
     int32_t *tg = malloc(N * 4);
     make_inputs(z, tg, w, N, V, seed, 20);
     if (N >= 7) tg[N - 1] = (int32_t)V; /* an invalid target: counted, treated as ignored */
     gpu_out o = run_gpu(t, ctx, rec, z, tg, weighted ? w : NULL, N, V, eps, 0.5f, in_place);
-    double *zd = rows_to_double(z, n), *wd = rows_to_double(w, V), *row = malloc(N * 8), *dz = malloc(n * 8), D;
+    double *zd = rows_to_double(z, n), *wd = rows_to_double(w, V), *row = malloc(N * 8), *dz = malloc(n * 8),
+           D;
     free(z);
     double loss = cross_entropy_ref(zd, tg, weighted ? wd : NULL, N, V, IGNORE, eps, 0.5, row, dz, &D);
     free(zd);
@@ -107,10 +112,10 @@ static void check_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, size_t N
            eg = err_vs_max(o.dz, dz, n), ed = fabs(o.stats[0] - D) / fmax(1.0, D);
     int invalid_ok = o.stats[2] == (N >= 7 ? 1.0f : 0.0f);
     CHECK(t, el < 1e-5 && er < 1e-5 && eg < 1e-5 && ed < 1e-6 && invalid_ok,
-          "xent N=%zu V=%zu w=%d eps=%g: loss %.2e rows %.2e grad %.2e denom %.2e invalid %g", N, V, weighted, eps, el,
-          er, eg, ed, o.stats[2]);
-    printf("gpu  xent N=%-4zu V=%-6zu w=%d eps=%.2f%s loss %.6f err %.2e  rows %.2e  grad %.2e (tol 1e-5)\n", N, V,
-           weighted, eps, in_place ? " in-place" : "", o.loss, el, er, eg);
+          "xent N=%zu V=%zu w=%d eps=%g: loss %.2e rows %.2e grad %.2e denom %.2e invalid %g", N, V, weighted,
+          eps, el, er, eg, ed, o.stats[2]);
+    printf("gpu  xent N=%-4zu V=%-6zu w=%d eps=%.2f%s loss %.6f err %.2e  rows %.2e  grad %.2e (tol 1e-5)\n",
+           N, V, weighted, eps, in_place ? " in-place" : "", o.loss, el, er, eg);
     free(o.dz), free(o.row), free(w), free(tg), free(wd), free(row), free(dz);
 }
 
@@ -122,17 +127,18 @@ static void check_chunked(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, size
     int32_t *tg = malloc(N * 4);
     make_inputs(z, tg, w, N, V, seed, 20);
     vkft_arena *a = vkft_default_arena(ctx);
-    vkft_buf Z[8], T, W = test_buf_f32(t, ctx, w, V), R = test_buf_f32(t, ctx, NULL, N), S = test_buf_f32(t, ctx, NULL, 4),
-                   L = test_buf_f32(t, ctx, NULL, 1);
+    vkft_buf Z[8], T, W = test_buf_f32(t, ctx, w, V), R = test_buf_f32(t, ctx, NULL, N),
+                      S = test_buf_f32(t, ctx, NULL, 4), L = test_buf_f32(t, ctx, NULL, 1);
     CHECK(t, vkft_arena_alloc(a, N * 4, &T) == 0 && vkft_upload(ctx, T, 0, tg, N * 4) == 0, "targets");
     int rc = vkft_rec_begin(rec) || vkft_cross_entropy_denom(rec, T, W, S, (uint32_t)N, (uint32_t)V, IGNORE);
     for (size_t c = 0; c < chunks; c++) {
         size_t r0 = c * per, rows = N - r0 < per ? N - r0 : per;
         Z[c] = test_buf_f32(t, ctx, z + r0 * V, rows * V);
-        rc = rc || vkft_cross_entropy_rows(rec, Z[c], T, W, S, Z[c], R, (uint32_t)r0, (uint32_t)rows, (uint32_t)V,
-                                           IGNORE, 0.05f, 1.0f);
+        rc = rc || vkft_cross_entropy_rows(rec, Z[c], T, W, S, Z[c], R, (uint32_t)r0, (uint32_t)rows,
+                                           (uint32_t)V, IGNORE, 0.05f, 1.0f);
     }
-    rc = rc || vkft_cross_entropy_mean(rec, R, S, L, (uint32_t)N) || vkft_rec_end(rec) || vkft_rec_submit(rec);
+    rc =
+        rc || vkft_cross_entropy_mean(rec, R, S, L, (uint32_t)N) || vkft_rec_end(rec) || vkft_rec_submit(rec);
     CHECK(t, rc == 0, "chunked cross_entropy: %s", vkft_last_error(ctx));
     for (size_t c = 0; c < chunks; c++) {
         size_t r0 = c * per, rows = N - r0 < per ? N - r0 : per;
@@ -145,9 +151,10 @@ static void check_chunked(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, size
     double loss = cross_entropy_ref(zd, tg, wd, N, V, IGNORE, 0.05, 1.0, row, dz, NULL);
     double el = fabs(loss_gpu - loss) / fmax(1.0, fabs(loss)), eg = err_vs_max(got, dz, n);
     CHECK(t, el < 1e-5 && eg < 1e-5, "chunked xent N=%zu V=%zu: loss %.2e grad %.2e", N, V, el, eg);
-    printf("gpu  xent N=%zu V=%zu in %zu row chunks  loss %.6f err %.2e  grad %.2e (tol 1e-5)\n", N, V, chunks,
-           loss_gpu, el, eg);
-    vkft_arena_free(a, T), vkft_arena_free(a, W), vkft_arena_free(a, R), vkft_arena_free(a, S), vkft_arena_free(a, L);
+    printf("gpu  xent N=%zu V=%zu in %zu row chunks  loss %.6f err %.2e  grad %.2e (tol 1e-5)\n", N, V,
+           chunks, loss_gpu, el, eg);
+    vkft_arena_free(a, T), vkft_arena_free(a, W), vkft_arena_free(a, R), vkft_arena_free(a, S),
+        vkft_arena_free(a, L);
     free(w), free(got), free(tg), free(zd), free(wd), free(row), free(dz);
 }
 
@@ -174,10 +181,10 @@ static void check_torch(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, size_t
         CHECK(t, lt && gt && nt == n, "torch outputs");
         double *gtd = rows_to_double(gt, n), el = fabs(o.loss - lt[0]) / fmax(1.0, fabs(lt[0])),
                eg = err_vs_max(o.dz, gtd, n);
-        CHECK(t, el < 1e-5 && eg < 1e-5, "xent vs torch N=%zu V=%zu w=%d eps=%g: loss %.2e grad %.2e", N, V, weighted,
-              eps, el, eg);
-        printf("torch xent N=%zu V=%zu w=%d eps=%.2f  loss %.6f (torch %.6f) err %.2e  grad %.2e\n", N, V, weighted,
-               eps, o.loss, lt[0], el, eg);
+        CHECK(t, el < 1e-5 && eg < 1e-5, "xent vs torch N=%zu V=%zu w=%d eps=%g: loss %.2e grad %.2e", N, V,
+              weighted, eps, el, eg);
+        printf("torch xent N=%zu V=%zu w=%d eps=%.2f  loss %.6f (torch %.6f) err %.2e  grad %.2e\n", N, V,
+               weighted, eps, o.loss, lt[0], el, eg);
         free(o.dz), free(o.row), free(lt), free(gt), free(gtd);
     }
     free(z), free(w), free(tg);

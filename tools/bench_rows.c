@@ -40,7 +40,8 @@ static int r_ln_fwd(vkft_recorder *r, const bufs *b) {
     return vkft_layernorm_forward(r, b->a, b->d, b->e, b->b, b->f, b->g, TOKENS, C, 1e-5f);
 }
 static int r_ln_bwd(vkft_recorder *r, const bufs *b) {
-    return vkft_layernorm_backward(r, b->a, b->d, b->f, b->g, b->b, b->c, b->d, b->e, b->scratch, TOKENS, C, 0);
+    return vkft_layernorm_backward(r, b->a, b->d, b->f, b->g, b->b, b->c, b->d, b->e, b->scratch, TOKENS, C,
+                                   0);
 }
 static int r_rms_fwd(vkft_recorder *r, const bufs *b) {
     return vkft_rmsnorm_forward(r, b->a, b->d, b->b, b->g, TOKENS, C, 1e-5f);
@@ -54,7 +55,9 @@ static int r_gelu_fwd(vkft_recorder *r, const bufs *b) {
 static int r_gelu_bwd(vkft_recorder *r, const bufs *b) {
     return vkft_activation_backward(r, VKFT_ACT_GELU_TANH, b->a, b->b, b->c, TOKENS * F);
 }
-static int r_swiglu_fwd(vkft_recorder *r, const bufs *b) { return vkft_swiglu_forward(r, b->a, b->b, b->c, TOKENS * F); }
+static int r_swiglu_fwd(vkft_recorder *r, const bufs *b) {
+    return vkft_swiglu_forward(r, b->a, b->b, b->c, TOKENS * F);
+}
 static int r_swiglu_bwd(vkft_recorder *r, const bufs *b) {
     return vkft_swiglu_backward(r, b->a, b->b, b->c, b->d, b->e, TOKENS * F);
 }
@@ -69,8 +72,8 @@ static int r_emb_bwd(vkft_recorder *r, const bufs *b) {
 }
 static int r_xent(vkft_recorder *r, const bufs *b) {
     vkft_buf none = {0};
-    return vkft_cross_entropy_forward_backward(r, b->a, b->ids, none, b->b, b->c, b->g, b->small, XENT_ROWS, V, -100,
-                                               0.0f, 1.0f);
+    return vkft_cross_entropy_forward_backward(r, b->a, b->ids, none, b->b, b->c, b->g, b->small, XENT_ROWS,
+                                               V, -100, 0.0f, 1.0f);
 }
 static int r_dropout(vkft_recorder *r, const bufs *b) {
     return vkft_dropout_forward(r, b->a, b->b, TOKENS * C, 0.1f, 42, 1, 0);
@@ -89,21 +92,21 @@ static const struct {
     record_fn record;
     double bytes; /* minimum traffic per call */
 } cases[] = {
-    {"softmax_forward", "9x512 rows of 512, causal", r_softmax_fwd, 8.0 * HEADS * T * T},
-    {"softmax_backward", "9x512 rows of 512, causal", r_softmax_bwd, 12.0 * HEADS * T * T},
-    {"layernorm_forward", "2048 x 576", r_ln_fwd, 8.0 * TOKENS * C},
-    {"layernorm_backward", "2048 x 576, dx dw db", r_ln_bwd, 12.0 * TOKENS * C},
-    {"rmsnorm_forward", "2048 x 576", r_rms_fwd, 8.0 * TOKENS * C},
-    {"rmsnorm_backward", "2048 x 576, dx dw", r_rms_bwd, 12.0 * TOKENS * C},
-    {"gelu_tanh_forward", "2048 x 1536", r_gelu_fwd, 8.0 * TOKENS * F},
-    {"gelu_tanh_backward", "2048 x 1536", r_gelu_bwd, 12.0 * TOKENS * F},
-    {"swiglu_forward", "2048 x 1536", r_swiglu_fwd, 12.0 * TOKENS * F},
-    {"swiglu_backward", "2048 x 1536", r_swiglu_bwd, 20.0 * TOKENS * F},
-    {"rope_forward", "B=4 T=512 H=9 D=64", r_rope_fwd, 8.0 * TOKENS * HEADS * HD},
-    {"embedding_forward", "2048 tokens, C=576", r_emb_fwd, 8.0 * TOKENS * C},
-    {"embedding_backward", "2048 tokens into 49152 x 576", r_emb_bwd, 4.0 * V * C + 8.0 * TOKENS * C},
-    {"cross_entropy", "512 rows of 49152, loss + grad", r_xent, 8.0 * XENT_ROWS * V},
-    {"dropout_forward", "2048 x 576, p=0.1", r_dropout, 8.0 * TOKENS * C},
+    {"softmax_forward", "9x512 rows of 512, causal", r_softmax_fwd, 8.0 * HEADS *T *T},
+    {"softmax_backward", "9x512 rows of 512, causal", r_softmax_bwd, 12.0 * HEADS *T *T},
+    {"layernorm_forward", "2048 x 576", r_ln_fwd, 8.0 * TOKENS *C},
+    {"layernorm_backward", "2048 x 576, dx dw db", r_ln_bwd, 12.0 * TOKENS *C},
+    {"rmsnorm_forward", "2048 x 576", r_rms_fwd, 8.0 * TOKENS *C},
+    {"rmsnorm_backward", "2048 x 576, dx dw", r_rms_bwd, 12.0 * TOKENS *C},
+    {"gelu_tanh_forward", "2048 x 1536", r_gelu_fwd, 8.0 * TOKENS *F},
+    {"gelu_tanh_backward", "2048 x 1536", r_gelu_bwd, 12.0 * TOKENS *F},
+    {"swiglu_forward", "2048 x 1536", r_swiglu_fwd, 12.0 * TOKENS *F},
+    {"swiglu_backward", "2048 x 1536", r_swiglu_bwd, 20.0 * TOKENS *F},
+    {"rope_forward", "B=4 T=512 H=9 D=64", r_rope_fwd, 8.0 * TOKENS *HEADS *HD},
+    {"embedding_forward", "2048 tokens, C=576", r_emb_fwd, 8.0 * TOKENS *C},
+    {"embedding_backward", "2048 tokens into 49152 x 576", r_emb_bwd, 4.0 * V *C + 8.0 * TOKENS *C},
+    {"cross_entropy", "512 rows of 49152, loss + grad", r_xent, 8.0 * XENT_ROWS *V},
+    {"dropout_forward", "2048 x 576, p=0.1", r_dropout, 8.0 * TOKENS *C},
     {"adamw_step", "8M parameters, clip fused", r_adamw, 28.0 * OPT_N},
     {"grad_norm", "8M gradients", r_grad_norm, 4.0 * OPT_N},
 };
@@ -123,10 +126,12 @@ static int alloc_all(vkft_ctx *ctx, bufs *b) {
     int rc = 0;
     for (size_t i = 0; i < 5 && !rc; i++) rc = vkft_upload(ctx, *big[i], 0, x, n_big * 4);
     int32_t *ids = malloc(TOKENS * 4);
-    for (int i = 0; i < TOKENS; i++) ids[i] = (int32_t)((i * 7919u) % (T < V ? T : V)); /* valid ids and positions */
+    for (int i = 0; i < TOKENS; i++)
+        ids[i] = (int32_t)((i * 7919u) % (T < V ? T : V)); /* valid ids and positions */
     float inv_freq[HD / 2];
     vkft_rope_inv_freq(inv_freq, HD, 10000.0f);
-    rc = rc || vkft_upload(ctx, b->ids, 0, ids, TOKENS * 4) || vkft_upload(ctx, b->small, 0, inv_freq, sizeof inv_freq) ||
+    rc = rc || vkft_upload(ctx, b->ids, 0, ids, TOKENS * 4) ||
+         vkft_upload(ctx, b->small, 0, inv_freq, sizeof inv_freq) ||
          vkft_upload(ctx, b->f, 0, x, TOKENS * 8) || vkft_upload(ctx, b->g, 0, x, TOKENS * 8);
     free(x), free(ids);
     return rc;
@@ -149,7 +154,8 @@ static int bench_rows(vkft_ctx *ctx, int iters, const char *only) {
         vkft_recorder_destroy(rec);
         return -1;
     }
-    printf("row-wise and elementwise kernels on %s (%d calls each, one submission)\n", vkft_device(ctx)->name, iters);
+    printf("row-wise and elementwise kernels on %s (%d calls each, one submission)\n", vkft_device(ctx)->name,
+           iters);
     printf("  %-20s %-32s %12s %8s %12s\n", "kernel", "shape", "us/call", "GB/s", "cpu-us/call");
     int rc = 0;
     for (size_t k = 0; k < sizeof cases / sizeof cases[0] && !rc; k++) {
@@ -171,8 +177,8 @@ static int bench_rows(vkft_ctx *ctx, int iters, const char *only) {
             break;
         }
         double s = (cli_now_s() - t0) / iters, cpu = (process_cpu_s() - c0) / iters;
-        printf("  %-20s %-32s %12.1f %8.2f %12.1f\n", cases[k].name, cases[k].shape, s * 1e6, cases[k].bytes / s * 1e-9,
-               cpu * 1e6);
+        printf("  %-20s %-32s %12.1f %8.2f %12.1f\n", cases[k].name, cases[k].shape, s * 1e6,
+               cases[k].bytes / s * 1e-9, cpu * 1e6);
         fflush(stdout);
     }
     if (rc) fprintf(stderr, "vkft bench rows: %s\n", vkft_last_error(ctx));
@@ -200,7 +206,8 @@ int bench_rows_main(int argc, char **argv) {
         } else if ((v = cli_value(argc, argv, &i, "--only", &bad))) {
             only = v;
         } else {
-            if (!bad) fprintf(stderr, "vkft bench rows: unknown option '%s' (see vkft bench --help)\n", argv[i]);
+            if (!bad)
+                fprintf(stderr, "vkft bench rows: unknown option '%s' (see vkft bench --help)\n", argv[i]);
             return 2;
         }
     }

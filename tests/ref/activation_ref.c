@@ -42,7 +42,8 @@ void swiglu_forward_ref(const double *g, const double *u, double *y, size_t n) {
     for (size_t i = 0; i < n; i++) y[i] = act(3, g[i]) * u[i];
 }
 
-void swiglu_backward_ref(const double *g, const double *u, const double *dy, double *dg, double *du, size_t n) {
+void swiglu_backward_ref(const double *g, const double *u, const double *dy, double *dg, double *du,
+                         size_t n) {
     for (size_t i = 0; i < n; i++) {
         dg[i] = dy[i] * u[i] * act_grad(3, g[i]);
         du[i] = dy[i] * act(3, g[i]);

@@ -7,5 +7,6 @@
 void activation_forward_ref(int act, const double *x, double *y, size_t n);
 void activation_backward_ref(int act, const double *x, const double *dy, double *dx, size_t n);
 void swiglu_forward_ref(const double *g, const double *u, double *y, size_t n);
-void swiglu_backward_ref(const double *g, const double *u, const double *dy, double *dg, double *du, size_t n);
+void swiglu_backward_ref(const double *g, const double *u, const double *dy, double *dg, double *du,
+                         size_t n);
 #endif

@@ -2,8 +2,8 @@
 
 #include <string.h>
 
-size_t embedding_forward_ref(const int32_t *ids, const double *table, double *out, size_t N, size_t V, size_t C,
-                             uint32_t *first_bad) {
+size_t embedding_forward_ref(const int32_t *ids, const double *table, double *out, size_t N, size_t V,
+                             size_t C, uint32_t *first_bad) {
     size_t bad = 0;
     *first_bad = UINT32_MAX;
     for (size_t n = 0; n < N; n++) {
@@ -14,7 +14,8 @@ size_t embedding_forward_ref(const int32_t *ids, const double *table, double *ou
     return bad;
 }
 
-void embedding_backward_ref(const int32_t *ids, const double *dout, double *dtable, size_t N, size_t V, size_t C) {
+void embedding_backward_ref(const int32_t *ids, const double *dout, double *dtable, size_t N, size_t V,
+                            size_t C) {
     memset(dtable, 0, V * C * sizeof *dtable);
     for (size_t n = 0; n < N; n++) {
         if (ids[n] < 0 || (size_t)ids[n] >= V) continue;

@@ -2,8 +2,8 @@
 
 #include <math.h>
 
-void rope_ref(const double *x, double *y, const int32_t *pos, const float *inv_freq, size_t B, size_t T, size_t H,
-              size_t D, size_t rot_dim, float scaling_factor, int sign) {
+void rope_ref(const double *x, double *y, const int32_t *pos, const float *inv_freq, size_t B, size_t T,
+              size_t H, size_t D, size_t rot_dim, float scaling_factor, int sign) {
     size_t half = rot_dim / 2;
     volatile float inv_factor = 1.0f / scaling_factor; /* volatile: keep each fp32 rounding */
     for (size_t bt = 0; bt < B * T; bt++)

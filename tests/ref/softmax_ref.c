@@ -21,8 +21,8 @@ void softmax_forward_ref(const double *x, double *y, size_t rows, size_t cols, d
     }
 }
 
-void softmax_backward_ref(const double *y, const double *dy, double *dx, size_t rows, size_t cols, double scale,
-                          int causal, size_t q_len) {
+void softmax_backward_ref(const double *y, const double *dy, double *dx, size_t rows, size_t cols,
+                          double scale, int causal, size_t q_len) {
     for (size_t r = 0; r < rows; r++) {
         const double *yr = y + r * cols, *dyr = dy + r * cols;
         size_t lim = visible(r, cols, causal, q_len);

@@ -2,9 +2,9 @@
 
 #include <math.h>
 
-double cross_entropy_ref(const double *logits, const int32_t *targets, const double *weight, size_t N, size_t V,
-                         int32_t ignore_index, double eps, double grad_scale, double *row_loss, double *dlogits,
-                         double *denom) {
+double cross_entropy_ref(const double *logits, const int32_t *targets, const double *weight, size_t N,
+                         size_t V, int32_t ignore_index, double eps, double grad_scale, double *row_loss,
+                         double *dlogits, double *denom) {
     double D = 0, W = 0, total = 0;
     for (size_t c = 0; c < V; c++) W += weight ? weight[c] : 1.0;
     for (size_t i = 0; i < N; i++) {
@@ -33,8 +33,8 @@ double cross_entropy_ref(const double *logits, const int32_t *targets, const dou
         double scale = D > 0 ? grad_scale / D : 0;
         for (size_t c = 0; c < V; c++) {
             double pc = exp(z[c] - lse), wc = weight ? weight[c] : 1.0;
-            dlogits[i * V + c] =
-                scale * ((1 - eps) * wt * (pc - ((size_t)t == c ? 1.0 : 0.0)) + eps / (double)V * (pc * W - wc));
+            dlogits[i * V + c] = scale * ((1 - eps) * wt * (pc - ((size_t)t == c ? 1.0 : 0.0)) +
+                                          eps / (double)V * (pc * W - wc));
         }
     }
     if (denom) *denom = D;
