@@ -13,6 +13,7 @@ static const vkft_command commands[] = {
     {"selfcheck", cmd_selfcheck, "run kernels on the device and compare them with the CPU"},
     {"bench", cmd_bench, "benchmarks (dispatch overhead, kernels)"},
     {"eval", cmd_eval, "loss and perplexity of a model over a dataset"},
+    {"generate", cmd_generate, "continue a prompt with a causal LM (KV cache; greedy or sampled), tokens/s"},
     {"data", cmd_data, "data preparation: clean, dedup, deid, augment, balance, report, pipeline"},
     {"tokenize", cmd_tokenize, "encode stdin lines to token ids (or decode ids) with a tokenizer.json"},
     {"tokenizer", cmd_tokenizer, "train a BPE/WordPiece tokenizer, or extend one with domain terms"},

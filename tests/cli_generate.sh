@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# vkft generate as a user runs it, on tiny random checkpoints from tests/reference/tiny_models.py:
+# greedy decoding repeats, sampling with a seed repeats, temperature 0 is greedy, --prompt through a
+# tokenizer.json, tokens/s on stderr, and clear errors (missing model or tokenizer, bad ids, too long).
+# Env (set by CTest): VKFT, VKFT_SOURCE_DIR, VKFT_BUILD_DIR.
+set -u
+vkft="${VKFT:?VKFT must name the vkft binary}"
+src="${VKFT_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}"
+build="${VKFT_BUILD_DIR:-$src/build}"
+work="$build/test-cache/cli_generate"
+rm -rf "$work"
+mkdir -p "$work"
+fails=0
+checks=0
+check() { # check NAME COMMAND... : the command must succeed
+    local name="$1"
+    shift
+    checks=$((checks + 1))
+    if ! "$@"; then
+        echo "FAIL: $name"
+        fails=$((fails + 1))
+    fi
+}
+same() { [ "$1" == "$2" ] || { echo "  want: $2"; echo "  got:  $1"; return 1; }; }
+differ() { [ "$1" != "$2" ] || { echo "  both: $1"; return 1; }; }
+count() { [ "$(wc -w <<<"$1")" -eq "$2" ] || { echo "  want $2 ids, got: $1"; return 1; }; }
+
+for case in llama gpt2; do
+    /usr/bin/python3 "$src/tests/reference/tiny_models.py" "$case" "$work/$case" >/dev/null ||
+        { echo "FAIL: tiny_models.py $case"; exit 1; }
+done
+
+for case in llama gpt2; do
+    m="$work/$case/model"
+    # ---- greedy: repeats, the default, and temperature 0 ---------------------------------------------------
+    g1=$("$vkft" generate --model "$m" --ids "5 6 7" --max-new-tokens 8 --greedy --ignore-eos 2>"$work/err")
+    check "$case: greedy: status 0" [ $? -eq 0 ]
+    check "$case: greedy: 8 ids" count "$g1" 8
+    check "$case: tokens/s on stderr" grep -q "tokens/s" "$work/err"
+    g2=$("$vkft" generate --model "$m" --ids "5,6,7" --max-new-tokens 8 --ignore-eos 2>/dev/null)
+    check "$case: greedy repeats (and is the default)" same "$g2" "$g1"
+    g3=$("$vkft" generate --model "$m" --ids "5 6 7" --max-new-tokens 8 --temperature 0 --ignore-eos 2>/dev/null)
+    check "$case: temperature 0 is greedy" same "$g3" "$g1"
+    # ---- sampling: a seed repeats -------------------------------------------------------------------------
+    s1=$("$vkft" generate --model "$m" --ids "5 6 7" --max-new-tokens 8 --temperature 1.5 --top-k 50 --top-p 0.95 \
+        --seed 11 --ignore-eos 2>/dev/null)
+    check "$case: sampling: status 0" [ $? -eq 0 ]
+    check "$case: sampling: 8 ids" count "$s1" 8
+    s2=$("$vkft" generate --model "$m" --ids "5 6 7" --max-new-tokens 8 --temperature 1.5 --top-k 50 --top-p 0.95 \
+        --seed 11 --ignore-eos 2>/dev/null)
+    check "$case: sampling with the same seed repeats" same "$s2" "$s1"
+    s3=$("$vkft" generate --model "$m" --ids "5 6 7" --max-new-tokens 8 --temperature 1.5 --seed 12 --ignore-eos \
+        2>/dev/null)
+    check "$case: another seed, another sample" differ "$s3" "$s1"
+done
+
+# ---- one token: the prompt's pass alone ----------------------------------------------------------------------
+m="$work/llama/model"
+first=$("$vkft" generate --model "$m" --ids "5 6 7" --max-new-tokens 1 2>/dev/null)
+check "one new token" count "$first" 1
+
+# ---- --prompt through the model's tokenizer.json ------------------------------------------------------------
+err=$("$vkft" generate --model "$m" --prompt "hello world" 2>&1 >/dev/null)
+check "--prompt without tokenizer.json: status 1" [ $? -eq 1 ]
+check "--prompt without tokenizer.json: names the file and --ids" grep -q "tokenizer.json not found.*--ids" <<<"$err"
+cp "$src/tests/fixtures/tok_wordpiece/tokenizer.json" "$src/tests/fixtures/tok_wordpiece/tokenizer_config.json" "$m/"
+t1=$("$vkft" generate --model "$m" --prompt "hello world" --max-new-tokens 6 --seed 3 --temperature 0.8 2>/dev/null)
+check "--prompt: status 0" [ $? -eq 0 ]
+t2=$("$vkft" generate --model "$m" --prompt "hello world" --max-new-tokens 6 --seed 3 --temperature 0.8 2>/dev/null)
+check "--prompt: text out, repeats" same "$t2" "$t1"
+
+# ---- errors --------------------------------------------------------------------------------------------------
+err=$("$vkft" generate --model "$work/nothing" --ids "1 2" 2>&1)
+check "missing model: status 1" [ $? -eq 1 ]
+check "missing model: names config.json" grep -q "nothing/config.json not found" <<<"$err"
+err=$("$vkft" generate --model "$m" --ids "1 two 3" 2>&1)
+check "bad ids: status 2" [ $? -eq 2 ]
+check "bad ids: names the token" grep -q "'two' is not a token id" <<<"$err"
+err=$("$vkft" generate --model "$m" --ids "1 5000" 2>&1)
+check "id outside the vocabulary: status 2" [ $? -eq 2 ]
+check "id outside the vocabulary: message" grep -q "token id 5000 .* outside the model's vocabulary" <<<"$err"
+err=$("$vkft" generate --model "$work/gpt2/model" --ids "5 6 7" --max-new-tokens 40 2>&1)
+check "too long for gpt2's positions: status 2" [ $? -eq 2 ]
+check "too long for gpt2's positions: message" grep -q "exceed the model's 16 positions" <<<"$err"
+err=$("$vkft" generate --model "$m" 2>&1)
+check "no prompt: status 2" [ $? -eq 2 ]
+err=$("$vkft" generate --model "$m" --ids 5 --top-p 1.5 2>&1)
+check "bad top-p: status 2" [ $? -eq 2 ]
+"$vkft" generate --help | grep -q "usage: vkft generate"
+check "--help" [ $? -eq 0 ]
+
+echo "cli_generate: $checks checks, $fails failed"
+[ "$fails" -eq 0 ]
