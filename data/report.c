@@ -638,14 +638,16 @@ static void hist_of(const int32_t *v, size_t n, int bins, double **out, double *
     if (!s) return;
     memcpy(s, v, n * sizeof *s);
     qsort(s, n, sizeof *s, cmp_i32);
-    double hi = s[(size_t)((double)(n - 1) * 0.99)] + 1;
+    /* from the shortest text to the 99th percentile; longer ones go to the last bar */
+    double a = s[0], hi = s[(size_t)((double)(n - 1) * 0.99)] + 1;
     free(s);
-    double w = ceil(hi / bins);
+    double w = ceil((hi - a) / bins);
     if (w < 1) w = 1;
+    *lo = a;
     *width = w;
     for (size_t i = 0; i < n; i++) {
-        int b = (int)(v[i] / w);
-        (*out)[b >= bins ? bins - 1 : b]++;
+        int b = (int)((v[i] - a) / w);
+        (*out)[b >= bins ? bins - 1 : b < 0 ? 0 : b]++;
     }
 }
 

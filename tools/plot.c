@@ -53,7 +53,7 @@ static void line(canvas *c, int x0, int y0, int x1, int y1, const unsigned char 
 }
 
 /* 3x5 glyphs: five rows of three bits (4 = left column). */
-static const char glyph_chars[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ.-:%()/_+=,";
+static const char glyph_chars[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ.-:%()/_+=,;<>";
 static const unsigned char glyphs[][5] = {
     {7, 5, 5, 5, 7}, {2, 6, 2, 2, 7}, {7, 1, 7, 4, 7}, {7, 1, 7, 1, 7}, {5, 5, 7, 1, 1}, {7, 4, 7, 1, 7},
     {7, 4, 7, 5, 7}, {7, 1, 1, 1, 1}, {7, 5, 7, 5, 7}, {7, 5, 7, 1, 7}, {2, 5, 7, 5, 5}, {6, 5, 6, 5, 6},
@@ -62,7 +62,8 @@ static const unsigned char glyphs[][5] = {
     {2, 5, 5, 5, 2}, {6, 5, 6, 4, 4}, {2, 5, 5, 6, 3}, {6, 5, 6, 5, 5}, {3, 4, 2, 1, 6}, {7, 2, 2, 2, 2},
     {5, 5, 5, 5, 7}, {5, 5, 5, 5, 2}, {5, 5, 7, 7, 5}, {5, 5, 2, 5, 5}, {5, 5, 2, 2, 2}, {7, 1, 2, 4, 7},
     {0, 0, 0, 0, 2}, {0, 0, 7, 0, 0}, {0, 2, 0, 2, 0}, {5, 1, 2, 4, 5}, {1, 2, 2, 2, 1}, {4, 2, 2, 2, 4},
-    {1, 1, 2, 4, 4}, {0, 0, 0, 0, 7}, {0, 2, 7, 2, 0}, {0, 7, 0, 7, 0}, {0, 0, 0, 2, 4}};
+    {1, 1, 2, 4, 4}, {0, 0, 0, 0, 7}, {0, 2, 7, 2, 0}, {0, 7, 0, 7, 0}, {0, 0, 0, 2, 4}, {0, 2, 0, 2, 4},
+    {1, 2, 4, 2, 1}, {4, 2, 1, 2, 4}};
 
 #define SCALE 2
 #define CHAR_W (4 * SCALE)
@@ -87,6 +88,8 @@ static void fmt_num(double v, char *buf, size_t n) {
         snprintf(buf, n, "%.3gM", v / 1e6);
     else if (a >= 1e4)
         snprintf(buf, n, "%.3gK", v / 1e3);
+    else if (a >= 100)
+        snprintf(buf, n, "%.0f", v);
     else if (a == floor(a))
         snprintf(buf, n, "%.0f", v);
     else
@@ -124,7 +127,7 @@ static int frame_begin(frame *f, const vkft_plot_opts *o, double ylo, double yhi
     f->yhi = yhi;
     if (o && o->title) text(&f->c, (w - text_width(o->title)) / 2, 10, o->title, BLACK);
     if (o && o->xlabel) text(&f->c, (f->l + f->r - text_width(o->xlabel)) / 2, h - 16, o->xlabel, BLACK);
-    if (o && o->ylabel) text(&f->c, 4, f->t - 22 + 8, o->ylabel, BLACK);
+    if (o && o->ylabel) text(&f->c, 4, 12, o->ylabel, BLACK);
     for (int k = 0; k <= 4; k++) {
         double v = ylo + (yhi - ylo) * k / 4;
         int y = f->b - (int)((f->b - f->t) * k / 4.0);
