@@ -36,6 +36,13 @@ out=$(printf '\xff\xfeabc\xc3\n\n' | "$vkft" tokenize --tokenizer "$wp" --tokens
 # U+FFFD replaces each invalid sequence, and BERT's clean_text then drops it
 check "invalid UTF-8 is replaced, never a crash" same "$out" "a ##b ##c"
 
+out=$("$vkft" tokenizer save --tokenizer "$wp" --out "$work/saved")
+check "save: message" grep -q "wrote .*saved/tokenizer.json (vocabulary 177)" <<<"$out"
+"$vkft" tokenize --tokenizer "$work/saved/tokenizer.json" --special < "$corpus" > "$work/saved.ids"
+"$vkft" tokenize --tokenizer "$wp" --special < "$corpus" > "$work/orig.ids"
+check "save: same ids after save and reload" cmp -s "$work/saved.ids" "$work/orig.ids"
+check "save: tokenizer_config.json copied" test -f "$work/saved/tokenizer_config.json"
+
 # ---- errors: a message naming the file or line, exit status 1 (2 for usage) -----------------------------
 err=$(printf '1 2 99999\n' | "$vkft" tokenize --tokenizer "$wp" --decode 2>&1 >/dev/null)
 printf '1 2 99999\n' | "$vkft" tokenize --tokenizer "$wp" --decode >/dev/null 2>&1

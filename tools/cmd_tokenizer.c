@@ -101,7 +101,23 @@ static int write_config(const char *dir, const vkft_tokenizer *tok, int wordpiec
     return rc;
 }
 
-static int cmd_train(int argc, char **argv) {
+/* Copies the tokenizer_config.json beside src (if any) into dir. */
+static int copy_config(const char *src, const char *dir, char *err, size_t errlen) {
+    char cfg[4200], *cj;
+    size_t cn;
+    snprintf(cfg, sizeof cfg, "%s", src);
+    char *slash = strrchr(cfg, '/');
+    snprintf(slash ? slash + 1 : cfg, sizeof cfg - (size_t)(slash ? slash + 1 - cfg : 0),
+             "tokenizer_config.json");
+    if (!vkft_file_exists(cfg)) return 0;
+    if (vkft_read_file(cfg, &cj, &cn, err, errlen)) return -1;
+    snprintf(cfg, sizeof cfg, "%s/tokenizer_config.json", dir);
+    int rc = vkft_write_file_atomic(cfg, cj, cn, err, errlen);
+    free(cj);
+    return rc;
+}
+
+static int tokenizer_train_main(int argc, char **argv) {
     const char *type = NULL, *outdir = NULL, *v;
     int vocab = 0, minf = 2, bad = 0;
     const char **files = calloc((size_t)argc, sizeof *files),
@@ -237,18 +253,7 @@ static int cmd_extend(int argc, char **argv) {
     snprintf(out, sizeof out, "%s/tokenizer.json", outdir);
     if (vkft_mkdirs(outdir, err, sizeof err) || vkft_tokenizer_save(tok, out, err, sizeof err)) goto fail;
     /* the config beside the source, when there is one */
-    char cfg[4200], *cj;
-    size_t cn;
-    snprintf(cfg, sizeof cfg, "%s", path);
-    char *slash = strrchr(cfg, '/');
-    snprintf(slash ? slash + 1 : cfg, sizeof cfg - (size_t)(slash ? slash + 1 - cfg : 0),
-             "tokenizer_config.json");
-    if (vkft_file_exists(cfg) && !vkft_read_file(cfg, &cj, &cn, err, sizeof err)) {
-        snprintf(cfg, sizeof cfg, "%s/tokenizer_config.json", outdir);
-        int w = vkft_write_file_atomic(cfg, cj, cn, err, sizeof err);
-        free(cj);
-        if (w) goto fail;
-    }
+    if (copy_config(path, outdir, err, sizeof err)) goto fail;
     printf("terms: %zu given, %d added as new tokens (vocabulary %d -> %d); the model's embeddings need %d "
            "rows\n",
            n, added, (int)v0, (int)vkft_tokenizer_vocab_size(tok), (int)vkft_tokenizer_vocab_size(tok));
@@ -268,6 +273,40 @@ done:
     free(lens);
     vkft_tokenizer_free(tok);
     return rc;
+}
+
+static int cmd_save(int argc, char **argv) {
+    const char *path = NULL, *outdir = NULL, *v;
+    int bad = 0;
+    for (int i = 1; i < argc; i++) {
+        if ((v = cli_value(argc, argv, &i, "--tokenizer", &bad)))
+            path = v;
+        else if ((v = cli_value(argc, argv, &i, "--out", &bad)))
+            outdir = v;
+        else {
+            if (!bad) fprintf(stderr, "vkft tokenizer save: unknown argument '%s'\n", argv[i]);
+            return 1;
+        }
+    }
+    if (!path || !outdir) {
+        fprintf(stderr, "vkft tokenizer save: --tokenizer FILE and --out DIR are required\n");
+        return 1;
+    }
+    char err[1024], out[4200];
+    vkft_tokenizer *tok;
+    if (vkft_tokenizer_load(path, &tok, err, sizeof err)) {
+        fprintf(stderr, "vkft tokenizer save: %s\n", err);
+        return 1;
+    }
+    snprintf(out, sizeof out, "%s/tokenizer.json", outdir);
+    int rc = vkft_mkdirs(outdir, err, sizeof err) || vkft_tokenizer_save(tok, out, err, sizeof err) ||
+             copy_config(path, outdir, err, sizeof err);
+    if (rc)
+        fprintf(stderr, "vkft tokenizer save: %s\n", err);
+    else
+        printf("wrote %s (vocabulary %d)\n", out, (int)vkft_tokenizer_vocab_size(tok));
+    vkft_tokenizer_free(tok);
+    return rc ? 1 : 0;
 }
 
 static int cmd_info(int argc, char **argv) {
@@ -310,10 +349,11 @@ int cmd_tokenizer(int argc, char **argv) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    if (!strcmp(argv[1], "train")) return cmd_train(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "train")) return tokenizer_train_main(argc - 1, argv + 1);
     if (!strcmp(argv[1], "extend")) return cmd_extend(argc - 1, argv + 1);
     if (!strcmp(argv[1], "info")) return cmd_info(argc - 1, argv + 1);
-    fprintf(stderr, "vkft tokenizer: unknown subcommand '%s' (train, extend, info)\n\n", argv[1]);
+    if (!strcmp(argv[1], "save")) return cmd_save(argc - 1, argv + 1);
+    fprintf(stderr, "vkft tokenizer: unknown subcommand '%s' (train, extend, info, save)\n\n", argv[1]);
     usage(stderr);
     return 2;
 }
