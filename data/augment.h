@@ -4,7 +4,7 @@
  *   sr  synonym replacement: n = max(1, rate * words) words that have WordNet synonyms are replaced
  *   ri  random insertion: a synonym of a random word is inserted at a random position, n times
  *   rs  random swap: two random words swap places, n times
- *   rd  random deletion: each word is deleted with probability rate (at least one word stays)
+ *   rd  random deletion: each word is deleted with probability rate (if all would go, no copy is made)
  *   reorder  the sentences of the text are shuffled (texts with one sentence are skipped)
  * (EDA: Wei and Zou 2019.) Protected terms (a user list of words or phrases, case-insensitive) are
  * never replaced, deleted or used for insertion. Words keep their surrounding punctuation and the case
