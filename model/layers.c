@@ -9,14 +9,55 @@ static vkft_buf col_view(vkft_buf w, uint32_t col, uint64_t rest) {
     return vkft_buf_slice(w, (VkDeviceSize)col * 4, w.size - (VkDeviceSize)col * 4 < rest ? w.size - col * 4 : rest);
 }
 
+/* LoRA's B rows for this layer (a Conv1D slice uses rows col..col+out of the fused layer's B). */
+static vkft_buf lora_b_rows(vkft_buf b, const vkft_linear *l) {
+    return vkft_buf_slice(b, (VkDeviceSize)l->col * l->lora_r * 4, (VkDeviceSize)l->out * l->lora_r * 4);
+}
+
 int vkft_linear_forward(vkft_model *m, vkft_recorder *rec, const vkft_linear *l, vkft_buf x, vkft_buf y,
                         uint32_t rows) {
     vkft_matmul_opts o = vkft_matmul_opts_default();
     vkft_buf w = vkft_pbuf(m, l->w);
     if (l->b >= 0) o.bias = l->conv1d ? col_view(vkft_pbuf(m, l->b), l->col, (uint64_t)l->out * 4) : vkft_pbuf(m, l->b);
-    if (!l->conv1d) return vkft_matmul(rec, VKFT_MM_NT, x, w, y, rows, l->out, l->in, &o);
-    o.ldb = l->ld;
-    return vkft_matmul(rec, VKFT_MM_NN, x, col_view(w, l->col, w.size), y, rows, l->out, l->in, &o);
+    int rc;
+    if (!l->conv1d) {
+        rc = vkft_matmul(rec, VKFT_MM_NT, x, w, y, rows, l->out, l->in, &o);
+    } else {
+        o.ldb = l->ld;
+        rc = vkft_matmul(rec, VKFT_MM_NN, x, col_view(w, l->col, w.size), y, rows, l->out, l->in, &o);
+    }
+    if (rc || l->lora_r == 0) return rc;
+    /* y += scale * (x A^T) B^T, never forming B A */
+    vkft_matmul_opts acc = vkft_matmul_opts_default();
+    acc.alpha = l->lora_scale;
+    acc.beta = 1.0f;
+    if (vkft_matmul(rec, VKFT_MM_NT, x, vkft_pbuf(m, l->lora_a), l->xa, rows, l->lora_r, l->in, NULL)) return -1;
+    return vkft_matmul(rec, VKFT_MM_NT, l->xa, lora_b_rows(vkft_pbuf(m, l->lora_b), l), y, rows, l->out, l->lora_r,
+                       &acc);
+}
+
+/* LoRA's backward: dB += s dy^T xa, d(xa) = s dy B, dA += d(xa)^T x, dx += d(xa) A. */
+static int lora_backward(vkft_model *m, vkft_recorder *rec, const vkft_linear *l, vkft_buf x, vkft_buf dy,
+                         vkft_buf dx, uint32_t rows, int accumulate_dx) {
+    (void)accumulate_dx; /* the base layer always wrote dx first */
+    vkft_matmul_opts g = vkft_matmul_opts_default();
+    g.alpha = l->lora_scale;
+    g.beta = 1.0f;
+    vkft_buf gb = vkft_pgrad(m, l->lora_b), ga = vkft_pgrad(m, l->lora_a);
+    if (gb.block && vkft_matmul(rec, VKFT_MM_TN, dy, l->xa, lora_b_rows(gb, l), l->out, l->lora_r, rows, &g))
+        return -1;
+    vkft_matmul_opts s = vkft_matmul_opts_default();
+    s.alpha = l->lora_scale;
+    if (vkft_matmul(rec, VKFT_MM_NN, dy, lora_b_rows(vkft_pbuf(m, l->lora_b), l), m->dxa, rows, l->lora_r, l->out,
+                    &s))
+        return -1;
+    vkft_matmul_opts a = vkft_matmul_opts_default();
+    a.beta = 1.0f;
+    if (ga.block && vkft_matmul(rec, VKFT_MM_TN, m->dxa, x, ga, l->lora_r, l->in, rows, &a)) return -1;
+    if (!dx.block) return 0;
+    vkft_matmul_opts d = vkft_matmul_opts_default();
+    d.beta = 1.0f;
+    return vkft_matmul(rec, VKFT_MM_NN, m->dxa, vkft_pbuf(m, l->lora_a), dx, rows, l->in, l->lora_r, &d);
 }
 
 int vkft_linear_backward(vkft_model *m, vkft_recorder *rec, const vkft_linear *l, vkft_buf x, vkft_buf dy,
@@ -47,5 +88,7 @@ int vkft_linear_backward(vkft_model *m, vkft_recorder *rec, const vkft_linear *l
         if (l->conv1d) db = col_view(db, l->col, (uint64_t)l->out * 4);
         if (vkft_colsum_f32(rec, dy, rows, l->out, db, 1)) return -1;
     }
+    /* The LoRA path adds to dx after the base layer wrote (or added to) it. */
+    if (l->lora_r) return lora_backward(m, rec, l, x, dy, dx, rows, 1);
     return 0;
 }

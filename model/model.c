@@ -197,6 +197,16 @@ int vkft_model_find_param(const vkft_model *m, const char *name) {
     return -1;
 }
 
+int vkft_block_linears(vkft_model *m, uint32_t l, vkft_linear **out) {
+    vkft_block_params *p = &m->blocks[l];
+    vkft_linear *all[] = {&p->q, &p->k, &p->v, &p->o, &p->gate, &p->up, &p->down, &p->fc, &p->proj};
+    int n = 0;
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (all[i]->out > 0) out[n++] = all[i];
+    out[n] = NULL;
+    return n;
+}
+
 void vkft_model_set_trainable(vkft_model *m, int trainable) {
     for (int i = 0; i < m->n_params; i++) m->params[i].trainable = trainable;
 }
@@ -275,6 +285,14 @@ int vkft_model_plan(vkft_model *m, uint32_t B, uint32_t T, int train, vkft_memor
                  alloc_f(m, &m->e_rstd, BT, act)))
         return -1;
     if (!llama && alloc_f(m, &m->e_tmp, BT * C, scr)) return -1;
+    /* LoRA: each adapted layer keeps x A^T for its backward. */
+    for (uint32_t l = 0; l < c->num_layers; l++) {
+        vkft_linear *lin[10];
+        int n = vkft_block_linears(m, l, lin);
+        for (int i = 0; i < n; i++)
+            if (lin[i]->lora_r && alloc_f(m, &lin[i]->xa, BT * lin[i]->lora_r, act)) return -1;
+    }
+    if (m->lora_r_max && train && alloc_f(m, &m->dxa, BT * m->lora_r_max, scr)) return -1;
     if (train) {
         uint64_t wide = I > 3 * C ? I : 3 * C;
         if (alloc_f(m, &m->dx, BT * C, scr) || alloc_f(m, &m->dh, BT * C, scr) || alloc_f(m, &m->dh2, BT * C, scr) ||

@@ -18,6 +18,7 @@ typedef struct {
     vkft_buf grad;      /* fp32 gradient, block == NULL when frozen */
     int trainable;
     int optional;       /* may be absent from the checkpoint (then zero) */
+    int lora;           /* a LoRA parameter (not in the base checkpoint) */
     int loaded;
 } vkft_param;
 
@@ -28,6 +29,12 @@ typedef struct {
     int conv1d;
     uint32_t in, out;
     uint32_t col, ld;   /* Conv1D slice: first column and the weight's row length */
+    /* LoRA: y += scale * (x A^T) B^T with A [r, in], B [out_full, r] (a slice of B's rows for Conv1D
+     * slices: rows col..col+out). lora_a = -1: none. */
+    int lora_a, lora_b;
+    uint32_t lora_r;
+    float lora_scale;
+    vkft_buf xa; /* x A^T [rows, r], saved for the backward (planned) */
 } vkft_linear;
 
 typedef struct {
@@ -57,6 +64,23 @@ vkft_param *vkft_model_param(vkft_model *m, int i);
 int vkft_model_find_param(const vkft_model *m, const char *name);
 /* Marks every parameter trainable or not (allocates or frees gradient buffers at the next plan). */
 void vkft_model_set_trainable(vkft_model *m, int trainable);
+
+/* LoRA (model/lora.c): adds A [r, in] and B [out, r] to every linear layer whose module name ends with
+ * one of targets (PEFT's target_modules: "q_proj", "c_attn", ...; "all-linear": every linear layer but
+ * the output head), named as PEFT names them ("base_model.model.<module>.lora_A.weight"). A is
+ * Kaiming-uniform as PEFT initializes it (from seed), B zero, scale alpha / r (alpha / sqrt(r) with
+ * rslora). Only the LoRA parameters are trainable afterwards. Returns the number of adapted layers. */
+typedef struct {
+    uint32_t r;
+    float alpha;
+    int rslora;
+    const char *const *targets;
+    int n_targets;
+    uint64_t seed;
+} vkft_lora_opts;
+int vkft_model_add_lora(vkft_model *m, const vkft_lora_opts *o, char *err, size_t errlen);
+/* The module names LoRA was applied to (for the adapter's target_modules), comma-separated. */
+const char *vkft_model_lora_targets(const vkft_model *m);
 
 /* Plans (allocates) the activations, gradients and scratch for batches of B x T; prints nothing, returns
  * the bytes planned per kind. */

@@ -46,6 +46,9 @@ struct vkft_model {
     vkft_buf row_loss, loss_stats, loss;
     /* backward scratch */
     vkft_buf dx, dh, dh2, dq, dk, dv, dattn, delta, dg, du, da, norm_scratch, dqkv;
+    vkft_buf dxa;            /* LoRA: d(x A^T) [BT, r] */
+    uint32_t lora_r_max;
+    char lora_targets[512];  /* the adapted module names' last parts, comma-separated */
     vkft_memory_plan plan;
 };
 
@@ -63,6 +66,9 @@ int vkft_bert_params(vkft_model *m);
 int vkft_gpt2_step(vkft_model *m, vkft_recorder *rec, int backward);
 int vkft_llama_step(vkft_model *m, vkft_recorder *rec, int backward);
 int vkft_bert_step(vkft_model *m, vkft_recorder *rec, int backward);
+
+/* Every linear layer of block l that the architecture uses (NULL-terminated array of 9 + 1). */
+int vkft_block_linears(vkft_model *m, uint32_t l, vkft_linear **out);
 
 /* Adds a parameter to the table; returns its index. */
 int vkft_model_add_param(vkft_model *m, const char *name, uint32_t d0, uint32_t d1, int optional);

@@ -12,6 +12,7 @@ static const vkft_command commands[] = {
     {"devices", cmd_devices, "list Vulkan devices and their capabilities"},
     {"selfcheck", cmd_selfcheck, "run kernels on the device and compare them with the CPU"},
     {"bench", cmd_bench, "benchmarks (dispatch overhead, kernels)"},
+    {"train", cmd_train, "fine-tune a model (full or LoRA) from a JSON config"},
     {"eval", cmd_eval, "loss and perplexity of a model over a dataset"},
     {"generate", cmd_generate, "continue a prompt with a causal LM (KV cache; greedy or sampled), tokens/s"},
     {"data", cmd_data, "data preparation: clean, dedup, deid, augment, balance, report, pipeline"},

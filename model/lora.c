@@ -1,0 +1,121 @@
+/* LoRA adapters on a loaded model: parameters named as PEFT names them, initialized as PEFT does. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/model_internal.h"
+
+/* The module's path as Hugging Face's model classes name it (what PEFT's adapter names contain):
+ * the weight's name without ".weight", with GPT-2's "transformer." and BERT's "bert." prefixes. */
+static void module_path(const vkft_model *m, const char *weight_name, char *out, size_t n) {
+    const char *prefix = "";
+    if (m->cfg.arch == VKFT_ARCH_GPT2 && strncmp(weight_name, "transformer.", 12) != 0) prefix = "transformer.";
+    if (m->cfg.arch == VKFT_ARCH_BERT && strncmp(weight_name, "bert.", 5) != 0) prefix = "bert.";
+    size_t len = strlen(weight_name);
+    if (len > 7 && !strcmp(weight_name + len - 7, ".weight")) len -= 7;
+    snprintf(out, n, "%s%.*s", prefix, (int)len, weight_name);
+}
+
+static int matches(const char *module, const vkft_lora_opts *o) {
+    const char *last = strrchr(module, '.');
+    last = last ? last + 1 : module;
+    for (int i = 0; i < o->n_targets; i++) {
+        if (!strcmp(o->targets[i], "all-linear")) return 1;
+        /* PEFT matches the module's full name or its last parts ("self_attn.q_proj" or "q_proj") */
+        size_t tl = strlen(o->targets[i]), ml = strlen(module);
+        if (!strcmp(last, o->targets[i]) ||
+            (ml > tl && module[ml - tl - 1] == '.' && !strcmp(module + ml - tl, o->targets[i])) ||
+            !strcmp(module, o->targets[i]))
+            return 1;
+    }
+    return 0;
+}
+
+static double uniform(uint64_t *s) {
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return (double)(z >> 11) / 9007199254740992.0;
+}
+
+int vkft_model_add_lora(vkft_model *m, const vkft_lora_opts *o, char *err, size_t errlen) {
+    if (o->r == 0) {
+        snprintf(err, errlen, "lora.r must be at least 1");
+        return -1;
+    }
+    vkft_model_set_trainable(m, 0);
+    float scale = o->rslora ? o->alpha / sqrtf((float)o->r) : o->alpha / (float)o->r;
+    uint64_t seed = o->seed;
+    int adapted = 0;
+    m->lora_targets[0] = 0;
+    for (uint32_t l = 0; l < m->cfg.num_layers; l++) {
+        vkft_linear *lin[10];
+        int n = vkft_block_linears(m, l, lin);
+        for (int i = 0; i < n; i++) {
+            vkft_linear *li = lin[i];
+            char module[192], name[256];
+            module_path(m, m->params[li->w].name, module, sizeof module);
+            if (!matches(module, o)) continue;
+            /* Slices of one fused Conv1D (GPT-2's c_attn) share that layer's A and B. */
+            int shared = -1;
+            for (int j = 0; j < i; j++)
+                if (lin[j]->w == li->w && lin[j]->lora_r) shared = j;
+            if (shared >= 0) {
+                li->lora_a = lin[shared]->lora_a;
+                li->lora_b = lin[shared]->lora_b;
+            } else {
+                /* B covers the whole layer: a fused Conv1D's full width (ld), else the output size */
+                uint32_t in = li->in, out_full = li->conv1d ? li->ld : li->out;
+                snprintf(name, sizeof name, "base_model.model.%s.lora_A.weight", module);
+                li->lora_a = vkft_model_add_param(m, name, o->r, in, 0);
+                snprintf(name, sizeof name, "base_model.model.%s.lora_B.weight", module);
+                li->lora_b = vkft_model_add_param(m, name, out_full, o->r, 0);
+                vkft_param *A = &m->params[li->lora_a], *B = &m->params[li->lora_b];
+                A->lora = B->lora = A->trainable = B->trainable = 1;
+                if (vkft_arena_alloc(m->weights, A->numel * 4, &A->w) ||
+                    vkft_arena_alloc(m->weights, B->numel * 4, &B->w)) {
+                    snprintf(err, errlen, "%s", vkft_last_error(m->ctx));
+                    return -1;
+                }
+                /* PEFT: kaiming_uniform_(A, a=sqrt(5)) = U(-1/sqrt(in), 1/sqrt(in)); B = 0 */
+                float *host = malloc(A->numel * 4);
+                float bound = 1.0f / sqrtf((float)in);
+                for (uint64_t k = 0; k < A->numel; k++) host[k] = (float)((2 * uniform(&seed) - 1) * bound);
+                int rc = vkft_upload(m->ctx, A->w, 0, host, A->numel * 4);
+                free(host);
+                float *zero = calloc(B->numel, 4);
+                rc = rc || vkft_upload(m->ctx, B->w, 0, zero, B->numel * 4);
+                free(zero);
+                if (rc) {
+                    snprintf(err, errlen, "%s", vkft_last_error(m->ctx));
+                    return -1;
+                }
+                m->plan.weights += (A->numel + B->numel) * 4;
+                adapted++;
+                const char *last = strrchr(module, '.') + 1;
+                if (!strstr(m->lora_targets, last)) {
+                    size_t len = strlen(m->lora_targets);
+                    snprintf(m->lora_targets + len, sizeof m->lora_targets - len, "%s%s", len ? "," : "", last);
+                }
+            }
+            li->lora_r = o->r;
+            li->lora_scale = scale;
+        }
+    }
+    if (adapted == 0) {
+        snprintf(err, errlen, "lora.target_modules matched no linear layer of this %s model (its layers are named "
+                              "like %s)",
+                 m->cfg.model_type,
+                 m->cfg.arch == VKFT_ARCH_GPT2    ? "c_attn, c_proj, c_fc"
+                 : m->cfg.arch == VKFT_ARCH_LLAMA ? "q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj"
+                                                  : "query, key, value, dense");
+        return -1;
+    }
+    if (o->r > m->lora_r_max) m->lora_r_max = o->r;
+    m->planned = 0; /* the plan must now hold LoRA's activations and gradients */
+    return adapted;
+}
+
+const char *vkft_model_lora_targets(const vkft_model *m) { return m->lora_targets; }
