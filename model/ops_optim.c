@@ -17,7 +17,18 @@ static void spec_wg(const vkft_device_caps *caps, uint32_t *spec) {
     spec[0] = wg;
 }
 
-enum { K_NORM_PARTIAL, K_NORM_FINAL, K_CLIP, K_ADAMW, K_NORM_PARTIAL4, K_CLIP4, K_ADAMW4, K_COUNT };
+enum {
+    K_NORM_PARTIAL,
+    K_NORM_FINAL,
+    K_CLIP,
+    K_ADAMW,
+    K_NORM_PARTIAL4,
+    K_CLIP4,
+    K_ADAMW4,
+    K_ADAMW_HP,
+    K_ADAMW_HP4,
+    K_COUNT
+};
 #define OPTIM_ROW(nm, variant)                                                                               \
     {                                                                                                        \
         .name = nm, .shader = "adamw", .variants = {variant}, .push_size = sizeof(push_optim),               \
@@ -32,6 +43,9 @@ static const vkft_kernel_def kernels[K_COUNT] = {
     [K_NORM_PARTIAL4] = OPTIM_ROW("grad_norm_partial_vec4", "norm_partial_vec4"),
     [K_CLIP4] = OPTIM_ROW("clip_grads_vec4", "clip_vec4"),
     [K_ADAMW4] = OPTIM_ROW("adamw_step_vec4", "adamw_vec4"),
+    /* hyperparameters read from a buffer (one recording for every step) */
+    [K_ADAMW_HP] = OPTIM_ROW("adamw_step_hp", "adamw_hp"),
+    [K_ADAMW_HP4] = OPTIM_ROW("adamw_step_hp_vec4", "adamw_hp_vec4"),
 };
 
 static int vec4_ok(uint32_t n, const vkft_buf *bufs, int count) {
@@ -53,7 +67,7 @@ size_t vkft_grad_norm_scratch_floats(uint32_t count) { return (size_t)count * NO
 
 static uint32_t groups(vkft_recorder *rec, int k, uint32_t n) {
     vkft_pipeline *p = vkft_pipeline_get(vkft_rec_ctx(rec), &kernels[k]);
-    if (k == K_CLIP4 || k == K_ADAMW4) n = vkft_groups(n, 4);
+    if (k == K_CLIP4 || k == K_ADAMW4 || k == K_ADAMW_HP4) n = vkft_groups(n, 4);
     uint32_t wg = p ? vkft_pipeline_spec(p)[0] : 1, g = vkft_groups(n, wg);
     return g == 0 ? 1 : g > 4096 ? 4096 : g;
 }
@@ -108,4 +122,27 @@ int vkft_adamw_step(vkft_recorder *rec, vkft_buf params, vkft_buf grads, vkft_bu
     vkft_buf all[] = {params, grads, m, v};
     int k = vec4_ok(n, all, 4) ? K_ADAMW4 : K_ADAMW;
     return vkft_rec_dispatch(rec, &kernels[k], &p, groups(rec, k, n), 1, 1, b, 5);
+}
+
+void vkft_adamw_hp_pack(const vkft_adamw_hparams *hp, uint32_t step, float out[VKFT_ADAMW_HP_FLOATS]) {
+    double bc1 = 1.0 - pow(hp->beta1, step ? step : 1), bc2 = 1.0 - pow(hp->beta2, step ? step : 1);
+    out[0] = hp->lr, out[1] = hp->beta1, out[2] = hp->beta2, out[3] = hp->eps, out[4] = hp->weight_decay;
+    out[5] = (float)(hp->lr / bc1), out[6] = (float)sqrt(bc2), out[7] = (float)step;
+}
+
+int vkft_adamw_step_hp(vkft_recorder *rec, vkft_buf params, vkft_buf grads, vkft_buf m, vkft_buf v,
+                       uint32_t n, vkft_buf hp, vkft_buf norm) {
+    if (hp.size < VKFT_ADAMW_HP_FLOATS * 4)
+        return vkft_set_error(vkft_rec_ctx(rec), "adamw_step_hp: the hyperparameter buffer needs %d bytes",
+                              VKFT_ADAMW_HP_FLOATS * 4);
+    push_optim p = {.n = n, .use_clip = norm.block != NULL};
+    vkft_binding b[] = {{norm.block ? norm : grads, VKFT_READ},
+                        {grads, VKFT_READ},
+                        {params, VKFT_READ_WRITE},
+                        {m, VKFT_READ_WRITE},
+                        {v, VKFT_READ_WRITE},
+                        {hp, VKFT_READ}};
+    vkft_buf all[] = {params, grads, m, v};
+    int k = vec4_ok(n, all, 4) ? K_ADAMW_HP4 : K_ADAMW_HP;
+    return vkft_rec_dispatch(rec, &kernels[k], &p, groups(rec, k, n), 1, 1, b, 6);
 }

@@ -21,6 +21,14 @@ int vkft_clip_grads(vkft_recorder *rec, vkft_buf grads, uint32_t n, vkft_buf nor
  * norm.block != NULL: the gradients are first scaled by norm[1] (clipping fused into the step). */
 int vkft_adamw_step(vkft_recorder *rec, vkft_buf params, vkft_buf grads, vkft_buf m, vkft_buf v, uint32_t n,
                     const vkft_adamw_hparams *hp, uint32_t step, vkft_buf norm);
-/* The kernel definitions: "grad_norm_partial", "grad_norm_final", "clip_grads", "adamw_step". */
+/* The same step with the hyperparameters read from a buffer on the GPU, so that one recorded command
+ * buffer serves every step: before each submission the host writes vkft_adamw_hp_pack's floats (lr,
+ * betas, eps, weight decay, and the step's bias corrections, computed in double) into hp. */
+#define VKFT_ADAMW_HP_FLOATS 8
+void vkft_adamw_hp_pack(const vkft_adamw_hparams *hp, uint32_t step, float out[VKFT_ADAMW_HP_FLOATS]);
+int vkft_adamw_step_hp(vkft_recorder *rec, vkft_buf params, vkft_buf grads, vkft_buf m, vkft_buf v,
+                       uint32_t n, vkft_buf hp, vkft_buf norm);
+/* The kernel definitions: "grad_norm_partial", "grad_norm_final", "clip_grads", "adamw_step",
+ * "adamw_step_hp" (and the same with "_vec4": 4 elements per load). */
 const vkft_kernel_def *vkft_optim_kernel(const char *name);
 #endif

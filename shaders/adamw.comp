@@ -19,6 +19,10 @@
 //@variant clip_vec4 -DPASS=2 -DVEC=4
 //@variant adamw -DPASS=3 -DVEC=1
 //@variant adamw_vec4 -DPASS=3 -DVEC=4
+// adamw_hp*: the hyperparameters come from a buffer (binding 5: lr, beta1, beta2, eps, weight_decay,
+// step_size, sqrt_bc2), so that one recorded command buffer serves every step (the host rewrites 7 floats).
+//@variant adamw_hp -DPASS=3 -DVEC=1 -DHP_BUFFER=1
+//@variant adamw_hp_vec4 -DPASS=3 -DVEC=4 -DHP_BUFFER=1
 #include "vkft.glsl"
 #include "rows.glsl"
 
@@ -52,6 +56,24 @@ layout(binding = 1) readonly buffer G { VT g[]; };
 layout(binding = 2) buffer P { VT param[]; };
 layout(binding = 3) buffer M { VT m[]; };
 layout(binding = 4) buffer V { VT v[]; };
+#ifdef HP_BUFFER
+layout(binding = 5) readonly buffer Hp { float hp[]; };
+#define LR hp[0]
+#define BETA1 hp[1]
+#define BETA2 hp[2]
+#define EPS hp[3]
+#define WEIGHT_DECAY hp[4]
+#define STEP_SIZE hp[5]
+#define SQRT_BC2 hp[6]
+#else
+#define LR p.lr
+#define BETA1 p.beta1
+#define BETA2 p.beta2
+#define EPS p.eps
+#define WEIGHT_DECAY p.weight_decay
+#define STEP_SIZE p.step_size
+#define SQRT_BC2 p.sqrt_bc2
+#endif
 #endif
 
 void main() {
@@ -73,14 +95,15 @@ void main() {
     for (uint i = gl_GlobalInvocationID.x; i < p.n / VEC; i += GRID_STRIDE) g[i] *= coef;
 #else
     float coef = p.use_clip != 0 ? norm[1] : 1.0;
-    float decay = 1.0 - p.lr * p.weight_decay;
+    float lr = LR, beta1 = BETA1, beta2 = BETA2, eps = EPS, step_size = STEP_SIZE, sqrt_bc2 = SQRT_BC2;
+    float decay = 1.0 - lr * WEIGHT_DECAY;
     for (uint i = gl_GlobalInvocationID.x; i < p.n / VEC; i += GRID_STRIDE) {
         VT gi = g[i] * coef;
-        VT mi = p.beta1 * m[i] + (1.0 - p.beta1) * gi;
-        VT vi = p.beta2 * v[i] + (1.0 - p.beta2) * gi * gi;
+        VT mi = beta1 * m[i] + (1.0 - beta1) * gi;
+        VT vi = beta2 * v[i] + (1.0 - beta2) * gi * gi;
         m[i] = mi;
         v[i] = vi;
-        param[i] = param[i] * decay - p.step_size * mi / (sqrt(vi) / p.sqrt_bc2 + p.eps);
+        param[i] = param[i] * decay - step_size * mi / (sqrt(vi) / sqrt_bc2 + eps);
     }
 #endif
 }

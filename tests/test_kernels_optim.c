@@ -84,6 +84,47 @@ static void check_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, size_t n
     for (int s = 0; s < STEPS; s++) free(g[s]);
 }
 
+/* One recording (grad norm + adamw_step_hp) submitted for every step, the host rewriting the gradients and
+ * the hyperparameter buffer in between: the same bits as recording each step with push constants. */
+static void check_recorded_once(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, size_t n, uint64_t seed) {
+    float *p0 = malloc(n * 4), *g[STEPS];
+    for (int s = 0; s < STEPS; s++) g[s] = malloc(n * 4);
+    make_inputs(p0, g, n, seed);
+    gpu_out want = run_gpu(t, ctx, rec, p0, g, n, 1.0f);
+    vkft_buf P = test_buf_f32(t, ctx, p0, n), G = test_buf_f32(t, ctx, NULL, n),
+             M = test_buf_f32(t, ctx, NULL, n), V = test_buf_f32(t, ctx, NULL, n),
+             S = test_buf_f32(t, ctx, NULL, vkft_grad_norm_scratch_floats(1)),
+             NORM = test_buf_f32(t, ctx, NULL, 2), HPB = test_buf_f32(t, ctx, NULL, VKFT_ADAMW_HP_FLOATS);
+    uint32_t N = (uint32_t)n;
+    int rc = vkft_rec_begin(rec) || vkft_rec_fill(rec, M, 0) || vkft_rec_fill(rec, V, 0) ||
+             vkft_rec_end(rec) || vkft_rec_submit(rec);
+    rc = rc || vkft_rec_begin(rec) || vkft_grad_norm(rec, &G, &N, 1, S, NORM, 1.0f) ||
+         vkft_adamw_step_hp(rec, P, G, M, V, N, HPB, NORM) || vkft_rec_end(rec);
+    for (int s = 0; s < STEPS && !rc; s++) {
+        float hp[VKFT_ADAMW_HP_FLOATS];
+        vkft_adamw_hp_pack(&HP, (uint32_t)s + 1, hp);
+        rc = vkft_upload(ctx, G, 0, g[s], n * 4) || vkft_upload(ctx, HPB, 0, hp, sizeof hp) ||
+             vkft_rec_submit(rec);
+    }
+    CHECK(t, rc == 0, "adamw_step_hp: %s", vkft_last_error(ctx));
+    float *p = test_download_f32(t, ctx, P, n), *m = test_download_f32(t, ctx, M, n),
+          *v = test_download_f32(t, ctx, V, n);
+    double *pd = rows_to_double(want.p, n), *md = rows_to_double(want.m, n), *vd = rows_to_double(want.v, n);
+    double ep = rows_max_err(p, pd, n), em = err_vs_max(m, md, n), ev = err_vs_max(v, vd, n);
+    int same = !memcmp(p, want.p, n * 4) && !memcmp(m, want.m, n * 4) && !memcmp(v, want.v, n * 4);
+    CHECK(t, same, "adamw_step_hp n=%zu recorded once vs push constants: %.2e %.2e %.2e, not bit-identical",
+          n, ep, em, ev);
+    printf("gpu  adamw_step_hp n=%-7zu one recording, %d submissions vs push constants: p %.2e m %.2e v %.2e "
+           "(bit-identical: %s)\n",
+           n, STEPS, ep, em, ev, same ? "yes" : "no");
+    free(pd), free(md), free(vd);
+    vkft_arena *a = vkft_default_arena(ctx);
+    vkft_buf all[] = {P, G, M, V, S, NORM, HPB};
+    for (size_t i = 0; i < 7; i++) vkft_arena_free(a, all[i]);
+    free(p), free(m), free(v), free(want.p), free(want.m), free(want.v), free(p0);
+    for (int s = 0; s < STEPS; s++) free(g[s]);
+}
+
 /* The norm over three buffers, the clip kernel, and bit-for-bit repetition. */
 static void check_norm_group(test_state *t, vkft_ctx *ctx, vkft_recorder *rec) {
     static const uint32_t n[3] = {7, 132, 1000003}; /* 132: clip_grads_vec4 */
@@ -174,6 +215,8 @@ int main(void) {
         check_gpu(&t, ctx, rec, sizes[i], 0.0f, 600 + i); /* no clipping */
     }
     check_norm_group(&t, ctx, rec);
+    check_recorded_once(&t, ctx, rec, 1031, 700);
+    check_recorded_once(&t, ctx, rec, 100004, 701);
     check_torch(&t, ctx, rec, 1032, 0.5f);
     check_torch(&t, ctx, rec, 33, 0.0f);
     vkft_recorder_destroy(rec);
