@@ -526,6 +526,13 @@ int vkft_reader_next(vkft_reader *r, vkft_record *rec, char *err, size_t errlen)
         if (r->fmt == VKFT_FMT_JSONL) {
             const char *endp = NULL;
             r->obj = cJSON_ParseWithLengthOpts(r->rec.p, r->rec.n, &endp, 0);
+            if (!r->obj && start == 1 && r->rec.n && r->rec.p[0] == '[') {
+                snprintf(err, errlen,
+                         "%s:1: a JSON array, not JSON Lines (one object per line); convert it first, e.g. "
+                         "jq -c '.[]' FILE > FILE.jsonl",
+                         r->path);
+                return VKFT_REC_BAD;
+            }
             if (!r->obj) {
                 long at = endp ? (long)(endp - r->rec.p) + 1 : 0;
                 snprintf(err, errlen, "%s:%ld: bad JSON near byte %ld", r->path, start, at);
@@ -536,6 +543,13 @@ int vkft_reader_next(vkft_reader *r, vkft_record *rec, char *err, size_t errlen)
             if (e && e < r->rec.p + r->rec.n) {
                 snprintf(err, errlen, "%s:%ld: text after the JSON value (one object per line)", r->path,
                          start);
+                return VKFT_REC_BAD;
+            }
+            if (start == 1 && r->rec.n && r->rec.p[0] == '[') {
+                snprintf(err, errlen,
+                         "%s:1: a JSON array, not JSON Lines (one object per line); convert it first, e.g. "
+                         "jq -c '.[]' FILE > FILE.jsonl",
+                         r->path);
                 return VKFT_REC_BAD;
             }
             if (!cJSON_IsObject(r->obj)) {

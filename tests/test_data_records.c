@@ -87,6 +87,17 @@ static void test_jsonl(test_state *t) {
     vkft_reader_close(r);
 }
 
+static void test_json_array_hint(test_state *t) {
+    const char *p = write_tmp("arr.json", "[\n  {\"text\": \"a\"}\n]\n");
+    vkft_reader *r;
+    char err[512];
+    vkft_record rec;
+    CHECK(t, vkft_reader_open(&r, p, VKFT_FMT_AUTO, 0, err, sizeof err) == 0, "open");
+    CHECK(t, vkft_reader_next(r, &rec, err, sizeof err) == VKFT_REC_BAD && strstr(err, "JSON Lines"),
+          "a JSON array file says how to convert it: %s", err);
+    vkft_reader_close(r);
+}
+
 static void test_csv(test_state *t) {
     const char *p = write_tmp("b.csv", "\xEF\xBB\xBFtext,label,note\r\n"
                                        "plain,pos,\r\n"
@@ -191,6 +202,7 @@ int main(void) {
     test_utf8(&t);
     test_paths(&t);
     test_jsonl(&t);
+    test_json_array_hint(&t);
     test_csv(&t);
     test_text_and_writer(&t);
     test_hash(&t);
