@@ -20,21 +20,23 @@ static void spec_rows(const vkft_device_caps *caps, uint32_t *spec) {
     spec[0] = wg;
 }
 
-enum { K_FWD, K_BWD, K_COUNT };
+/* spec 1 picks the pass; K_x + K_VEC4 is the vec4 form of K_x (cols % 4 == 0, aligned buffers). */
+enum { K_FWD, K_BWD, K_VEC4, K_COUNT = 2 * K_VEC4 };
+#define SOFTMAX_ROW(nm, variant, pass)                                                                       \
+    {                                                                                                        \
+        .name = nm, .shader = "softmax", .variants = {variant}, .push_size = sizeof(push_softmax),           \
+        .spec = {0, pass}, .spec_count = 2, .specialize = spec_rows                                          \
+    }
 static const vkft_kernel_def kernels[K_COUNT] = {
-    [K_FWD] = {.name = "softmax_forward",
-               .shader = "softmax",
-               .push_size = sizeof(push_softmax),
-               .spec = {0, 0},
-               .spec_count = 2,
-               .specialize = spec_rows},
-    [K_BWD] = {.name = "softmax_backward",
-               .shader = "softmax",
-               .push_size = sizeof(push_softmax),
-               .spec = {0, 1},
-               .spec_count = 2,
-               .specialize = spec_rows},
+    [K_FWD] = SOFTMAX_ROW("softmax_forward", "scalar", 0),
+    [K_BWD] = SOFTMAX_ROW("softmax_backward", "scalar", 1),
+    [K_VEC4 + K_FWD] = SOFTMAX_ROW("softmax_forward_vec4", "vec4", 0),
+    [K_VEC4 + K_BWD] = SOFTMAX_ROW("softmax_backward_vec4", "vec4", 1),
 };
+
+static int vec4_ok(uint32_t cols, vkft_buf a, vkft_buf b, vkft_buf c) {
+    return cols % 4 == 0 && a.offset % 16 == 0 && b.offset % 16 == 0 && c.offset % 16 == 0 ? K_VEC4 : 0;
+}
 
 const vkft_kernel_def *vkft_softmax_kernel(const char *name) {
     for (int i = 0; i < K_COUNT; i++)
@@ -57,7 +59,7 @@ int vkft_softmax_forward(vkft_recorder *rec, vkft_buf x, vkft_buf y, uint32_t ro
     if (check_args(rec, "softmax_forward", cols, causal, q_len)) return -1;
     push_softmax p = {rows, cols, scale, causal ? 1u : 0u, causal ? q_len : 1u};
     vkft_binding b[] = {{x, VKFT_READ}, {x, VKFT_READ}, {y, VKFT_WRITE}};
-    return vkft_rec_dispatch(rec, &kernels[K_FWD], &p, row_groups(rows), 1, 1, b, 3);
+    return vkft_rec_dispatch(rec, &kernels[K_FWD + vec4_ok(cols, x, x, y)], &p, row_groups(rows), 1, 1, b, 3);
 }
 
 int vkft_softmax_backward(vkft_recorder *rec, vkft_buf y, vkft_buf dy, vkft_buf dx, uint32_t rows,
@@ -65,5 +67,6 @@ int vkft_softmax_backward(vkft_recorder *rec, vkft_buf y, vkft_buf dy, vkft_buf 
     if (check_args(rec, "softmax_backward", cols, causal, q_len)) return -1;
     push_softmax p = {rows, cols, scale, causal ? 1u : 0u, causal ? q_len : 1u};
     vkft_binding b[] = {{y, VKFT_READ}, {dy, VKFT_READ}, {dx, VKFT_WRITE}};
-    return vkft_rec_dispatch(rec, &kernels[K_BWD], &p, row_groups(rows), 1, 1, b, 3);
+    return vkft_rec_dispatch(rec, &kernels[K_BWD + vec4_ok(cols, y, dy, dx)], &p, row_groups(rows), 1, 1, b,
+                             3);
 }

@@ -13,6 +13,7 @@ int vkft_softmax_forward(vkft_recorder *rec, vkft_buf x, vkft_buf y, uint32_t ro
  * dy and dx may be the same buffer. */
 int vkft_softmax_backward(vkft_recorder *rec, vkft_buf y, vkft_buf dy, vkft_buf dx, uint32_t rows,
                           uint32_t cols, float scale, int causal, uint32_t q_len);
-/* The kernel definitions ("softmax_forward", "softmax_backward"), for tests and benches. */
+/* The kernel definitions ("softmax_forward", "softmax_backward", and the same with "_vec4": 4 elements per
+ * load, used when cols % 4 == 0), for tests and benches. */
 const vkft_kernel_def *vkft_softmax_kernel(const char *name);
 #endif
