@@ -595,7 +595,7 @@ struct vkft_writer {
     char *text_field;
     char **cols;
     int ncols;
-    long count;
+    long count, unwritten;
     vkft_buf tmp;
 };
 
@@ -686,6 +686,15 @@ int vkft_writer_put(vkft_writer *w, const cJSON *obj, const char *raw, size_t ra
         for (const char *p = t; *p; p++) fputc(*p == '\n' || *p == '\r' ? ' ' : *p, w->f);
         fputc('\n', w->f);
     } else {
+        /* fields that the header (taken from the first record) has no column for */
+        for (const cJSON *c = obj->child; c; c = c->next) {
+            int found = 0;
+            for (int i = 0; i < w->ncols && !found; i++) found = !strcmp(c->string, w->cols[i]);
+            if (!found) {
+                w->unwritten++;
+                break;
+            }
+        }
         for (int i = 0; i < w->ncols; i++) {
             if (i) fputc(delim, w->f);
             const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, w->cols[i]);
@@ -709,6 +718,7 @@ int vkft_writer_put(vkft_writer *w, const cJSON *obj, const char *raw, size_t ra
 }
 
 long vkft_writer_count(const vkft_writer *w) { return w->count; }
+long vkft_writer_unwritten(const vkft_writer *w) { return w->unwritten; }
 
 static void writer_free(vkft_writer *w) {
     for (int i = 0; i < w->ncols; i++) free(w->cols[i]);

@@ -68,6 +68,8 @@ int vkft_writer_set_columns(vkft_writer *w, const char *const *cols, int n);
 int vkft_writer_put(vkft_writer *w, const cJSON *obj, const char *raw, size_t raw_len, int same_format,
                     char *err, size_t errlen);
 long vkft_writer_count(const vkft_writer *w);
+/* CSV/TSV output: records that had a field the header has no column for (that field was not written). */
+long vkft_writer_unwritten(const vkft_writer *w);
 int vkft_writer_commit(vkft_writer *w, char *err, size_t errlen);
 void vkft_writer_abort(vkft_writer *w);
 

@@ -164,6 +164,7 @@ int vkft_data_run(const vkft_data_io *io, const char *step_name, vkft_step *step
         return -1;
     }
     long written = a.out + a.em.emitted;
+    long unwritten = a.w ? vkft_writer_unwritten(a.w) : 0;
     if (a.w && vkft_writer_commit(a.w, err, errlen)) return -1;
     if (io->progress) io->progress(io->progress_ctx, st.bytes_total, st.bytes_total, st.records_in);
     cJSON_AddStringToObject(summary, "step", step_name);
@@ -177,6 +178,7 @@ int vkft_data_run(const vkft_data_io *io, const char *step_name, vkft_step *step
     if (a.em.emitted) cJSON_AddNumberToObject(summary, "records_added", (double)a.em.emitted);
     vkft_malformed_to_json(&st.bad, summary);
     cJSON_AddNumberToObject(summary, "bytes_in", (double)st.bytes_total);
+    if (unwritten) cJSON_AddNumberToObject(summary, "records_with_fields_not_in_csv_header", (double)unwritten);
     if (step->summarize) step->summarize(step->ctx, summary);
     cJSON_AddNumberToObject(summary, "seconds", vkft_data_now() - t0);
     return 0;

@@ -150,6 +150,12 @@ printf 'first line\nsecond line\n' > "$T/f1.txt"; cp "$T/f1.txt" "$T/f2.txt"; pr
 "$VKFT" data dedup --in "$T/f1.txt" --in "$T/f2.txt" --in "$T/f3.txt" --text-per-file --out "$T/all.txt" --quiet
 check "text per file" "$(tr '\n' '|' < "$T/all.txt")" "first line second line|other doc|"
 
+# --- CSV output from records with differing fields: counted and warned about, never silent
+printf '{"text":"a","label":"x"}\n{"text":"b","label":"y","extra":1}\n' > "$T/mixed.jsonl"
+"$VKFT" data clean --in "$T/mixed.jsonl" --out "$T/mixed.csv" --summary "$T/mixed.json" 2> "$T/err.txt"
+check "fields not in the CSV header counted" "$(j "$T/mixed.json" 'd["records_with_fields_not_in_csv_header"]')" 1
+check "and warned about" "$(grep -c 'not written' "$T/err.txt")" 1
+
 # --- format conversion and input untouched
 "$VKFT" data dedup --in "$C" --out "$T/d.csv" --exact-only --quiet
 "$VKFT" data dedup --in "$T/d.csv" --out "$T/d2.jsonl" --exact-only --summary "$T/d2.json" --quiet

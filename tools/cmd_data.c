@@ -250,6 +250,12 @@ int data_run_step_keep(data_common *c, const char *cmd, vkft_step *step, cJSON *
                sec = cJSON_GetObjectItem(summary, "seconds")->valuedouble;
         fprintf(stderr, "%s: %.0f records in, %.0f out, %.0f malformed skipped, %.2f s%s%s\n", cmd, in, out,
                 bad, sec, c->io.out ? " -> " : "", c->io.out ? c->io.out : "");
+        cJSON *unw = cJSON_GetObjectItem(summary, "records_with_fields_not_in_csv_header");
+        if (unw)
+            fprintf(stderr,
+                    "  warning: %.0f records had fields the CSV header (from the first record) has no column "
+                    "for; those fields were not written (write JSONL to keep them)\n",
+                    unw->valuedouble);
         if (bad > 0) {
             cJSON *ex = cJSON_GetObjectItem(summary, "malformed_examples");
             cJSON *first = cJSON_GetArrayItem(ex, 0);
