@@ -15,18 +15,18 @@ static void spec_elementwise(const vkft_device_caps *caps, uint32_t *spec) {
 }
 
 /* Forward and backward are the same kernel (the mask applied to x or to dy): two rows, two names. */
-enum { K_FWD, K_BWD, K_COUNT };
+/* K_x + K_VEC4: one vec4 per quad (n % 4 == 0, 16-byte aligned buffers). */
+enum { K_FWD, K_BWD, K_VEC4, K_COUNT = 2 * K_VEC4 };
+#define DROPOUT_ROW(nm, variant)                                                                             \
+    {                                                                                                        \
+        .name = nm, .shader = "dropout", .variants = {variant}, .push_size = sizeof(push_dropout),           \
+        .spec_count = 1, .specialize = spec_elementwise                                                      \
+    }
 static const vkft_kernel_def kernels[K_COUNT] = {
-    [K_FWD] = {.name = "dropout_forward",
-               .shader = "dropout",
-               .push_size = sizeof(push_dropout),
-               .spec_count = 1,
-               .specialize = spec_elementwise},
-    [K_BWD] = {.name = "dropout_backward",
-               .shader = "dropout",
-               .push_size = sizeof(push_dropout),
-               .spec_count = 1,
-               .specialize = spec_elementwise},
+    [K_FWD] = DROPOUT_ROW("dropout_forward", "scalar"),
+    [K_BWD] = DROPOUT_ROW("dropout_backward", "scalar"),
+    [K_VEC4 + K_FWD] = DROPOUT_ROW("dropout_forward_vec4", "vec4"),
+    [K_VEC4 + K_BWD] = DROPOUT_ROW("dropout_backward_vec4", "vec4"),
 };
 
 const vkft_kernel_def *vkft_dropout_kernel(const char *name) {
@@ -41,6 +41,7 @@ static int dropout(vkft_recorder *rec, int k, vkft_buf in, vkft_buf out, uint32_
     if (!(p >= 0.0f && p < 1.0f))
         return vkft_set_error(ctx, "%s: p = %g is outside [0, 1)", kernels[k].name, p);
     push_dropout pc = {n, p, 1.0f / (1.0f - p), (uint32_t)seed, (uint32_t)(seed >> 32), step, site};
+    if (n % 4 == 0 && in.offset % 16 == 0 && out.offset % 16 == 0) k += K_VEC4;
     vkft_binding b[] = {{in, VKFT_READ}, {out, VKFT_WRITE}};
     vkft_pipeline *pl = vkft_pipeline_get(ctx, &kernels[k]);
     uint32_t wg = pl ? vkft_pipeline_spec(pl)[0] : 1, g = vkft_groups(((uint64_t)n + 3) / 4, wg);

@@ -12,6 +12,6 @@ int vkft_dropout_forward(vkft_recorder *rec, vkft_buf x, vkft_buf y, uint32_t n,
 /* dx = keep ? dy / (1 - p) : 0 with the forward's mask (same seed, step, site). */
 int vkft_dropout_backward(vkft_recorder *rec, vkft_buf dy, vkft_buf dx, uint32_t n, float p, uint64_t seed,
                           uint32_t step, uint32_t site);
-/* The kernel definitions: "dropout_forward", "dropout_backward". */
+/* The kernel definitions: "dropout_forward", "dropout_backward" (and "_vec4" forms, used when n % 4 == 0). */
 const vkft_kernel_def *vkft_dropout_kernel(const char *name);
 #endif

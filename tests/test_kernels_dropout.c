@@ -136,7 +136,7 @@ int main(void) {
     vkft_ctx *ctx = test_open_ctx(&t);
     if (!ctx) return test_finish(&t);
     vkft_recorder *rec = vkft_recorder_create(ctx);
-    static const size_t sizes[] = {1, 7, 33, 129, 576, 1000003};
+    static const size_t sizes[] = {1, 7, 33, 129, 576, 1000003, 1000004}; /* multiples of 4: vec4 kernels */
     static const float ps[] = {0.0f, 0.1f, 0.5f, 0.9f};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
         for (size_t j = 0; j < 4; j++) check_gpu(&t, ctx, rec, sizes[i], ps[j], (uint32_t)(i * 4 + j));
