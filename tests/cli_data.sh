@@ -68,6 +68,19 @@ check "consistent placeholder" "$(grep -c 'mail \[EMAIL_1\] and \[EMAIL_1\] agai
 check "audit lines" "$(wc -l < "$T/audit.jsonl")" 13
 check "audit has no values" "$(grep -c '@example' "$T/audit.jsonl" || true)" 0
 
+# nested chat records: every string field, placeholders consistent across the file
+cat > "$T/chat.jsonl" <<'EOF2'
+{"messages": [{"role": "user", "content": "I am bob@example.com"}, {"role": "assistant", "content": "Hi bob@example.com"}]}
+{"messages": [{"role": "user", "content": "Mail bob@example.com or amy@example.org"}, {"role": "assistant", "content": "ok"}]}
+EOF2
+"$VKFT" data deid --in "$T/chat.jsonl" --out "$T/chat_out.jsonl" --all-fields --scope file --audit "$T/chat_audit.jsonl" --quiet
+check "all fields, file scope" "$(python3 -c 'import json,sys; print([m["content"] for l in open(sys.argv[1]) for m in json.loads(l)["messages"]])' "$T/chat_out.jsonl")" \
+    "['I am [EMAIL_1]', 'Hi [EMAIL_1]', 'Mail [EMAIL_1] or [EMAIL_2]', 'ok']"
+check "audit names nested fields" "$(python3 -c 'import json,sys; print(sorted({json.loads(l)["field"] for l in open(sys.argv[1])}))' "$T/chat_audit.jsonl")" \
+    "['messages.0.content', 'messages.1.content']"
+"$VKFT" data dedup --in "$T/chat.jsonl" --field messages.0.content --out "$T/chat_d.jsonl" --summary "$T/chat_d.json" --quiet
+check "dedup on a nested field" "$(j "$T/chat_d.json" 'd["records_out"]')" 2
+
 # --- balance (on the deduplicated data: 70 pos / 30 neg)
 "$VKFT" data balance --in "$T/dedup.jsonl" --out "$T/bal.jsonl" --summary "$T/bal.json" --weights-out "$T/w.json" --quiet
 check "balance over: out" "$(j "$T/bal.json" 'd["records_out"]')" 140
