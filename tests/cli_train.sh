@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# vkft train as a user runs it, on a tiny Llama from tests/reference/tiny_models.py: the loss falls
+# (LoRA and full), a resumed run continues the exact same curve, the PEFT adapter has PEFT's names and
+# shapes, metrics.jsonl has its keys, and bad configs and existing runs get clear messages.
+set -u
+VKFT=${VKFT:-build/vkft}
+SRC=${VKFT_SOURCE_DIR:-.}
+PY=/usr/bin/python3
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok: $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL: $1"; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export VKFT_PROGRESS=0
+
+$PY "$SRC/tests/reference/tiny_models.py" llama "$tmp/llama" >/dev/null || { echo "reference failed"; exit 1; }
+# A memorization task: 12 fixed sequences.
+$PY - "$tmp/train.jsonl" <<'PY'
+import json, random, sys
+random.seed(7)
+with open(sys.argv[1], "w") as f:
+    for _ in range(12):
+        f.write(json.dumps({"input_ids": [random.randrange(1, 200) for _ in range(17)]}) + "\n")
+PY
+printf '%s\n' \
+  "{\"model\": \"$tmp/llama/model\", \"output_dir\": \"$tmp/lora\", \"method\": \"lora\"," \
+  " \"data\": {\"train\": \"$tmp/train.jsonl\", \"eval\": \"$tmp/train.jsonl\", \"format\": \"ids\", \"seq_len\": 16, \"packing\": false}," \
+  " \"lora\": {\"r\": 4, \"alpha\": 8, \"target_modules\": [\"q_proj\", \"k_proj\", \"v_proj\", \"o_proj\", \"gate_proj\", \"up_proj\", \"down_proj\"]}," \
+  " \"optim\": {\"lr\": 0.02}, \"batch\": {\"micro_batch_size\": 4}, \"max_steps\": 36, \"eval_every\": 12, \"seed\": 3}" \
+  >"$tmp/cfg.json"
+cp "$tmp/cfg.json" "$tmp/cfg.orig"
+
+loss_drop() { # loss_drop METRICS FACTOR: the mean of the last 3 losses is below FACTOR x the first
+  $PY - "$1" "$2" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+first, last = rows[0]["loss"], sum(r["loss"] for r in rows[-3:]) / 3
+print("loss %.3f -> %.3f" % (first, last))
+sys.exit(0 if last < float(sys.argv[2]) * first else 1)
+PY
+}
+
+if "$VKFT" train "$tmp/cfg.json" >"$tmp/out.txt" 2>&1 && d=$(loss_drop "$tmp/lora/metrics.jsonl" 0.7); then
+  ok "LoRA memorization: $d"
+else bad "LoRA training: $(tail -5 "$tmp/out.txt")"; fi
+cmp -s "$tmp/cfg.json" "$tmp/cfg.orig" && ok "the config file is not modified" || bad "config modified"
+
+if $PY - "$tmp/lora" <<'PY'
+import json, struct, sys
+d = sys.argv[1]
+rows = [json.loads(l) for l in open(d + "/metrics.jsonl")]
+assert len(rows) == 36, len(rows)
+for r in rows:
+    for k in ("step", "loss", "lr", "grad_norm", "tokens", "tokens_per_s", "elapsed_s"):
+        assert k in r, (k, r)
+assert "eval_loss" in rows[11] and "eval_ppl" in rows[11] and "eval_loss" in rows[23], rows[11]
+assert open(d + "/loss.png", "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+cfg = json.load(open(d + "/adapter/adapter_config.json"))
+assert cfg["peft_type"] == "LORA" and cfg["task_type"] == "CAUSAL_LM" and cfg["r"] == 4 and cfg["lora_alpha"] == 8
+assert sorted(cfg["target_modules"]) == sorted(["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])
+assert cfg["bias"] == "none" and cfg["base_model_name_or_path"].endswith("/model")
+data = open(d + "/adapter/adapter_model.safetensors", "rb").read()
+(n,) = struct.unpack("<Q", data[:8]); h = json.loads(data[8:8 + n]); h.pop("__metadata__", None)
+want = {"q_proj": (64, 64), "k_proj": (32, 64), "v_proj": (32, 64), "o_proj": (64, 64),
+        "gate_proj": (112, 64), "up_proj": (112, 64), "down_proj": (64, 112)}
+assert len(h) == 2 * 2 * 7, len(h)
+for layer in range(2):
+    for mod, (out, inp) in want.items():
+        sub = "mlp" if mod in ("gate_proj", "up_proj", "down_proj") else "self_attn"
+        base = "base_model.model.model.layers.%d.%s.%s" % (layer, sub, mod)
+        assert h[base + ".lora_A.weight"]["shape"] == [4, inp], (base, h[base + ".lora_A.weight"])
+        assert h[base + ".lora_B.weight"]["shape"] == [out, 4], base
+PY
+then ok "metrics.jsonl keys, loss.png, PEFT adapter names and shapes"; else bad "outputs"; fi
+
+# Resume: 10 steps, then --resume to 36, equals the uninterrupted run (same total: same schedule).
+"$VKFT" train "$tmp/cfg.json" --set output_dir="$tmp/part" --set max_steps=10 >/dev/null 2>&1
+"$VKFT" train "$tmp/cfg.json" --set output_dir="$tmp/part" --resume >"$tmp/out.txt" 2>&1
+if grep -q "resuming   from step 10" "$tmp/out.txt" && $PY - "$tmp/lora/metrics.jsonl" "$tmp/part/metrics.jsonl" <<'PY'
+import json, sys
+a = [json.loads(l) for l in open(sys.argv[1])]
+b = [json.loads(l) for l in open(sys.argv[2])]
+assert len(a) == len(b) == 36, (len(a), len(b))
+for x, y in zip(a, b):
+    for k in ("step", "loss", "lr", "grad_norm"):
+        assert abs(x[k] - y[k]) <= 1e-6 * max(1, abs(x[k])), (k, x, y)
+PY
+then ok "resume continues the exact loss curve"; else bad "resume: $(tail -3 "$tmp/out.txt")"; fi
+
+# Full fine-tuning with a cosine schedule, warm-up and gradient accumulation; frozen embeddings.
+if "$VKFT" train "$tmp/cfg.json" --set output_dir="$tmp/full" --set method=full --set optim.lr=0.003 \
+     --set schedule.type=cosine --set schedule.warmup_steps=3 --set batch.grad_accum=2 --set batch.micro_batch_size=2 \
+     --set 'freeze=["embed_tokens"]' >"$tmp/out.txt" 2>&1 && d=$(loss_drop "$tmp/full/metrics.jsonl" 0.8) \
+   && [ -f "$tmp/full/model/model.safetensors" ] && [ -f "$tmp/full/model/config.json" ]; then
+  ok "full fine-tuning (cosine, warm-up, accumulation, frozen embeddings): $d"
+else bad "full: $(tail -5 "$tmp/out.txt")"; fi
+grep -q "trainable   .* of .* parameters" "$tmp/out.txt" && ok "banner shows trainable parameters" || bad "banner"
+
+# The fine-tuned folder loads and evaluates lower than the base model on the training data.
+base=$("$VKFT" eval --model "$tmp/llama/model" --data "$tmp/train.jsonl" --json 2>/dev/null)
+tuned=$("$VKFT" eval --model "$tmp/full/model" --data "$tmp/train.jsonl" --json 2>/dev/null)
+if $PY -c 'import json,sys; a,b=json.loads(sys.argv[1]),json.loads(sys.argv[2]); assert b["loss"] < a["loss"], (a, b)' \
+     "$base" "$tuned"; then ok "the exported full model evaluates lower ($base -> $tuned)"
+else bad "exported model eval: $base / $tuned"; fi
+
+# Errors a user meets.
+"$VKFT" train "$tmp/cfg.json" >/dev/null 2>"$tmp/e.txt"; rc=$?
+if [ $rc -ne 0 ] && grep -q "already holds a run; --resume continues it, --overwrite replaces it" "$tmp/e.txt"; then
+  ok "an existing run is not overwritten"; else bad "existing run: $(cat "$tmp/e.txt")"; fi
+"$VKFT" train "$tmp/cfg.json" --set lora.rank=8 >/dev/null 2>"$tmp/e.txt"; rc=$?
+if [ $rc -ne 0 ] && grep -q 'did you mean "lora.r"' "$tmp/e.txt"; then ok "unknown key suggests: $(cat "$tmp/e.txt")"
+else bad "unknown key: $(cat "$tmp/e.txt")"; fi
+printf '{"model": "x",\n "output_dir": \n}\n' >"$tmp/broken.json"
+"$VKFT" train "$tmp/broken.json" >/dev/null 2>"$tmp/e.txt"; rc=$?
+if [ $rc -ne 0 ] && grep -q "broken.json:3: not valid JSON" "$tmp/e.txt"; then ok "malformed config names the line"
+else bad "malformed config: $(cat "$tmp/e.txt")"; fi
+echo '{"model": "x", "output_dir": "y", "data": {"train": "z", "formatt": "ids"}}' >"$tmp/typo.json"
+"$VKFT" train "$tmp/typo.json" >/dev/null 2>"$tmp/e.txt"; rc=$?
+if [ $rc -ne 0 ] && grep -q 'unknown key "data.formatt"; did you mean "data.format"' "$tmp/e.txt"; then
+  ok "nested unknown key"; else bad "nested key: $(cat "$tmp/e.txt")"; fi
+"$VKFT" train "$tmp/cfg.json" --set output_dir="$tmp/x" --set lora.target_modules=nothing_matches >/dev/null 2>"$tmp/e.txt"
+if grep -q "matched no linear layer" "$tmp/e.txt"; then ok "LoRA targets that match nothing"
+else bad "targets: $(cat "$tmp/e.txt")"; fi
+"$VKFT" train "$tmp/cfg.json" --set output_dir="$tmp/y" --resume >/dev/null 2>"$tmp/e.txt"
+if grep -q "has no checkpoint" "$tmp/e.txt"; then ok "--resume without a checkpoint"
+else bad "resume none: $(cat "$tmp/e.txt")"; fi
+"$VKFT" train "$tmp/cfg.json" --set output_dir="$tmp/nan" --set optim.lr=1e30 --set method=full \
+  --set optim.grad_clip=0 --set max_steps=40 >/dev/null 2>"$tmp/e.txt"; rc=$?
+if [ $rc -ne 0 ] && grep -q "the loss is \(NaN\|infinite\); stopping" "$tmp/e.txt"; then
+  ok "a diverging run stops: $(cat "$tmp/e.txt")"; else bad "NaN: rc $rc $(cat "$tmp/e.txt")"; fi
+
+# Every key of the resolved configuration is documented in docs/config.md.
+missing=$($PY - "$tmp/lora/run_config.json" "$SRC/docs/config.md" <<'PY'
+import json, sys
+cfg = json.load(open(sys.argv[1])); doc = open(sys.argv[2]).read()
+def keys(o, p=""):
+    for k, v in o.items():
+        if isinstance(v, dict):
+            yield from keys(v, p + k + ".")
+        else:
+            yield p + k
+print(" ".join(k for k in keys(cfg) if "`" + k + "`" not in doc))
+PY
+)
+if [ -z "$missing" ]; then ok "docs/config.md documents every key"; else bad "undocumented keys: $missing"; fi
+if "$VKFT" train --help | grep -q "usage: vkft train"; then ok "train --help"; else bad "train --help"; fi
+
+echo "cli_train: $pass passed, $fail failed"
+[ $fail -eq 0 ]
