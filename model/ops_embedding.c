@@ -16,7 +16,7 @@ static void spec_columns(const vkft_device_caps *caps, uint32_t *spec) {
     spec[0] = caps->max_workgroup_invocations < 64 ? caps->max_workgroup_invocations : 64;
 }
 
-enum { K_FWD, K_CHECK, K_BWD, K_COUNT };
+enum { K_FWD, K_CHECK, K_BWD, K_FWD4, K_COUNT };
 static const vkft_kernel_def kernels[K_COUNT] = {
     [K_FWD] = {.name = "embedding_forward",
                .shader = "embedding",
@@ -36,6 +36,13 @@ static const vkft_kernel_def kernels[K_COUNT] = {
                .push_size = sizeof(push_embedding),
                .spec_count = 1,
                .specialize = spec_columns},
+    /* 4 columns per load: C % 4 == 0 and 16-byte aligned table and output */
+    [K_FWD4] = {.name = "embedding_forward_vec4",
+                .shader = "embedding",
+                .variants = {"forward_vec4"},
+                .push_size = sizeof(push_embedding),
+                .spec_count = 1,
+                .specialize = spec_elementwise},
 };
 
 const vkft_kernel_def *vkft_embedding_kernel(const char *name) {
@@ -56,8 +63,9 @@ int vkft_embedding_forward(vkft_recorder *rec, vkft_buf ids, vkft_buf table, vkf
     vkft_binding bc[] = {{ids, VKFT_READ}, {vkft_buf_slice(status, 0, 8), VKFT_WRITE}};
     if (vkft_rec_dispatch(rec, &kernels[K_CHECK], &p, 1, 1, 1, bc, 2)) return -1;
     vkft_binding b[] = {{ids, VKFT_READ}, {table, VKFT_READ}, {out, VKFT_WRITE}};
-    uint32_t g = vkft_groups((uint64_t)N * C, local_size(rec, K_FWD));
-    return vkft_rec_dispatch(rec, &kernels[K_FWD], &p, g == 0 ? 1 : g > 4096 ? 4096 : g, 1, 1, b, 3);
+    int vec4 = C % 4 == 0 && table.offset % 16 == 0 && out.offset % 16 == 0, k = vec4 ? K_FWD4 : K_FWD;
+    uint32_t g = vkft_groups((uint64_t)N * (vec4 ? C / 4 : C), local_size(rec, k));
+    return vkft_rec_dispatch(rec, &kernels[k], &p, g == 0 ? 1 : g > 4096 ? 4096 : g, 1, 1, b, 3);
 }
 
 int vkft_embedding_backward_sliced(vkft_recorder *rec, vkft_buf ids, vkft_buf dout, vkft_buf dtable,

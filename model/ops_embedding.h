@@ -17,6 +17,7 @@ int vkft_embedding_backward(vkft_recorder *rec, vkft_buf ids, vkft_buf dout, vkf
  * CPU driver, up to 64 on a GPU), for tests that cover both. The result does not depend on it. */
 int vkft_embedding_backward_sliced(vkft_recorder *rec, vkft_buf ids, vkft_buf dout, vkft_buf dtable,
                                    uint32_t N, uint32_t V, uint32_t C, int accumulate, uint32_t slices);
-/* The kernel definitions: "embedding_forward", "embedding_check_ids", "embedding_backward". */
+/* The kernel definitions: "embedding_forward" ("embedding_forward_vec4" when C % 4 == 0),
+ * "embedding_check_ids", "embedding_backward". */
 const vkft_kernel_def *vkft_embedding_kernel(const char *name);
 #endif

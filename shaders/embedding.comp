@@ -8,7 +8,8 @@
 //   backward: dtable[v, c] += sum over tokens n with ids[n] == v of dout[n, c], with no float atomics:
 //             thread (c, s) owns column c of the vocabulary rows v with v % S == s, and adds the tokens in
 //             order n = 0..N-1, so every sum has a fixed order and results repeat bit for bit.
-//@variant forward -DPASS=0
+//@variant forward -DPASS=0 -DVEC=1
+//@variant forward_vec4 -DPASS=0 -DVEC=4
 //@variant check -DPASS=1
 //@variant backward -DPASS=2
 #include "vkft.glsl"
@@ -21,8 +22,14 @@ layout(push_constant) uniform Push {
 } p;
 layout(binding = 0) readonly buffer Ids { int ids[]; };
 #if PASS == 0
-layout(binding = 1) readonly buffer Table { float table[]; };
-layout(binding = 2) writeonly buffer Out { float o[]; };
+// forward_vec4: 4 columns per load (C % 4 == 0, 16-byte aligned buffers)
+#if VEC == 4
+#define VT vec4
+#else
+#define VT float
+#endif
+layout(binding = 1) readonly buffer Table { VT table[]; };
+layout(binding = 2) writeonly buffer Out { VT o[]; };
 #elif PASS == 1
 layout(binding = 1) writeonly buffer Status { uint status[]; };
 shared uint check_count[256], check_first[256];
@@ -33,11 +40,11 @@ layout(binding = 2) buffer DTable { float dtable[]; };
 
 void main() {
 #if PASS == 0
-    uint total = p.N * p.C;
+    uint cols = p.C / VEC, total = p.N * cols;
     for (uint i = gl_GlobalInvocationID.x; i < total; i += GRID_STRIDE) {
-        uint n = i / p.C, c = i % p.C;
+        uint n = i / cols, c = i % cols;
         int id = ids[n];
-        o[i] = id >= 0 && uint(id) < p.V ? table[uint(id) * p.C + c] : 0.0;
+        o[i] = id >= 0 && uint(id) < p.V ? table[uint(id) * cols + c] : VT(0.0);
     }
 #elif PASS == 1
     uint count = 0, first = 0xffffffffu;
