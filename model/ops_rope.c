@@ -14,18 +14,18 @@ static void spec_elementwise(const vkft_device_caps *caps, uint32_t *spec) {
     spec[0] = caps->max_workgroup_invocations < 256 ? caps->max_workgroup_invocations : 256;
 }
 
-enum { K_FWD, K_BWD, K_COUNT };
+/* K_x + K_VEC4: 4 pairs per invocation (rot_dim % 8 == 0, D % 4 == 0, 16-byte aligned buffers). */
+enum { K_FWD, K_BWD, K_VEC4, K_COUNT = 2 * K_VEC4 };
+#define ROPE_ROW(nm, variant)                                                                                \
+    {                                                                                                        \
+        .name = nm, .shader = "rope", .variants = {variant}, .push_size = sizeof(push_rope),                 \
+        .spec_count = 1, .specialize = spec_elementwise                                                      \
+    }
 static const vkft_kernel_def kernels[K_COUNT] = {
-    [K_FWD] = {.name = "rope_forward",
-               .shader = "rope",
-               .push_size = sizeof(push_rope),
-               .spec_count = 1,
-               .specialize = spec_elementwise},
-    [K_BWD] = {.name = "rope_backward",
-               .shader = "rope",
-               .push_size = sizeof(push_rope),
-               .spec_count = 1,
-               .specialize = spec_elementwise},
+    [K_FWD] = ROPE_ROW("rope_forward", "scalar"),
+    [K_BWD] = ROPE_ROW("rope_backward", "scalar"),
+    [K_VEC4 + K_FWD] = ROPE_ROW("rope_forward_vec4", "vec4"),
+    [K_VEC4 + K_BWD] = ROPE_ROW("rope_backward_vec4", "vec4"),
 };
 
 const vkft_kernel_def *vkft_rope_kernel(const char *name) {
@@ -55,9 +55,15 @@ static int rope(vkft_recorder *rec, int k, vkft_buf in, vkft_buf out, vkft_buf p
         return vkft_set_error(ctx, "%s: scaling factor must be positive", kernels[k].name);
     push_rope p = {B, T, H, D, rot_dim, 1.0f / scaling_factor, k == K_FWD ? 1.0f : -1.0f};
     vkft_binding b[] = {{in, VKFT_READ}, {pos, VKFT_READ}, {inv_freq, VKFT_READ}, {out, VKFT_WRITE}};
+    int vec4 = rot_dim % 8 == 0 && D % 4 == 0 && in.offset % 16 == 0 && out.offset % 16 == 0 &&
+               inv_freq.offset % 16 == 0;
+    /* work items per row: scalar, D/2 (a pair or two copied elements each); vec4, R/8 quad pairs plus the
+     * (D-R)/4 copied quads */
+    uint64_t per_row = vec4 ? rot_dim / 8 + (D - rot_dim) / 4 : D / 2;
+    if (vec4) k += K_VEC4;
     vkft_pipeline *pl = vkft_pipeline_get(ctx, &kernels[k]);
     uint32_t wg = pl ? vkft_pipeline_spec(pl)[0] : 1;
-    uint32_t g = vkft_groups((uint64_t)B * T * H * (D / 2), wg);
+    uint32_t g = vkft_groups((uint64_t)B * T * H * per_row, wg);
     return vkft_rec_dispatch(rec, &kernels[k], &p, g == 0 ? 1 : g > 4096 ? 4096 : g, 1, 1, b, 4);
 }
 

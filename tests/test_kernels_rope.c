@@ -167,9 +167,15 @@ int main(void) {
     if (!ctx) return test_finish(&t);
     vkft_recorder *rec = vkft_recorder_create(ctx);
     static const shape shapes[] = {
-        {1, 1, 1, 2, 2, 10000.0f, 1.0f, 0},      {1, 7, 3, 64, 64, 10000.0f, 1.0f, 0},
-        {2, 33, 9, 64, 64, 10000.0f, 1.0f, 1},   {3, 33, 3, 64, 64, 500000.0f, 1.0f, 2},
-        {2, 129, 2, 128, 64, 10000.0f, 4.0f, 3}, {1, 129, 7, 96, 96, 100000.0f, 2.0f, 3},
+        {1, 1, 1, 2, 2, 10000.0f, 1.0f, 0},
+        {1, 7, 3, 64, 64, 10000.0f, 1.0f, 0},
+        {2, 33, 9, 64, 64, 10000.0f, 1.0f, 1},
+        {3, 33, 3, 64, 64, 500000.0f, 1.0f, 2},
+        {2, 129, 2, 128, 64, 10000.0f, 4.0f, 3},
+        {1, 129, 7, 96, 96, 100000.0f, 2.0f, 3},
+        /* rot_dim % 8 != 0: the scalar kernels (the others above use the vec4 ones, but D=2) */
+        {2, 7, 3, 10, 6, 10000.0f, 1.0f, 1},
+        {1, 33, 2, 68, 68, 10000.0f, 2.0f, 3},
     };
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
         check_gpu(&t, ctx, rec, shapes[i], 0, 100 + i);
