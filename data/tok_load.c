@@ -810,8 +810,99 @@ done:
     return rc;
 }
 
+static void dir_of(const char *path, char *dir, size_t n);
+
+/* tokenizer_config.json's text beside path, or NULL. */
+static char *read_config_beside(const char *path) {
+    char dir[4096], cfgp[4200], *cfg = NULL, e[64];
+    size_t cn;
+    dir_of(path, dir, sizeof dir);
+    snprintf(cfgp, sizeof cfgp, "%stokenizer_config.json", dir);
+    if (!vkft_file_exists(cfgp) || vkft_read_file(cfgp, &cfg, &cn, e, sizeof e)) return NULL;
+    return cfg;
+}
+
+/* BERT's classic vocab.txt (one WordPiece token per line, id = line number), converted to the equivalent
+ * tokenizer.json (as HF's BertTokenizerFast: lowercase unless tokenizer_config.json says do_lower_case
+ * false). */
+static int load_bert_vocab(const char *path, vkft_tokenizer **out, char *err, size_t errlen) {
+    char *text = NULL, *cfg = read_config_beside(path);
+    size_t n;
+    if (vkft_read_file(path, &text, &n, err, errlen)) {
+        free(cfg);
+        return -1;
+    }
+    int lower = 1;
+    cJSON *cj = cfg ? cJSON_Parse(cfg) : NULL;
+    if (cJSON_IsBool(get(cj, "do_lower_case"))) lower = cJSON_IsTrue(get(cj, "do_lower_case"));
+    cJSON_Delete(cj);
+    cJSON *root = cJSON_CreateObject(), *vocab = cJSON_CreateObject();
+    cJSON *added = cJSON_AddArrayToObject(root, "added_tokens");
+    static const char *specials[] = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
+    int ids[5] = {-1, -1, -1, -1, -1}, id = 0;
+    for (char *line = text, *end = text + n; line < end; id++) {
+        char *nl = memchr(line, '\n', (size_t)(end - line));
+        if (!nl) nl = end;
+        size_t len = (size_t)(nl - line);
+        if (len && line[len - 1] == '\r') len--;
+        char *tok = dup_n(line, len);
+        cJSON_AddItemToObject(vocab, tok, cJSON_CreateNumber(id)); /* a repeated token: the last id wins */
+        for (int k = 0; k < 5; k++)
+            if (!strcmp(tok, specials[k])) ids[k] = id;
+        free(tok);
+        line = nl + 1;
+    }
+    free(text);
+    for (int k = 0; k < 5; k++) {
+        if (ids[k] < 0) continue;
+        cJSON *a = cJSON_CreateObject();
+        cJSON_AddNumberToObject(a, "id", ids[k]);
+        cJSON_AddStringToObject(a, "content", specials[k]);
+        cJSON_AddBoolToObject(a, "single_word", 0);
+        cJSON_AddBoolToObject(a, "lstrip", 0);
+        cJSON_AddBoolToObject(a, "rstrip", 0);
+        cJSON_AddBoolToObject(a, "normalized", 0);
+        cJSON_AddBoolToObject(a, "special", 1);
+        cJSON_AddItemToArray(added, a);
+    }
+    cJSON *nm = cJSON_AddObjectToObject(root, "normalizer");
+    cJSON_AddStringToObject(nm, "type", "BertNormalizer");
+    cJSON_AddBoolToObject(nm, "clean_text", 1);
+    cJSON_AddBoolToObject(nm, "handle_chinese_chars", 1);
+    cJSON_AddNullToObject(nm, "strip_accents");
+    cJSON_AddBoolToObject(nm, "lowercase", lower);
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(root, "pre_tokenizer"), "type", "BertPreTokenizer");
+    if (ids[2] >= 0 && ids[3] >= 0) {
+        cJSON *pp = cJSON_AddObjectToObject(root, "post_processor");
+        cJSON_AddStringToObject(pp, "type", "BertProcessing");
+        cJSON *sep = cJSON_AddArrayToObject(pp, "sep"), *cls = cJSON_AddArrayToObject(pp, "cls");
+        cJSON_AddItemToArray(sep, cJSON_CreateString("[SEP]"));
+        cJSON_AddItemToArray(sep, cJSON_CreateNumber(ids[3]));
+        cJSON_AddItemToArray(cls, cJSON_CreateString("[CLS]"));
+        cJSON_AddItemToArray(cls, cJSON_CreateNumber(ids[2]));
+    } else
+        cJSON_AddNullToObject(root, "post_processor");
+    cJSON *dec = cJSON_AddObjectToObject(root, "decoder");
+    cJSON_AddStringToObject(dec, "type", "WordPiece");
+    cJSON_AddStringToObject(dec, "prefix", "##");
+    cJSON_AddBoolToObject(dec, "cleanup", 1);
+    cJSON *model = cJSON_AddObjectToObject(root, "model");
+    cJSON_AddStringToObject(model, "type", "WordPiece");
+    cJSON_AddStringToObject(model, "unk_token", "[UNK]");
+    cJSON_AddStringToObject(model, "continuing_subword_prefix", "##");
+    cJSON_AddNumberToObject(model, "max_input_chars_per_word", 100);
+    cJSON_AddItemToObject(model, "vocab", vocab);
+    char *js = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    int rc = js ? vkft_tokenizer_load_json(js, strlen(js), cfg, path, out, err, errlen)
+                : tok_fail(err, errlen, "out of memory");
+    free(js);
+    free(cfg);
+    return rc;
+}
+
 /* GPT-2's encoder.json + vocab.bpe, converted to the equivalent tokenizer.json (as HF's GPT2TokenizerFast).
- */
+ * Hugging Face's slow-tokenizer names for the same files, vocab.json + merges.txt, load the same way. */
 static int load_gpt2_classic(const char *enc_path, const char *bpe_path, vkft_tokenizer **out, char *err,
                              size_t errlen) {
     char *enc = NULL, *bpe = NULL;
@@ -891,7 +982,9 @@ static int load_gpt2_classic(const char *enc_path, const char *bpe_path, vkft_to
         tok_fail(err, errlen, "out of memory");
         goto done;
     }
-    rc = vkft_tokenizer_load_json(text, strlen(text), NULL, enc_path, out, err, errlen);
+    char *cfg = read_config_beside(enc_path);
+    rc = vkft_tokenizer_load_json(text, strlen(text), cfg, enc_path, out, err, errlen);
+    free(cfg);
     free(text);
 done:
     cJSON_Delete(merges);
@@ -924,21 +1017,30 @@ int vkft_tokenizer_load(const char *path, vkft_tokenizer **out, char *err, size_
         snprintf(dir, sizeof dir, "%s/", path);
         snprintf(a, sizeof a, "%stokenizer.json", dir);
         if (vkft_file_exists(a)) return vkft_tokenizer_load(a, out, err, errlen);
-        snprintf(a, sizeof a, "%sencoder.json", dir);
-        snprintf(b, sizeof b, "%svocab.bpe", dir);
-        if (vkft_file_exists(a) && vkft_file_exists(b)) return load_gpt2_classic(a, b, out, err, errlen);
-        return tok_fail(err, errlen, "%s: no tokenizer.json (nor encoder.json + vocab.bpe) in this folder",
-                        path);
+        static const char *pairs[2][2] = {{"encoder.json", "vocab.bpe"}, {"vocab.json", "merges.txt"}};
+        for (int k = 0; k < 2; k++) {
+            snprintf(a, sizeof a, "%s%s", dir, pairs[k][0]);
+            snprintf(b, sizeof b, "%s%s", dir, pairs[k][1]);
+            if (vkft_file_exists(a) && vkft_file_exists(b)) return load_gpt2_classic(a, b, out, err, errlen);
+        }
+        snprintf(a, sizeof a, "%svocab.txt", dir);
+        if (vkft_file_exists(a)) return load_bert_vocab(a, out, err, errlen);
+        return tok_fail(
+            err, errlen,
+            "%s: no tokenizer.json (nor encoder.json + vocab.bpe, vocab.json + merges.txt, vocab.txt) "
+            "in this folder",
+            path);
     }
     dir_of(path, dir, sizeof dir);
-    if (ends_with(path, "vocab.bpe")) {
-        snprintf(a, sizeof a, "%sencoder.json", dir);
+    if (ends_with(path, "vocab.bpe") || ends_with(path, "merges.txt")) {
+        snprintf(a, sizeof a, "%s%s", dir, ends_with(path, "vocab.bpe") ? "encoder.json" : "vocab.json");
         return load_gpt2_classic(a, path, out, err, errlen);
     }
-    if (ends_with(path, "encoder.json")) {
-        snprintf(b, sizeof b, "%svocab.bpe", dir);
+    if (ends_with(path, "encoder.json") || ends_with(path, "vocab.json")) {
+        snprintf(b, sizeof b, "%s%s", dir, ends_with(path, "encoder.json") ? "vocab.bpe" : "merges.txt");
         if (vkft_file_exists(b)) return load_gpt2_classic(path, b, out, err, errlen);
     }
+    if (ends_with(path, ".txt")) return load_bert_vocab(path, out, err, errlen);
     char *json = NULL, *cfg = NULL;
     size_t n, cn;
     if (vkft_read_file(path, &json, &n, err, errlen)) return -1;

@@ -35,9 +35,10 @@ typedef struct {
 
 void vkft_tok_ids_free(vkft_tok_ids *v);
 
-/* Loads PATH. A file named `*.json` holding a "model" object is a tokenizer.json; a folder is searched for
- * tokenizer.json, then for encoder.json + vocab.bpe. GPT-2's `encoder.json` path (with `vocab.bpe` beside
- * it) loads the classic format as HF's GPT-2 tokenizer (byte-level BPE, <|endoftext|> special). */
+/* Loads PATH: a tokenizer.json; GPT-2's classic encoder.json + vocab.bpe (or HF's slow-tokenizer names for
+ * them, vocab.json + merges.txt; either file's path) as HF's GPT-2 tokenizer (byte-level BPE, <|endoftext|>
+ * special); BERT's vocab.txt as HF's BertTokenizerFast (WordPiece, lowercase unless do_lower_case is false);
+ * or a folder holding one of these, searched in that order. tokenizer_config.json beside it is read too. */
 int vkft_tokenizer_load(const char *path, vkft_tokenizer **out, char *err, size_t errlen);
 /* Loads from an in-memory tokenizer.json; config_json (tokenizer_config.json's text) may be NULL. */
 int vkft_tokenizer_load_json(const char *json, size_t len, const char *config_json, const char *name,

@@ -418,6 +418,39 @@ int main(void) {
               "GPT-2 classic -> tokenizer.json: %s", err);
         vkft_tokenizer_free(g);
     }
+    {
+        /* HF's slow-tokenizer names for GPT-2's files (vocab.json + merges.txt) load the same tokenizer */
+        char d[4400], cmd[9000];
+        snprintf(d, sizeof d, "%s/gpt2-slow", work_dir);
+        /* gpt2_classic names encoder.json: its folder holds vocab.bpe */
+        char *slash = strrchr(gpt2_classic, '/');
+        *slash = 0;
+        snprintf(cmd, sizeof cmd,
+                 "mkdir -p '%s' && cp '%s/encoder.json' '%s/vocab.json' && cp '%s/vocab.bpe' '%s/merges.txt'",
+                 d, gpt2_classic, d, gpt2_classic, d);
+        *slash = '/';
+        vkft_tokenizer *a = NULL, *b = NULL;
+        if (CHECK(&t, system(cmd) == 0, "%s", cmd) &&
+            CHECK(&t, vkft_tokenizer_load(d, &a, err, sizeof err) == 0, "load %s: %s", d, err) &&
+            CHECK(&t, vkft_tokenizer_load(gpt2_classic, &b, err, sizeof err) == 0, "load: %s", err)) {
+            char *text;
+            size_t n;
+            vkft_tok_ids x = {0}, y = {0};
+            if (vkft_read_file(corpus, &text, &n, err, sizeof err) == 0) {
+                vkft_tokenizer_encode(a, text, n, 0, &x, err, sizeof err);
+                vkft_tokenizer_encode(b, text, n, 0, &y, err, sizeof err);
+                CHECK(&t, x.n == y.n && x.n && !memcmp(x.ids, y.ids, x.n * sizeof *x.ids),
+                      "vocab.json + merges.txt: same ids as encoder.json + vocab.bpe");
+                printf("%-34s same ids as encoder.json + vocab.bpe (%zu tokens)\n",
+                       "gpt2 vocab.json+merges.txt", x.n);
+                free(text);
+            }
+            vkft_tok_ids_free(&x);
+            vkft_tok_ids_free(&y);
+        }
+        vkft_tokenizer_free(a);
+        vkft_tokenizer_free(b);
+    }
     snprintf(wp_fixture, sizeof wp_fixture, "%s/tests/fixtures/tok_wordpiece/tokenizer.json", src_dir);
     snprintf(ref_bpe, sizeof ref_bpe, "json:%s", trained_bpe);
     snprintf(ref_wp, sizeof ref_wp, "json:%s", trained_wp);

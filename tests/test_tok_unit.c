@@ -113,6 +113,45 @@ static void test_wordpiece_fixture(test_state *t, const char *src) {
     vkft_tokenizer_free(tok);
 }
 
+/* BERT's classic vocab.txt (written here from the fixture's vocabulary) loads as the same tokenizer. */
+static void test_vocab_txt(test_state *t, const char *src) {
+    char path[4200], dir[4200], vpath[4300];
+    snprintf(path, sizeof path, "%s/tests/fixtures/tok_wordpiece/tokenizer.json", src);
+    vkft_tokenizer *ref = NULL, *tok = NULL;
+    if (vkft_tokenizer_load(path, &ref, err, sizeof err)) return;
+    const char *cache = getenv("XDG_CACHE_HOME");
+    snprintf(dir, sizeof dir, "%s/tok-unit/bert-vocab", cache ? cache : "/tmp");
+    vkft_mkdirs(dir, err, sizeof err);
+    snprintf(vpath, sizeof vpath, "%s/vocab.txt", dir);
+    FILE *f = fopen(vpath, "w");
+    for (int32_t id = 0; id < vkft_tokenizer_vocab_size(ref); id++) {
+        size_t n;
+        const char *s = vkft_tokenizer_id_to_token(ref, id, &n);
+        fprintf(f, "%.*s\n", (int)n, s);
+    }
+    fclose(f);
+    snprintf(vpath, sizeof vpath, "%s/tokenizer_config.json", dir);
+    vkft_write_file_atomic(vpath, "{}", 2, err, sizeof err);
+    if (CHECK(t, vkft_tokenizer_load(dir, &tok, err, sizeof err) == 0, "load vocab.txt folder: %s", err)) {
+        const char *texts[] = {"Hello, World! Unbelievable tokenization.", "Café 中文 xyz§ I don't",
+                               "hello [SEP] world"};
+        for (int i = 0; i < 3; i++) {
+            char want[4096];
+            snprintf(want, sizeof want, "%s", pieces(ref, texts[i], 1));
+            expect(t, tok, "vocab.txt as the fixture", texts[i], 1, want);
+        }
+        vkft_tokenizer_free(tok);
+    }
+    /* do_lower_case false keeps case: "Hello" is not in the (lowercase) vocabulary */
+    vkft_write_file_atomic(vpath, "{\"do_lower_case\": false}", 24, err, sizeof err);
+    snprintf(vpath, sizeof vpath, "%s/vocab.txt", dir);
+    if (CHECK(t, vkft_tokenizer_load(vpath, &tok, err, sizeof err) == 0, "load vocab.txt: %s", err)) {
+        expect(t, tok, "vocab.txt cased", "Hello world", 0, "[UNK]|world");
+        vkft_tokenizer_free(tok);
+    }
+    vkft_tokenizer_free(ref);
+}
+
 static void test_splits(test_state *t) {
     static const struct {
         const char *behavior, *want;
@@ -554,6 +593,7 @@ int main(void) {
     const char *src = getenv("VKFT_SOURCE_DIR");
     if (!src) src = ".";
     test_wordpiece_fixture(&t, src);
+    test_vocab_txt(&t, src);
     test_splits(&t);
     test_normalizers(&t);
     test_added_and_fallback(&t);
