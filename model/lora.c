@@ -5,6 +5,10 @@
 #include <string.h>
 
 #include "model/model_internal.h"
+#include "model/safetensors.h"
+#include "util/fsutil.h"
+
+#include <cjson/cJSON.h>
 
 /* The module's path as Hugging Face's model classes name it (what PEFT's adapter names contain):
  * the weight's name without ".weight", with GPT-2's "transformer." and BERT's "bert." prefixes. */
@@ -119,3 +123,98 @@ int vkft_model_add_lora(vkft_model *m, const vkft_lora_opts *o, char *err, size_
 }
 
 const char *vkft_model_lora_targets(const vkft_model *m) { return m->lora_targets; }
+
+/* ---- PEFT adapters in, merged weights out ------------------------------------------------- */
+
+int vkft_model_load_adapter(vkft_model *m, const char *dir, char *err, size_t errlen) {
+    char path[4200], *text;
+    size_t n;
+    snprintf(path, sizeof path, "%s/adapter_config.json", dir);
+    if (vkft_read_file(path, &text, &n, err, errlen)) return -1;
+    cJSON *j = cJSON_Parse(text);
+    free(text);
+    const cJSON *type = j ? cJSON_GetObjectItem(j, "peft_type") : NULL, *r = j ? cJSON_GetObjectItem(j, "r") : NULL,
+                *alpha = j ? cJSON_GetObjectItem(j, "lora_alpha") : NULL,
+                *targets = j ? cJSON_GetObjectItem(j, "target_modules") : NULL,
+                *rs = j ? cJSON_GetObjectItem(j, "use_rslora") : NULL, *dora = j ? cJSON_GetObjectItem(j, "use_dora") : NULL;
+    if (!cJSON_IsString(type) || strcmp(type->valuestring, "LORA") != 0 || !cJSON_IsNumber(r) || r->valuedouble < 1 ||
+        !cJSON_IsNumber(alpha) || !(cJSON_IsArray(targets) || cJSON_IsString(targets))) {
+        cJSON_Delete(j);
+        snprintf(err, errlen, "%s: not a PEFT LoRA adapter config (needs peft_type LORA, r, lora_alpha, target_modules)",
+                 path);
+        return -1;
+    }
+    if (cJSON_IsTrue(dora)) {
+        cJSON_Delete(j);
+        snprintf(err, errlen, "%s: DoRA adapters (use_dora) are not supported by this version", path);
+        return -1;
+    }
+    const char *names[64];
+    int count = 0;
+    if (cJSON_IsString(targets)) {
+        names[count++] = targets->valuestring;
+    } else {
+        for (const cJSON *t = targets->child; t && count < 64; t = t->next)
+            if (cJSON_IsString(t)) names[count++] = t->valuestring;
+    }
+    vkft_lora_opts o = {(uint32_t)r->valuedouble, (float)alpha->valuedouble, cJSON_IsTrue(rs), names, count, 0};
+    int adapted = vkft_model_add_lora(m, &o, err, errlen);
+    cJSON_Delete(j);
+    if (adapted < 0) return -1;
+    vkft_safetensors st;
+    snprintf(path, sizeof path, "%s/adapter_model.safetensors", dir);
+    if (vkft_st_open(path, &st, err, errlen)) return -1;
+    int rc = 0;
+    for (int i = 0; i < m->n_params && !rc; i++) {
+        vkft_param *p = &m->params[i];
+        if (!p->lora) continue;
+        const vkft_st_tensor *t = vkft_st_find(&st, p->name);
+        if (!t || (uint64_t)t->numel != p->numel) {
+            snprintf(err, errlen, "%s: %s is %s", path, p->name, t ? "of another shape" : "missing");
+            rc = -1;
+            break;
+        }
+        float *host = malloc(p->numel * 4);
+        vkft_to_f32(t->data, t->dtype, host, p->numel);
+        rc = vkft_upload(m->ctx, p->w, 0, host, p->numel * 4);
+        free(host);
+        if (rc) snprintf(err, errlen, "%s: %s", path, vkft_last_error(m->ctx));
+    }
+    vkft_st_close(&st);
+    return rc;
+}
+
+int vkft_model_merge_lora(vkft_model *m, char *err, size_t errlen) {
+    int merged = 0;
+    for (uint32_t l = 0; l < m->cfg.num_layers; l++) {
+        vkft_linear *lin[10];
+        int n = vkft_block_linears(m, l, lin);
+        for (int i = 0; i < n; i++) {
+            vkft_linear *li = lin[i];
+            if (!li->lora_r) continue;
+            vkft_param *W = &m->params[li->w], *A = &m->params[li->lora_a], *B = &m->params[li->lora_b];
+            float *w = malloc(W->numel * 4), *a = malloc(A->numel * 4), *b = malloc(B->numel * 4);
+            int rc = vkft_download(m->ctx, W->w, 0, w, W->numel * 4) || vkft_download(m->ctx, A->w, 0, a, A->numel * 4) ||
+                     vkft_download(m->ctx, B->w, 0, b, B->numel * 4);
+            uint32_t r = li->lora_r, in = li->in;
+            /* delta[o][i] = scale * sum_k B[col + o][k] A[k][i], for this layer's rows of B */
+            for (uint32_t o = 0; !rc && o < li->out; o++)
+                for (uint32_t x = 0; x < in; x++) {
+                    double d = 0;
+                    for (uint32_t k = 0; k < r; k++) d += (double)b[(size_t)(li->col + o) * r + k] * a[(size_t)k * in + x];
+                    size_t at = li->conv1d ? (size_t)x * li->ld + li->col + o : (size_t)o * in + x;
+                    w[at] += (float)(li->lora_scale * d);
+                }
+            rc = rc || vkft_upload(m->ctx, W->w, 0, w, W->numel * 4);
+            free(w), free(a), free(b);
+            if (rc) {
+                snprintf(err, errlen, "merging into %s: %s", W->name, vkft_last_error(m->ctx));
+                return -1;
+            }
+            li->lora_r = 0; /* the layer is plain again (its slices' A and B are kept but unused) */
+            merged++;
+        }
+    }
+    m->planned = 0;
+    return merged;
+}

@@ -79,6 +79,10 @@ typedef struct {
     uint64_t seed;
 } vkft_lora_opts;
 int vkft_model_add_lora(vkft_model *m, const vkft_lora_opts *o, char *err, size_t errlen);
+/* Loads a PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors) onto the model. */
+int vkft_model_load_adapter(vkft_model *m, const char *dir, char *err, size_t errlen);
+/* Folds every LoRA update into its base weight (W += scale B A); returns the number of merged layers. */
+int vkft_model_merge_lora(vkft_model *m, char *err, size_t errlen);
 /* The module names LoRA was applied to (for the adapter's target_modules), comma-separated. */
 const char *vkft_model_lora_targets(const vkft_model *m);
 

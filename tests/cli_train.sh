@@ -73,6 +73,36 @@ for layer in range(2):
 PY
 then ok "metrics.jsonl keys, loss.png, PEFT adapter names and shapes"; else bad "outputs"; fi
 
+# PyTorch runs the same LoRA steps from the same adapter: per-step losses agree to 1e-4 relative.
+"$VKFT" train "$tmp/cfg.json" --set output_dir="$tmp/ref" --set lora.init_adapter="$tmp/lora/adapter" \
+  --set data.shuffle=false --set max_steps=6 --set eval_every=0 --set optim.lr=0.01 \
+  --set optim.weight_decay=0.01 --set optim.grad_clip=0.5 >"$tmp/out.txt" 2>&1
+want=$($PY "$SRC/tests/reference/lora_train.py" "$tmp/llama/model" "$tmp/lora/adapter" "$tmp/train.jsonl" \
+  --seq-len 16 --steps 6 --batch 4 --lr 0.01 --weight-decay 0.01 --grad-clip 0.5)
+if $PY - "$tmp/ref/metrics.jsonl" "$want" <<'PY'
+import json, sys
+got = [json.loads(l)["loss"] for l in open(sys.argv[1])]
+want = json.loads(sys.argv[2])
+assert len(got) == len(want) == 6, (got, want)
+worst = max(abs(g - w) / abs(w) for g, w in zip(got, want))
+print("per-step losses vs PyTorch: worst rel. error %.1e" % worst)
+assert worst <= 1e-4, (got, want)
+PY
+then ok "LoRA steps from init_adapter match PyTorch"; else bad "LoRA vs PyTorch: $(tail -3 "$tmp/out.txt") want $want"; fi
+
+# The merged model computes what base + adapter computes; the adapter lowers the loss.
+"$VKFT" export --model "$tmp/llama/model" --adapter "$tmp/lora/adapter" --merge --out "$tmp/merged" >/dev/null 2>"$tmp/e.txt"
+with=$("$VKFT" eval --model "$tmp/llama/model" --adapter "$tmp/lora/adapter" --data "$tmp/train.jsonl" --json 2>/dev/null)
+merged=$("$VKFT" eval --model "$tmp/merged" --data "$tmp/train.jsonl" --json 2>/dev/null)
+plain=$("$VKFT" eval --model "$tmp/llama/model" --data "$tmp/train.jsonl" --json 2>/dev/null)
+if $PY -c '
+import json, sys
+w, m, p = (json.loads(x) for x in sys.argv[1:4])
+assert abs(w["loss"] - m["loss"]) <= 1e-5 * w["loss"], (w, m)
+assert w["loss"] < p["loss"], (w, p)
+' "$with" "$merged" "$plain"; then ok "merged model = base + adapter ($with vs $merged; base $plain)"
+else bad "merge: $with / $merged / $plain $(cat "$tmp/e.txt")"; fi
+
 # Resume: 10 steps, then --resume to 36, equals the uninterrupted run (same total: same schedule).
 "$VKFT" train "$tmp/cfg.json" --set output_dir="$tmp/part" --set max_steps=10 >/dev/null 2>&1
 "$VKFT" train "$tmp/cfg.json" --set output_dir="$tmp/part" --resume >"$tmp/out.txt" 2>&1

@@ -12,13 +12,14 @@
 #include "util/fsutil.h"
 
 static void usage(void) {
-    printf("usage: vkft eval --model DIR --data FILE [--json] [--batch N] [--seq-len N] [--text-field F]\n"
-           "                 [--device N|NAME]\n\n"
+    printf("usage: vkft eval --model DIR [--adapter DIR] --data FILE [--json] [--batch N] [--seq-len N]\n"
+           "                 [--text-field F] [--device N|NAME]\n\n"
            "Mean next-token cross-entropy (natural log) and perplexity of a causal model (gpt2, llama,\n"
            "mistral, qwen2) over FILE: text (one sequence per line), JSONL with a text field (tokenized with\n"
            "DIR/tokenizer.json, special tokens added as the tokenizer does), or pre-tokenized JSONL\n"
            "{\"input_ids\": [...]}. The loss averages over every predicted token of every line; lines longer\n"
            "than --seq-len (default: the model's positions, at most 1024) are cut into windows.\n"
+           "  --adapter DIR   apply a PEFT LoRA adapter (adapter_config.json + adapter_model.safetensors)\n"
            "  --json          print one JSON object: loss, ppl, tokens, sequences, tokens_per_s\n"
            "  --batch N       sequences per forward pass (default 4)\n");
 }
@@ -34,7 +35,7 @@ static int by_len_desc(const void *a, const void *b) {
 }
 
 int cmd_eval(int argc, char **argv) {
-    const char *model_dir = NULL, *data = NULL, *device = NULL, *text_field = "text";
+    const char *model_dir = NULL, *data = NULL, *device = NULL, *text_field = "text", *adapter = NULL;
     int json = 0, bad = 0;
     uint32_t batch = 4, seq_len = 0;
     for (int i = 1; i < argc; i++) {
@@ -46,6 +47,8 @@ int cmd_eval(int argc, char **argv) {
             json = 1;
         } else if ((v = cli_value(argc, argv, &i, "--model", &bad))) {
             model_dir = v;
+        } else if ((v = cli_value(argc, argv, &i, "--adapter", &bad))) {
+            adapter = v;
         } else if ((v = cli_value(argc, argv, &i, "--data", &bad))) {
             data = v;
         } else if ((v = cli_value(argc, argv, &i, "--device", &bad))) {
@@ -79,7 +82,8 @@ int cmd_eval(int argc, char **argv) {
     vkft_recorder *rec = NULL;
     window *win = NULL;
     int rc = 1;
-    if (vkft_model_load(ctx, model_dir, &m, err, sizeof err)) {
+    if (vkft_model_load(ctx, model_dir, &m, err, sizeof err) ||
+        (adapter && vkft_model_load_adapter(m, adapter, err, sizeof err))) {
         fprintf(stderr, "vkft eval: %s\n", err);
         goto done;
     }

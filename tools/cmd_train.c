@@ -312,7 +312,13 @@ static int train(run *r, int resume, char *err, size_t errlen) {
     r->total_steps = c->max_steps ? (uint32_t)c->max_steps : (uint32_t)c->epochs * steps_per_epoch;
 
     /* Parameters to train, the plan, the optimizer. */
-    if (!strcmp(c->method, "lora")) {
+    if (!strcmp(c->method, "lora") && c->lora_init_adapter[0]) {
+        /* Start from an existing adapter: its rank, alpha and targets, and its A and B. */
+        if (vkft_model_load_adapter(r->m, c->lora_init_adapter, err, errlen)) return -1;
+        vkft_model_set_trainable(r->m, 0);
+        for (int i = 0; i < vkft_model_param_count(r->m); i++)
+            if (vkft_model_param(r->m, i)->lora) vkft_model_param(r->m, i)->trainable = 1;
+    } else if (!strcmp(c->method, "lora")) {
         const char *targets[VKFT_MAX_TARGETS];
         for (int i = 0; i < c->lora_n_targets; i++) targets[i] = c->lora_targets[i];
         vkft_lora_opts lo = {(uint32_t)c->lora_r, (float)c->lora_alpha, c->lora_rslora, targets, c->lora_n_targets,

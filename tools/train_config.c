@@ -34,6 +34,7 @@ static const key_def KEYS[] = {
     {"lora.dropout", T_NUM, F(lora_dropout), "0.0"},
     {"lora.rslora", T_BOOL, F(lora_rslora), "false"},
     {"lora.target_modules", T_STRLIST, F(lora_targets), "[\"q_proj\", \"v_proj\"]"},
+    {"lora.init_adapter", T_STR, F(lora_init_adapter), "\"\""},
     {"optim.lr", T_NUM, F(lr), "2e-4"},
     {"optim.betas", T_BETAS, F(beta1), "[0.9, 0.999]"},
     {"optim.eps", T_NUM, F(eps), "1e-8"},
@@ -333,6 +334,7 @@ char *vkft_train_config_json(const vkft_train_config *c) {
     cJSON_AddNumberToObject(l, "alpha", c->lora_alpha);
     cJSON_AddNumberToObject(l, "dropout", c->lora_dropout);
     cJSON_AddBoolToObject(l, "rslora", c->lora_rslora);
+    cJSON_AddStringToObject(l, "init_adapter", c->lora_init_adapter);
     cJSON *t = cJSON_AddArrayToObject(l, "target_modules");
     for (int i = 0; i < c->lora_n_targets; i++) cJSON_AddItemToArray(t, cJSON_CreateString(c->lora_targets[i]));
     cJSON *o = cJSON_AddObjectToObject(r, "optim");

@@ -16,6 +16,7 @@ typedef struct {
     double lora_alpha, lora_dropout;
     int lora_rslora;
     char lora_targets[VKFT_MAX_TARGETS][64];
+    char lora_init_adapter[1024];
     int lora_n_targets;
     double lr, beta1, beta2, eps, weight_decay, grad_clip;
     char schedule[16];
