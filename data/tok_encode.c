@@ -77,11 +77,12 @@ static int find_added(const vkft_tokenizer *t, const char *s, size_t n, size_t f
         size_t best_len = 0;
         for (int k = 0; k < t->n_added; k++) {
             const tok_added *a = &t->added[k];
-            if ((int)a->normalized != normalized || a->len <= best_len || a->len > n - i) continue;
-            if ((unsigned char)a->content[0] != u[i] || memcmp(a->content, s + i, a->len)) continue;
-            if (a->single_word && (is_word_char(s, n, i, 1) || is_word_char(s, n, i + a->len, 0))) continue;
+            size_t ml = a->match_len;
+            if ((int)a->normalized != normalized || ml <= best_len || ml > n - i) continue;
+            if ((unsigned char)a->match[0] != u[i] || memcmp(a->match, s + i, ml)) continue;
+            if (a->single_word && (is_word_char(s, n, i, 1) || is_word_char(s, n, i + ml, 0))) continue;
             best = k;
-            best_len = a->len;
+            best_len = ml;
         }
         if (best < 0) continue;
         size_t a0 = i, a1 = i + best_len;

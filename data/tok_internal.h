@@ -184,6 +184,8 @@ typedef struct {
     int32_t id;
     char *content;
     size_t len;
+    char *match; /* what is matched in text: content, or for a normalized token its normalized content */
+    size_t match_len;
     uint8_t lstrip, rstrip, single_word, normalized, special;
 } tok_added;
 

@@ -615,20 +615,33 @@ static int parse_model(ctx *c, const cJSON *m) {
 
 /* ---- added tokens
  * ------------------------------------------------------------------------------------------ */
+/* Indexes the added tokens for matching: a normalized token is matched on normalized text in its
+ * normalized form (HF's AddedVocabulary normalizes its content), the others as they are. */
 static void index_added(vkft_tokenizer *t) {
     memset(t->added_first, 0, sizeof t->added_first);
     t->has_norm_added = t->has_raw_added = 0;
+    vkft_tok_session *s = NULL;
+    char e[256];
     for (int k = 0; k < t->n_added; k++) {
         tok_added *a = &t->added[k];
+        if (a->match != a->content) free(a->match);
+        a->match = a->content;
+        a->match_len = a->len;
         if (!a->len) continue;
         /* without a normalizer, normalized and raw matching are the same: match on the raw text */
         if (!t->norm) a->normalized = 0;
-        t->added_first[(unsigned char)a->content[0]] = 1;
-        if (a->normalized)
+        if (a->normalized) {
+            if (!s) s = vkft_tok_session_new(t);
+            if (s && tok_normalize(s, t->norm, a->content, a->len, &s->norm, e, sizeof e) == 0 && s->norm.n) {
+                a->match = dup_n(s->norm.p, s->norm.n);
+                a->match_len = s->norm.n;
+            }
             t->has_norm_added = 1;
-        else
+        } else
             t->has_raw_added = 1;
+        t->added_first[(unsigned char)a->match[0]] = 1;
     }
+    vkft_tok_session_free(s);
 }
 
 static void add_one(vkft_tokenizer *t, int32_t id, const char *s, size_t n, int special, int normalized,
@@ -638,6 +651,7 @@ static void add_one(vkft_tokenizer *t, int32_t id, const char *s, size_t n, int 
         t->added = realloc(t->added, (size_t)t->cap_added * sizeof *t->added);
     }
     tok_added *a = &t->added[t->n_added++];
+    a->match = NULL;
     a->id = id;
     a->content = dup_n(s, n);
     a->len = n;
@@ -737,7 +751,10 @@ void vkft_tokenizer_free(vkft_tokenizer *t) {
     free(t->merges);
     free(t->char_id);
     free(t->char_id_cont);
-    for (int k = 0; k < t->n_added; k++) free(t->added[k].content);
+    for (int k = 0; k < t->n_added; k++) {
+        if (t->added[k].match != t->added[k].content) free(t->added[k].match);
+        free(t->added[k].content);
+    }
     free(t->added);
     if (t->norm) tok_norm_free(t->norm);
     if (t->pre) tok_pre_free(t->pre);

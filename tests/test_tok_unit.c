@@ -104,6 +104,11 @@ static void test_wordpiece_fixture(test_state *t, const char *src) {
           err);
     CHECK(t, !strcmp(text, "hello, world! unbelievable tokenization."), "wp decode with cleanup: '%s'", text);
     free(text);
+    /* an added (non-special) token is normalized like the text: "COVID" matches "Covid" after lowercasing */
+    const char *terms[] = {"COVID"};
+    size_t tl[] = {5};
+    CHECK(t, vkft_tokenizer_add_tokens(tok, terms, tl, 1, 0, err, sizeof err) == 1, "add COVID: %s", err);
+    expect(t, tok, "normalized added token", "Covid-19 and covid", 0, "COVID|-|1|##9|and|COVID");
     vkft_tok_specials sp = vkft_tokenizer_specials(tok);
     CHECK(t, sp.pad == 0 && sp.unk == 1, "wp specials from tokenizer_config.json: pad %d unk %d", (int)sp.pad,
           (int)sp.unk);
