@@ -112,6 +112,41 @@ static void check_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, int op, 
         free(dx), free(du);
 }
 
+/* In place: y over x in the forward, dx over dy in the backward (the backward reads a saved copy of x). */
+static void check_in_place(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, int op, size_t n) {
+    float *x = malloc(n * 4), *u = malloc(n * 4), *dy = malloc(n * 4);
+    inputs(x, u, dy, n, 900 + op);
+    vkft_buf X = test_buf_f32(t, ctx, x, n), XS = test_buf_f32(t, ctx, x, n), U = test_buf_f32(t, ctx, u, n),
+             DY = test_buf_f32(t, ctx, dy, n), DU = test_buf_f32(t, ctx, NULL, n);
+    uint32_t N = (uint32_t)n;
+    int rc = vkft_rec_begin(rec);
+    if (!rc && op == SWIGLU)
+        rc = vkft_swiglu_forward(rec, X, U, X, N) || vkft_swiglu_backward(rec, XS, U, DY, DY, DU, N);
+    else if (!rc)
+        rc = vkft_activation_forward(rec, (vkft_activation)op, X, X, N) ||
+             vkft_activation_backward(rec, (vkft_activation)op, XS, DY, DY, N);
+    rc = rc || vkft_rec_end(rec) || vkft_rec_submit(rec);
+    CHECK(t, rc == 0, "%s in place: %s", OPS[op], vkft_last_error(ctx));
+    float *y = test_download_f32(t, ctx, X, n), *dx = test_download_f32(t, ctx, DY, n);
+    double *xd = rows_to_double(x, n), *ud = rows_to_double(u, n), *dyd = rows_to_double(dy, n),
+           *yr = malloc(n * 8), *dxr = malloc(n * 8), *dur = malloc(n * 8);
+    if (op == SWIGLU) {
+        swiglu_forward_ref(xd, ud, yr, n);
+        swiglu_backward_ref(xd, ud, dyd, dxr, dur, n);
+    } else {
+        activation_forward_ref(op, xd, yr, n);
+        activation_backward_ref(op, xd, dyd, dxr, n);
+    }
+    double ey = rows_max_err(y, yr, n), ed = rows_max_err(dx, dxr, n);
+    CHECK(t, ey < 2e-6 && ed < 2e-6, "%s in place n=%zu: y %.2e dx %.2e", OPS[op], n, ey, ed);
+    printf("gpu  %-9s n=%-6zu in place  y %.2e  dx %.2e\n", OPS[op], n, ey, ed);
+    vkft_arena *a = vkft_default_arena(ctx);
+    vkft_arena_free(a, X), vkft_arena_free(a, XS), vkft_arena_free(a, U), vkft_arena_free(a, DY),
+        vkft_arena_free(a, DU);
+    free(x), free(u), free(dy), free(y), free(dx), free(xd), free(ud), free(dyd), free(yr), free(dxr),
+        free(dur);
+}
+
 static double cmp_torch(test_state *t, const char *dir, const char *name, const float *got, size_t n) {
     char path[512];
     size_t nt;
@@ -159,6 +194,7 @@ int main(void) {
     for (int op = 0; op <= SWIGLU; op++)
         for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
             check_gpu(&t, ctx, rec, op, sizes[i], 31 * op + i);
+    for (int op = 0; op <= SWIGLU; op++) check_in_place(&t, ctx, rec, op, op % 2 ? 576 : 33);
     check_torch(&t, ctx, rec, 4099);
     vkft_recorder_destroy(rec);
     test_close_ctx(&t, ctx);

@@ -107,6 +107,50 @@ static gpu_out run_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, int rms
 
 static void free_out(gpu_out o) { free(o.y), free(o.dx), free(o.dw), free(o.db); }
 
+/* The forward in place (y over x) and a backward with frozen weights (no dw/db, as in LoRA fine-tuning)
+ * writing dx over dy, against the reference. */
+static void check_frozen_in_place(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, int rms, size_t rows,
+                                  size_t C) {
+    size_t n = rows * C;
+    float *x = malloc(n * 4), *w = malloc(C * 4), *b = malloc(C * 4), *dy = malloc(n * 4);
+    test_fill_uniform(x, n, 11, -3, 5), test_fill_uniform(w, C, 12, -1.5f, 1.5f);
+    test_fill_uniform(b, C, 13, -1, 1), test_fill_uniform(dy, n, 14, -1, 1);
+    vkft_buf X = test_buf_f32(t, ctx, x, n), XB = test_buf_f32(t, ctx, x, n), W = test_buf_f32(t, ctx, w, C),
+             B = test_buf_f32(t, ctx, b, C), DY = test_buf_f32(t, ctx, dy, n),
+             MEAN = test_buf_f32(t, ctx, NULL, rows), RSTD = test_buf_f32(t, ctx, NULL, rows), none = {0};
+    uint32_t R = (uint32_t)rows, c = (uint32_t)C;
+    int rc = vkft_rec_begin(rec);
+    if (!rc && rms)
+        rc = vkft_rmsnorm_forward(rec, X, W, X, RSTD, R, c, 1e-5f) ||
+             vkft_rmsnorm_backward(rec, XB, W, RSTD, DY, DY, none, none, R, c, 0);
+    else if (!rc)
+        rc = vkft_layernorm_forward(rec, X, W, B, X, MEAN, RSTD, R, c, 1e-5f) ||
+             vkft_layernorm_backward(rec, XB, W, MEAN, RSTD, DY, DY, none, none, none, R, c, 0);
+    rc = rc || vkft_rec_end(rec) || vkft_rec_submit(rec);
+    CHECK(t, rc == 0, "frozen norm: %s", vkft_last_error(ctx));
+    float *y = test_download_f32(t, ctx, X, n), *dx = test_download_f32(t, ctx, DY, n);
+    double *xd = rows_to_double(x, n), *wd = rows_to_double(w, C), *bd = rows_to_double(b, C),
+           *dyd = rows_to_double(dy, n), *yr = malloc(n * 8), *dxr = malloc(n * 8), *mean = malloc(rows * 8),
+           *rstd = malloc(rows * 8);
+    if (rms) {
+        rmsnorm_forward_ref(xd, wd, yr, rstd, rows, C, 1e-5);
+        rmsnorm_backward_ref(xd, wd, rstd, dyd, dxr, NULL, rows, C);
+    } else {
+        layernorm_forward_ref(xd, wd, bd, yr, mean, rstd, rows, C, 1e-5);
+        layernorm_backward_ref(xd, wd, mean, rstd, dyd, dxr, NULL, NULL, rows, C);
+    }
+    double ey = rows_max_err(y, yr, n), ed = rows_max_err(dx, dxr, n);
+    CHECK(t, ey < 1e-5 && ed < 1e-5, "%s frozen/in place rows=%zu C=%zu: y %.2e dx %.2e",
+          rms ? "rmsnorm" : "layernorm", rows, C, ey, ed);
+    printf("gpu  %-9s rows=%-4zu C=%-4zu in place, frozen weights  y %.2e dx %.2e (tol 1e-5)\n",
+           rms ? "rmsnorm" : "layernorm", rows, C, ey, ed);
+    vkft_arena *a = vkft_default_arena(ctx);
+    vkft_buf all[] = {X, XB, W, B, DY, MEAN, RSTD};
+    for (size_t i = 0; i < 7; i++) vkft_arena_free(a, all[i]);
+    free(x), free(w), free(b), free(dy), free(y), free(dx), free(xd), free(wd), free(bd), free(dyd), free(yr),
+        free(dxr), free(mean), free(rstd);
+}
+
 static void check_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, int rms, int has_bias, int accumulate,
                       size_t rows, size_t C, uint64_t seed) {
     size_t n = rows * C;
@@ -200,6 +244,10 @@ int main(void) {
     check_gpu(&t, ctx, rec, 0, 1, 1, 129, 132, seed += 10);  /* accumulation through the vec4 kernels */
     check_gpu(&t, ctx, rec, 1, 0, 0, 1031, 576, seed += 10); /* several row blocks of the dw partials */
     check_gpu(&t, ctx, rec, 0, 1, 0, 4099, 65, seed += 10);
+    for (int rms = 0; rms < 2; rms++) {
+        check_frozen_in_place(&t, ctx, rec, rms, 33, 576);
+        check_frozen_in_place(&t, ctx, rec, rms, 7, 33);
+    }
     check_torch(&t, ctx, rec, 0, 33, 129);
     check_torch(&t, ctx, rec, 1, 129, 576);
     vkft_recorder_destroy(rec);

@@ -119,6 +119,35 @@ static void check_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, size_t N
     free(o.dz), free(o.row), free(w), free(tg), free(wd), free(row), free(dz);
 }
 
+/* Losses only (no gradient buffer, as in evaluation): the logits are left as they were. */
+static void check_forward_only(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, size_t N, size_t V) {
+    size_t n = N * V;
+    float *z = malloc(n * 4), *w = malloc(V * 4), loss_gpu = -1;
+    int32_t *tg = malloc(N * 4);
+    make_inputs(z, tg, w, N, V, 4242, 20);
+    vkft_arena *a = vkft_default_arena(ctx);
+    vkft_buf Z = test_buf_f32(t, ctx, z, n), T, R = test_buf_f32(t, ctx, NULL, N),
+             S = test_buf_f32(t, ctx, NULL, 4), L = test_buf_f32(t, ctx, NULL, 1), none = {0};
+    CHECK(t, vkft_arena_alloc(a, N * 4, &T) == 0 && vkft_upload(ctx, T, 0, tg, N * 4) == 0, "targets");
+    int rc = vkft_rec_begin(rec) ||
+             vkft_cross_entropy_forward_backward(rec, Z, T, none, none, R, S, L, (uint32_t)N, (uint32_t)V,
+                                                 IGNORE, 0.1f, 1.0f) ||
+             vkft_rec_end(rec) || vkft_rec_submit(rec) || vkft_download(ctx, L, 0, &loss_gpu, 4);
+    CHECK(t, rc == 0, "cross_entropy forward only: %s", vkft_last_error(ctx));
+    float *row = test_download_f32(t, ctx, R, N), *z_after = test_download_f32(t, ctx, Z, n);
+    double *zd = rows_to_double(z, n), *rowr = malloc(N * 8);
+    double loss = cross_entropy_ref(zd, tg, NULL, N, V, IGNORE, 0.1, 1.0, rowr, NULL, NULL);
+    double el = fabs(loss_gpu - loss) / fmax(1.0, fabs(loss)), er = rows_max_err(row, rowr, N);
+    int untouched = memcmp(z, z_after, n * 4) == 0;
+    CHECK(t, el < 1e-5 && er < 1e-5 && untouched,
+          "xent forward only N=%zu V=%zu: loss %.2e rows %.2e untouched %d", N, V, el, er, untouched);
+    printf("gpu  xent N=%zu V=%zu losses only  loss err %.2e  rows %.2e  logits untouched %s\n", N, V, el, er,
+           untouched ? "yes" : "NO");
+    vkft_arena_free(a, Z), vkft_arena_free(a, T), vkft_arena_free(a, R), vkft_arena_free(a, S),
+        vkft_arena_free(a, L);
+    free(z), free(w), free(tg), free(row), free(z_after), free(zd), free(rowr);
+}
+
 /* The three-step API over logits held in `chunks` separate buffers (gradient in place), vs the reference. */
 static void check_chunked(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, size_t N, size_t V, size_t chunks,
                           uint64_t seed) {
@@ -211,6 +240,8 @@ int main(void) {
     check_gpu(&t, ctx, rec, 129, 49152, 0, 0.0f, 0, seed++);
     /* 137 MB of logits: more than lavapipe's 128 MiB storage-buffer range, so three row chunks. */
     check_chunked(&t, ctx, rec, 700, 49152, 3, seed++);
+    check_forward_only(&t, ctx, rec, 33, 576);
+    check_forward_only(&t, ctx, rec, 7, 129);
     check_torch(&t, ctx, rec, 33, 576, 0, 0.0f);
     check_torch(&t, ctx, rec, 33, 576, 0, 0.1f);
     check_torch(&t, ctx, rec, 7, 49152, 1, 0.1f);
