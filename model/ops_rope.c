@@ -77,3 +77,25 @@ int vkft_rope_backward(vkft_recorder *rec, vkft_buf dy, vkft_buf dx, vkft_buf po
                        float scaling_factor) {
     return rope(rec, K_BWD, dy, dx, pos, inv_freq, B, T, H, D, rot_dim, scaling_factor);
 }
+
+int vkft_rope_qk_forward(vkft_recorder *rec, vkft_buf q, vkft_buf k, vkft_buf pos, vkft_buf inv_freq,
+                         uint32_t B, uint32_t T, uint32_t Hq, uint32_t Hkv, uint32_t D, uint32_t rot_dim,
+                         float scaling_factor) {
+    if (Hkv == 0 || Hq % Hkv)
+        return vkft_set_error(vkft_rec_ctx(rec), "rope: %u kv heads do not divide %u query heads", Hkv, Hq);
+    return vkft_rope_forward(rec, q, q, pos, inv_freq, B, T, Hq, D, rot_dim, scaling_factor) ||
+                   vkft_rope_forward(rec, k, k, pos, inv_freq, B, T, Hkv, D, rot_dim, scaling_factor)
+               ? -1
+               : 0;
+}
+
+int vkft_rope_qk_backward(vkft_recorder *rec, vkft_buf dq, vkft_buf dk, vkft_buf pos, vkft_buf inv_freq,
+                          uint32_t B, uint32_t T, uint32_t Hq, uint32_t Hkv, uint32_t D, uint32_t rot_dim,
+                          float scaling_factor) {
+    if (Hkv == 0 || Hq % Hkv)
+        return vkft_set_error(vkft_rec_ctx(rec), "rope: %u kv heads do not divide %u query heads", Hkv, Hq);
+    return vkft_rope_backward(rec, dq, dq, pos, inv_freq, B, T, Hq, D, rot_dim, scaling_factor) ||
+                   vkft_rope_backward(rec, dk, dk, pos, inv_freq, B, T, Hkv, D, rot_dim, scaling_factor)
+               ? -1
+               : 0;
+}

@@ -17,6 +17,15 @@ int vkft_rope_forward(vkft_recorder *rec, vkft_buf x, vkft_buf y, vkft_buf pos, 
 int vkft_rope_backward(vkft_recorder *rec, vkft_buf dy, vkft_buf dx, vkft_buf pos, vkft_buf inv_freq,
                        uint32_t B, uint32_t T, uint32_t H, uint32_t D, uint32_t rot_dim,
                        float scaling_factor);
+/* q [B, T, Hq, D] and k [B, T, Hkv, D] (grouped-query attention: Hkv divides Hq) rotated in place, with the
+ * same positions: two dispatches, no barrier between them. */
+int vkft_rope_qk_forward(vkft_recorder *rec, vkft_buf q, vkft_buf k, vkft_buf pos, vkft_buf inv_freq,
+                         uint32_t B, uint32_t T, uint32_t Hq, uint32_t Hkv, uint32_t D, uint32_t rot_dim,
+                         float scaling_factor);
+/* dq and dk rotated back in place. */
+int vkft_rope_qk_backward(vkft_recorder *rec, vkft_buf dq, vkft_buf dk, vkft_buf pos, vkft_buf inv_freq,
+                          uint32_t B, uint32_t T, uint32_t Hq, uint32_t Hkv, uint32_t D, uint32_t rot_dim,
+                          float scaling_factor);
 /* The kernel definitions: "rope_forward", "rope_backward" (and "_vec4" forms: rot_dim % 8 == 0, D % 4 == 0).
  */
 const vkft_kernel_def *vkft_rope_kernel(const char *name);

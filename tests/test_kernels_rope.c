@@ -116,6 +116,45 @@ static void check_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, shape s,
         free(dx);
 }
 
+/* q with 9 heads and k with 3 (grouped-query attention) in one call each way: forward then backward
+ * returns the inputs, and each matches the reference. */
+static void check_qk(test_state *t, vkft_ctx *ctx, vkft_recorder *rec) {
+    enum { B = 2, T = 17, HQ = 9, HKV = 3, D = 64 };
+    size_t nq = (size_t)B * T * HQ * D, nk = (size_t)B * T * HKV * D;
+    shape sq = {B, T, HQ, D, D, 10000.0f, 1.0f, 1}, sk = {B, T, HKV, D, D, 10000.0f, 1.0f, 1};
+    float *q = malloc(nq * 4), *k = malloc(nk * 4), inv_freq[D / 2];
+    int32_t pos[B * T];
+    test_fill_uniform(q, nq, 81, -1, 1), test_fill_uniform(k, nk, 82, -1, 1);
+    make_pos(pos, &sq);
+    vkft_rope_inv_freq(inv_freq, D, 10000.0f);
+    vkft_arena *a = vkft_default_arena(ctx);
+    vkft_buf Q = test_buf_f32(t, ctx, q, nq), K = test_buf_f32(t, ctx, k, nk),
+             F = test_buf_f32(t, ctx, inv_freq, D / 2), P;
+    CHECK(t, vkft_arena_alloc(a, sizeof pos, &P) == 0 && vkft_upload(ctx, P, 0, pos, sizeof pos) == 0,
+          "positions");
+    int rc = vkft_rec_begin(rec) || vkft_rope_qk_forward(rec, Q, K, P, F, B, T, HQ, HKV, D, D, 1.0f) ||
+             vkft_rec_end(rec) || vkft_rec_submit(rec);
+    float *qr = test_download_f32(t, ctx, Q, nq), *kr = test_download_f32(t, ctx, K, nk);
+    rc = rc || vkft_rec_begin(rec) || vkft_rope_qk_backward(rec, Q, K, P, F, B, T, HQ, HKV, D, D, 1.0f) ||
+         vkft_rec_end(rec) || vkft_rec_submit(rec);
+    CHECK(t, rc == 0, "rope q/k: %s", vkft_last_error(ctx));
+    CHECK(t, vkft_rope_qk_forward(rec, Q, K, P, F, B, T, HQ, 2, D, D, 1.0f) != 0,
+          "2 kv heads for 9 query heads refused");
+    float *qb = test_download_f32(t, ctx, Q, nq), *kb = test_download_f32(t, ctx, K, nk);
+    double *qd = rows_to_double(q, nq), *kd = rows_to_double(k, nk), *qw = malloc(nq * 8),
+           *kw = malloc(nk * 8);
+    rope_ref(qd, qw, pos, inv_freq, sq.B, sq.T, sq.H, sq.D, sq.R, 1.0f, 1);
+    rope_ref(kd, kw, pos, inv_freq, sk.B, sk.T, sk.H, sk.D, sk.R, 1.0f, 1);
+    double eq = rows_max_err(qr, qw, nq), ek = rows_max_err(kr, kw, nk), rq = rows_max_err(qb, qd, nq),
+           rk = rows_max_err(kb, kd, nk);
+    CHECK(t, eq < 2e-6 && ek < 2e-6 && rq < 2e-6 && rk < 2e-6, "rope q/k: %.2e %.2e, round trip %.2e %.2e",
+          eq, ek, rq, rk);
+    printf("gpu  rope q (9 heads) and k (3 heads)  q %.2e  k %.2e  backward(forward) - identity: %.2e %.2e\n",
+           eq, ek, rq, rk);
+    vkft_arena_free(a, Q), vkft_arena_free(a, K), vkft_arena_free(a, F), vkft_arena_free(a, P);
+    free(q), free(k), free(qr), free(kr), free(qb), free(kb), free(qd), free(kd), free(qw), free(kw);
+}
+
 static void check_torch(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, shape s) {
     char dir[256], path[512], args[768];
     if (!CHECK(t, test_tmpdir(dir, sizeof dir) != NULL, "tmpdir")) return;
@@ -180,6 +219,7 @@ int main(void) {
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
         check_gpu(&t, ctx, rec, shapes[i], 0, 100 + i);
     check_gpu(&t, ctx, rec, shapes[2], 1, 200);
+    check_qk(&t, ctx, rec);
     check_torch(&t, ctx, rec, (shape){2, 33, 9, 64, 64, 10000.0f, 1.0f, 2});
     check_torch(&t, ctx, rec, (shape){2, 129, 3, 128, 96, 500000.0f, 2.0f, 3});
     vkft_recorder_destroy(rec);
