@@ -2,19 +2,21 @@
 // Matmul shaped for CPU Vulkan drivers (lavapipe): no shared memory, no barriers, big register blocks.
 // One workgroup is one subgroup of SG lanes (specialization constant 0 = the subgroup size) and owns a
 // TM x (SG*TN) block of C. Every lane holds TM x TN accumulators; the TM values of A it needs at each k
-// are the same for all lanes, so they are read at subgroup-uniform addresses (one scalar load each on
-// lavapipe, instead of one load per lane); B is read 64 bits per lane per load.
+// are the same for all lanes: each lane reads a different one and subgroupBroadcast shares them (on
+// lavapipe every storage-buffer load is a bounds-checked scalar load per lane, and a subgroup-uniform
+// address still costs one such load per value: sharing halved the time). B is read 64 bits per lane.
 // Blocks on the edge of C (and unaligned B) take a plain, bounds-clamped path.
 //@variant f32
 //@variant f16 -DB_F16
 //@variant bf16 -DB_BF16
 #extension GL_EXT_control_flow_attributes : require
 #extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
+#extension GL_KHR_shader_subgroup_ballot : require
 #include "vkft.glsl"
 #include "matmul_common.glsl"
 
-layout(constant_id = 2) const uint TM = 8; // rows of C per workgroup (even)
-layout(constant_id = 3) const uint TN = 8;  // columns of C per lane (a multiple of 4)
+layout(constant_id = 2) const uint TM = 16; // rows of C per workgroup (even)
+layout(constant_id = 3) const uint TN = 4;  // columns of C per lane (a multiple of 4)
 
 #define SG gl_WorkGroupSize.x
 
@@ -76,12 +78,38 @@ void main() {
             }
             // A: the same TM x 4 values for every lane (subgroup-uniform addresses: scalar loads)
             float av[4][TM];
-            if (A_ROWMAJOR_K) {
+            if (A_ROWMAJOR_K && TM % SG == 0u) {
+                // lane l reads rows m0 + l + SG*g; the others get them through subgroupBroadcast
+                [[unroll]] for (uint g = 0; g < TM / SG; g++)
+                    [[unroll]] for (uint q = 0; q < 2u; q++) {
+                        vec2 t = load_a2(aoff + (m0 + g * SG + lane) * p.lda + k + 2u * q);
+                        [[unroll]] for (uint l = 0; l < SG; l++) {
+                            av[2u * q][g * SG + l] = subgroupBroadcast(t.x, l);
+                            av[2u * q + 1u][g * SG + l] = subgroupBroadcast(t.y, l);
+                        }
+                    }
+            } else if (A_ROWMAJOR_K) {
                 [[unroll]] for (uint i = 0; i < TM; i++)
                     [[unroll]] for (uint q = 0; q < 2u; q++) {
                         vec2 t = load_a2(aoff + (m0 + i) * p.lda + k + 2u * q);
                         av[2u * q][i] = t.x;
                         av[2u * q + 1u][i] = t.y;
+                    }
+            } else if (TM % (2u * SG) == 0u) {
+                // A^T: lane l reads rows m0 + 2l, 2l+1 (+ 2SG*g) of each k; broadcast to the others
+                [[unroll]] for (uint kk = 0; kk < 4u; kk++)
+                    [[unroll]] for (uint g = 0; g < TM / (2u * SG); g++) {
+                        vec2 t = load_a2(aoff + (k + kk) * p.lda + m0 + g * 2u * SG + 2u * lane);
+                        [[unroll]] for (uint l = 0; l < SG; l++) {
+                            av[kk][g * 2u * SG + 2u * l] = subgroupBroadcast(t.x, l);
+                            av[kk][g * 2u * SG + 2u * l + 1u] = subgroupBroadcast(t.y, l);
+                        }
+                    }
+            } else if (TM % SG == 0u) {
+                [[unroll]] for (uint kk = 0; kk < 4u; kk++)
+                    [[unroll]] for (uint g = 0; g < TM / SG; g++) {
+                        float t = a[aoff + (k + kk) * p.lda + m0 + g * SG + lane];
+                        [[unroll]] for (uint l = 0; l < SG; l++) av[kk][g * SG + l] = subgroupBroadcast(t, l);
                     }
             } else {
                 [[unroll]] for (uint kk = 0; kk < 4u; kk++)
