@@ -54,7 +54,7 @@ struct vkft_deduper {
     uint64_t *a, *b;
     vkft_u64map exact, lsh; /* lsh: 64-bit band keys without verification */
     vkft_u32map lsh32;      /* 32-bit band keys when candidates are verified (a collision costs a check) */
-    uint8_t *sigs;          /* num_perm bytes per kept record */
+    uint8_t *sigs;          /* 4 bits of each MinHash value, num_perm / 2 bytes per kept record */
     size_t sigs_cap;
     long kept, candidates, rejected;
     vkft_buf norm;
@@ -283,10 +283,13 @@ long vkft_minhash(const vkft_deduper *cd, const char *text, size_t n, uint32_t *
     return minhash_norm(d, sig);
 }
 
+/* b-bit MinHash (Li and Koenig): with 4 bits kept, two different values agree by chance with probability
+ * 1/16, so J = (P(agree) - 1/16) / (15/16). The standard error at J = 0.8 with 128 values is 0.037
+ * (0.035 with full values). */
 static double est_jaccard(const uint8_t *a, const uint32_t *sig, int np) {
     int eq = 0;
-    for (int i = 0; i < np; i++) eq += a[i] == (uint8_t)sig[i];
-    double p = (double)eq / np, c = 1.0 / 256;
+    for (int i = 0; i < np; i++) eq += ((a[i >> 1] >> ((i & 1) * 4)) & 15) == (sig[i] & 15);
+    double p = (double)eq / np, c = 1.0 / 16;
     double j = (p - c) / (1 - c);
     return j < 0 ? 0 : j;
 }
@@ -323,7 +326,7 @@ int vkft_deduper_check(vkft_deduper *d, const char *text, size_t n, long *of, do
                     return VKFT_DUP_NEAR;
                 }
                 d->candidates++;
-                double j = est_jaccard(d->sigs + (size_t)*v * (size_t)np, d->sig, np);
+                double j = est_jaccard(d->sigs + (size_t)*v * (size_t)((np + 1) / 2), d->sig, np);
                 if (j >= d->o.threshold) {
                     *of = (long)*v;
                     *sim = j;
@@ -344,17 +347,19 @@ int vkft_deduper_check(vkft_deduper *d, const char *text, size_t n, long *of, do
                 return -1;
     }
     if (d->o.near && d->o.verify) {
-        size_t need = ((size_t)id + 1) * (size_t)np;
+        size_t sb = (size_t)((np + 1) / 2), need = ((size_t)id + 1) * sb;
         if (need > d->sigs_cap) {
-            size_t c = d->sigs_cap ? d->sigs_cap * 2 : (size_t)np * 1024;
+            size_t c = d->sigs_cap ? d->sigs_cap * 2 : sb * 1024;
             while (c < need) c *= 2;
             uint8_t *p = realloc(d->sigs, c);
             if (!p) return -1;
             d->sigs = p;
             d->sigs_cap = c;
         }
-        uint8_t *dst = d->sigs + (size_t)id * (size_t)np;
-        for (int i = 0; i < np; i++) dst[i] = ns > 0 ? (uint8_t)d->sig[i] : 0;
+        uint8_t *dst = d->sigs + (size_t)id * sb;
+        memset(dst, 0, sb);
+        if (ns > 0)
+            for (int i = 0; i < np; i++) dst[i >> 1] |= (uint8_t)((d->sig[i] & 15) << ((i & 1) * 4));
     }
     d->kept++;
     return VKFT_DUP_NONE;

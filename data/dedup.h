@@ -7,11 +7,11 @@
  * rows chosen to minimize the weighted false-positive + false-negative areas at the threshold (as
  * datasketch and text-dedup do, but weighted towards recall because candidates are verified: 14 x 9
  * for 0.8 / 128 instead of their 9 x 13) unless given. Candidates are verified by the Jaccard similarity
- * estimated from stored 8-bit signatures (b-bit MinHash, corrected for chance agreement), so a band collision
+ * estimated from stored 4-bit signatures (b-bit MinHash, corrected for chance agreement), so a band collision
  * alone never removes a record (--no-verify turns that off). The first occurrence is kept; only kept records
  * are indexed, so every removed record is similar to a kept one (no chains). Memory per kept record, with the
- * default 128 permutations and 14 bands: about 24 B (exact hash table) + 128 B (8-bit signature) + 14 x 11 B
- * (32-bit band keys at up to 70% load; a key collision only adds a verified candidate) = about 310 B, up to
+ * default 128 permutations and 14 bands: about 24 B (exact hash table) + 64 B (4-bit signature) + 14 x 11 B
+ * (32-bit band keys at up to 70% load; a key collision only adds a verified candidate) = about 250 B, up to
  * twice that just after the tables double: 2 to 3 million kept records per GB. Without verification, band
  * keys are 64-bit (about 24 B each). */
 #ifndef VKFT_DATA_DEDUP_H
