@@ -15,6 +15,7 @@
 #include "model/ops_basic.h"
 #include "model/ops_embedding.h"
 #include "model/ops_matmul.h"
+#include "model/ops_matvec.h"
 #include "model/ops_norm.h"
 #include "model/ops_rope.h"
 
@@ -101,6 +102,22 @@ uint32_t vkft_decoder_capacity(const vkft_decoder *d) { return d->max_len; }
 /* Rows of B sequences x P positions: a view of the first B * P * width floats. */
 static vkft_buf rows(vkft_buf b, uint64_t n, uint64_t width) { return vkft_buf_slice(b, 0, n * width * 4); }
 
+/* Rows up to this many go through the matrix-vector kernel (each row reads the weights once); more rows
+ * (a prompt) through the tiled matmul of vkft_linear_forward. */
+enum { MATVEC_MAX_ROWS = 4 };
+
+/* y = x W^T + b (nn.Linear) or x W + b (Conv1D, possibly a column slice), as vkft_linear_forward. */
+static int linear(vkft_decoder *d, const vkft_linear *l, vkft_buf x, vkft_buf y, uint32_t rows) {
+    vkft_model *m = d->m;
+    if (rows > MATVEC_MAX_ROWS) return vkft_linear_forward(m, d->rec, l, x, y, rows);
+    vkft_buf w = vkft_pbuf(m, l->w), b = vkft_pbuf(m, l->b);
+    if (!l->conv1d) return vkft_matvec(d->rec, VKFT_MV_NT, x, w, b, y, rows, l->out, l->in, l->in);
+    VkDeviceSize off = (VkDeviceSize)l->col * 4;
+    w = vkft_buf_slice(w, off, w.size - off);
+    if (b.block) b = vkft_buf_slice(b, off, (VkDeviceSize)l->out * 4);
+    return vkft_matvec(d->rec, VKFT_MV_NN, x, w, b, y, rows, l->out, l->in, l->ld);
+}
+
 /* Records the forward of P new tokens per sequence at positions n .. n+P-1 (ids and positions uploaded),
  * appending their keys and values to the caches, then the logits of each sequence's last token. */
 static int record_forward(vkft_decoder *d, uint32_t P) {
@@ -133,9 +150,9 @@ static int record_forward(vkft_decoder *d, uint32_t P) {
                                        d->stat_b, R, C, eps))
         else
             TRY(vkft_rmsnorm_forward(rec, x, vkft_pbuf(m, p->ln1_w), h, d->stat_a, R, C, eps))
-        TRY(vkft_linear_forward(m, rec, &p->q, h, q, R))
-        TRY(vkft_linear_forward(m, rec, &p->k, h, k, R))
-        TRY(vkft_linear_forward(m, rec, &p->v, h, v, R))
+        TRY(linear(d, &p->q, h, q, R))
+        TRY(linear(d, &p->k, h, k, R))
+        TRY(linear(d, &p->v, h, v, R))
         if (!gpt2) {
             TRY(vkft_rope_forward(rec, q, q, pos, m->inv_freq, B, P, H, D, D, 1.0f))
             TRY(vkft_rope_forward(rec, k, k, pos, m->inv_freq, B, P, Hkv, D, D, 1.0f))
@@ -154,20 +171,20 @@ static int record_forward(vkft_decoder *d, uint32_t P) {
             vkft_attention_dims ad = {B, P, H, Hkv, D, 1, 0.0f};
             TRY(vkft_attention_forward(rec, &ad, attn, rows(d->lse, R, H), q, k, v, NULL))
         }
-        TRY(vkft_linear_forward(m, rec, &p->o, attn, xm, R))
+        TRY(linear(d, &p->o, attn, xm, R))
         TRY(vkft_add_f32(rec, xm, x, xm, R * C))
         if (gpt2) {
             TRY(vkft_layernorm_forward(rec, xm, vkft_pbuf(m, p->ln2_w), vkft_pbuf(m, p->ln2_b), h, d->stat_a,
                                        d->stat_b, R, C, eps))
-            TRY(vkft_linear_forward(m, rec, &p->fc, h, g, R))
+            TRY(linear(d, &p->fc, h, g, R))
             TRY(vkft_activation_forward(rec, VKFT_ACT_GELU_TANH, g, a, R * I))
-            TRY(vkft_linear_forward(m, rec, &p->proj, a, x, R))
+            TRY(linear(d, &p->proj, a, x, R))
         } else {
             TRY(vkft_rmsnorm_forward(rec, xm, vkft_pbuf(m, p->ln2_w), h, d->stat_a, R, C, eps))
-            TRY(vkft_linear_forward(m, rec, &p->gate, h, g, R))
-            TRY(vkft_linear_forward(m, rec, &p->up, h, u, R))
+            TRY(linear(d, &p->gate, h, g, R))
+            TRY(linear(d, &p->up, h, u, R))
             TRY(vkft_swiglu_forward(rec, g, u, a, R * I))
-            TRY(vkft_linear_forward(m, rec, &p->down, a, x, R))
+            TRY(linear(d, &p->down, a, x, R))
         }
         TRY(vkft_add_f32(rec, x, xm, x, R * C))
     }
@@ -188,8 +205,10 @@ static int record_forward(vkft_decoder *d, uint32_t P) {
     else
         TRY(vkft_rmsnorm_forward(rec, last, vkft_pbuf(m, m->lnf_w), d->last_n, d->last_a, B, C, eps))
     int head = m->lm_head >= 0 ? m->lm_head : m->wte;
-    TRY(vkft_matmul(rec, VKFT_MM_NT, d->last_n, vkft_pbuf(m, head), d->logits, B, V, C, NULL))
-    (void)none;
+    if (B <= MATVEC_MAX_ROWS)
+        TRY(vkft_matvec(rec, VKFT_MV_NT, d->last_n, vkft_pbuf(m, head), none, d->logits, B, V, C, C))
+    else
+        TRY(vkft_matmul(rec, VKFT_MM_NT, d->last_n, vkft_pbuf(m, head), d->logits, B, V, C, NULL))
     return 0;
 #undef TRY
 }

@@ -6,6 +6,7 @@
  *       prefix (position t's logits predict token t+1) within 1e-4 relative;
  *   (c) greedy generation repeats and matches the argmax of the reference; sampling with a seed repeats;
  *       top-k 1 and a tiny top-p reduce to greedy.
+ * Also the matrix-vector kernel of the decoding steps' linear layers against the matmul reference.
  * Usage: test_generate [CASE...] (default: gpt2 llama qwen2 llama_tied). */
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -15,8 +16,10 @@
 
 #include "model/generate.h"
 #include "model/ops_attention_decode.h"
+#include "model/ops_matvec.h"
 #include "model/safetensors.h"
 #include "tests/ref/attention_decode_ref.h"
+#include "tests/ref/matmul_ref.h"
 #include "tests/test_gpu.h"
 #include "util/fsutil.h"
 
@@ -86,6 +89,63 @@ static void kernel_tests(test_state *t) {
           "n beyond the cache is refused: %s", vkft_last_error(ctx));
     vkft_rec_end(rec);
     vkft_recorder_destroy(rec);
+    test_close_ctx(t, ctx);
+}
+
+/* The matrix-vector kernel (decoding's linear layers) against the matmul reference: NT and NN (with a row
+ * stride, as a Conv1D column slice), bias or not, odd sizes. */
+static void matvec_case(test_state *t, vkft_ctx *ctx, const char *kernel, uint32_t rows, uint32_t N, uint32_t K,
+                        uint32_t ldw, int with_bias) {
+    vkft_mv_form form = strstr(kernel, "_nt") ? VKFT_MV_NT : VKFT_MV_NN;
+    size_t nw = form == VKFT_MV_NT ? (size_t)N * ldw : (size_t)K * ldw;
+    float *x = malloc((size_t)rows * K * 4), *w = malloc(nw * 4), *bias = malloc((size_t)N * 4),
+          *want = malloc((size_t)rows * N * 4);
+    test_fill_uniform(x, (size_t)rows * K, 1 + rows + N, -1, 1);
+    test_fill_uniform(w, nw, 2 + K, -1, 1);
+    test_fill_uniform(bias, N, 3, -1, 1);
+    matmul_ref(form == VKFT_MV_NT ? 1 : 0, x, w, want, (int)rows, (int)N, (int)K, (int)K, (int)ldw, (int)N, 1.0f, 0.0f,
+               with_bias ? bias : NULL);
+    vkft_buf bx = test_buf_f32(t, ctx, x, (size_t)rows * K), bw = test_buf_f32(t, ctx, w, nw),
+             bb = test_buf_f32(t, ctx, bias, N), by = test_buf_f32(t, ctx, NULL, (size_t)rows * N), none = {0};
+    vkft_recorder *rec = vkft_recorder_create(ctx);
+    int ok = vkft_rec_begin(rec) == 0 &&
+             vkft_matvec_using(rec, vkft_matvec_kernel(kernel), form, bx, bw, with_bias ? bb : none, by, rows, N, K,
+                               ldw) == 0 &&
+             vkft_rec_end(rec) == 0 &&
+             vkft_rec_submit(rec) == 0;
+    const char *fn = kernel;
+    if (CHECK(t, ok, "%s rows=%u N=%u K=%u: %s", fn, rows, N, K, vkft_last_error(ctx))) {
+        float *got = test_download_f32(t, ctx, by, (size_t)rows * N);
+        double e = test_max_rel_err(got, want, (size_t)rows * N);
+        printf("%s rows=%u N=%-4u K=%-4u ldw=%-4u bias=%d  max err %.1e\n", fn, rows, N, K, ldw, with_bias, e);
+        CHECK(t, e <= 1e-5, "%s rows=%u N=%u K=%u: error %.2e", fn, rows, N, K, e);
+        free(got);
+    }
+    vkft_recorder_destroy(rec);
+    vkft_arena *ar = vkft_default_arena(ctx);
+    vkft_arena_free(ar, bx), vkft_arena_free(ar, bw), vkft_arena_free(ar, bb), vkft_arena_free(ar, by);
+    free(x), free(w), free(bias), free(want);
+}
+
+static void matvec_tests(test_state *t) {
+    vkft_ctx *ctx = test_open_ctx(t);
+    if (!ctx) return;
+    static const char *const names[] = {"matvec_nt", "matvec_nt_cpu", "matvec_nn", "matvec_nn_cpu"};
+    for (int i = 0; i < 4; i++) {
+        /* NT: even sizes take the CPU kernel's 64-bit path, odd ones its 32-bit path */
+        if (strstr(names[i], "_nt")) {
+            matvec_case(t, ctx, names[i], 1, 1, 1, 1, 0);
+            matvec_case(t, ctx, names[i], 1, 33, 7, 7, 1);
+            matvec_case(t, ctx, names[i], 3, 129, 130, 133, 1);
+            matvec_case(t, ctx, names[i], 2, 1000, 578, 578, 0);
+            matvec_case(t, ctx, names[i], 1, 65, 130, 130, 1);
+        } else {
+            matvec_case(t, ctx, names[i], 1, 1, 1, 1, 1);
+            matvec_case(t, ctx, names[i], 2, 65, 33, 195, 1);
+            matvec_case(t, ctx, names[i], 1, 129, 257, 129, 0);
+            matvec_case(t, ctx, names[i], 2, 66, 33, 198, 1);
+        }
+    }
     test_close_ctx(t, ctx);
 }
 
@@ -287,6 +347,7 @@ int main(int argc, char **argv) {
         return test_finish(&t);
     }
     kernel_tests(&t);
+    matvec_tests(&t);
     sampler_tests(&t);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) model_case(&t, cases[i], tmp);
     return test_finish(&t);
