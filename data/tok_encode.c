@@ -131,31 +131,22 @@ static int encode_segment(vkft_tok_session *s, const char *seg, size_t n, int fi
     const vkft_tokenizer *t = s->tok;
     if (!t->norm && !t->has_norm_added) return pretok_and_model(s, seg, n, first, out, err, errlen);
     if (tok_normalize(s, t->norm, seg, n, &s->norm, err, errlen)) return -1;
-    /* pieces keep their own copy, so s->norm may be reused below only after the last use */
+    /* s->norm stays as it is below: pre-tokenization and the model use other buffers */
     const char *ns = s->norm.p ? s->norm.p : "";
     size_t nn = s->norm.n;
-    if (!t->has_norm_added) {
-        /* s->norm is not touched by pre-tokenization: the piece is copied into s->a first */
-        return pretok_and_model(s, ns, nn, first, out, err, errlen);
-    }
-    /* normalized added tokens are matched on the normalized text; keep it in s->clean2 (a copy) */
-    tok_buf text = {0};
-    tok_buf_put(&text, ns, nn);
+    if (!t->has_norm_added) return pretok_and_model(s, ns, nn, first, out, err, errlen);
+    /* normalized added tokens are matched on the normalized text */
     size_t pos = 0, ms, me;
-    int rc = 0;
-    while (pos < text.n) {
-        int k = find_added(t, text.p, text.n, pos, 1, &ms, &me);
-        if (k < 0) ms = me = text.n;
-        if (ms > pos && pretok_and_model(s, text.p + pos, ms - pos, first && pos == 0, out, err, errlen)) {
-            rc = -1;
-            break;
-        }
+    while (pos < nn) {
+        int k = find_added(t, ns, nn, pos, 1, &ms, &me);
+        if (k < 0) ms = me = nn;
+        if (ms > pos && pretok_and_model(s, ns + pos, ms - pos, first && pos == 0, out, err, errlen))
+            return -1;
         if (k < 0) break;
         tok_ids_push(out, t->added[k].id);
         pos = me;
     }
-    tok_buf_free(&text);
-    return rc;
+    return 0;
 }
 
 /* Applies a template: -1 items take the first sequence, -2 the second. */
