@@ -54,10 +54,17 @@ for case in llama gpt2; do
     check "$case: another seed, another sample" differ "$s3" "$s1"
 done
 
-# ---- one token: the prompt's pass alone ----------------------------------------------------------------------
+# ---- one token: the prompt's pass alone; EOS ids from generation_config.json (a list, as Llama 3's) ---------
 m="$work/llama/model"
 first=$("$vkft" generate --model "$m" --ids "5 6 7" --max-new-tokens 1 2>/dev/null)
 check "one new token" count "$first" 1
+printf '{"eos_token_id": [2, %s]}\n' "$first" > "$m/generation_config.json"
+out=$("$vkft" generate --model "$m" --ids "5 6 7" --max-new-tokens 8 2>"$work/err")
+check "generation_config.json's EOS list stops generation" same "$out" "$first"
+check "stopping at EOS is reported" grep -q "stopped at EOS" "$work/err"
+out=$("$vkft" generate --model "$m" --ids "5 6 7" --max-new-tokens 8 --ignore-eos 2>/dev/null)
+check "--ignore-eos goes on" count "$out" 8
+rm "$m/generation_config.json"
 
 # ---- --prompt through the model's tokenizer.json ------------------------------------------------------------
 err=$("$vkft" generate --model "$m" --prompt "hello world" 2>&1 >/dev/null)
