@@ -39,7 +39,7 @@ debian_mirror() {
 
 packages=(build-essential cmake pkg-config git ca-certificates libvulkan-dev vulkan-tools
           mesa-vulkan-drivers vulkan-validationlayers libcjson-dev libstb-dev libpcre2-dev
-          libutf8proc-dev libopenblas-dev python3-torch python3-numpy nodejs npm)
+          libutf8proc-dev libopenblas-dev python3-torch python3-numpy wordnet-base nodejs npm)
 
 if [ "$only_toolchain" -eq 0 ]; then
   if [ "$codename" = "bookworm" ]; then

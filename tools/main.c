@@ -15,6 +15,7 @@ static const vkft_command commands[] = {
     {"train", cmd_train, "fine-tune a model (full or LoRA) from a JSON config"},
     {"eval", cmd_eval, "loss and perplexity of a model over a dataset"},
     {"export", cmd_export, "merge a LoRA adapter into its base model (Hugging Face folder)"},
+    {"init", cmd_init, "a new randomly initialized model for a tokenizer (to pretrain from scratch)"},
     {"generate", cmd_generate, "continue a prompt with a causal LM (KV cache; greedy or sampled), tokens/s"},
     {"data", cmd_data, "data preparation: clean, dedup, deid, augment, balance, report, pipeline"},
     {"tokenize", cmd_tokenize, "encode stdin lines to token ids (or decode ids) with a tokenizer.json"},
