@@ -29,7 +29,9 @@ struct vkft_decoder {
     vkft_buf ids, pos, emb_status;
     vkft_buf x, h, q, k, v, attn, lse, xm, g, u, a, stat_a, stat_b, e_tmp;
     vkft_buf last, last_n, last_a, last_b, logits; /* the last position of each sequence: [B, C], [B, V] */
-    vkft_recorder *rec;
+    vkft_recorder *rec;      /* prompts: recorded for each call */
+    vkft_recorder *step_rec; /* one token per sequence: recorded once, submitted at every step */
+    int step_recorded;
     int32_t *host_ids, *host_pos;
 };
 
@@ -64,7 +66,8 @@ int vkft_decoder_create(vkft_model *m, uint32_t B, uint32_t max_len, vkft_decode
     d->host_pos = malloc(R * 4);
     d->arena = vkft_arena_create(ctx, "decoder", 0);
     d->rec = vkft_recorder_create(ctx);
-    int rc = !d->arena || !d->rec || !d->kc || !d->vc || !d->host_ids || !d->host_pos;
+    d->step_rec = vkft_recorder_create(ctx);
+    int rc = !d->arena || !d->rec || !d->step_rec || !d->kc || !d->vc || !d->host_ids || !d->host_pos;
     for (uint32_t l = 0; l < L && !rc; l++) rc = alloc_f(d, &d->kc[l], R * KD) || alloc_f(d, &d->vc[l], R * KD);
     if (!rc)
         rc = alloc_f(d, &d->ids, R) || alloc_f(d, &d->pos, R) || alloc_f(d, &d->emb_status, 2) ||
@@ -87,6 +90,7 @@ int vkft_decoder_create(vkft_model *m, uint32_t B, uint32_t max_len, vkft_decode
 void vkft_decoder_free(vkft_decoder *d) {
     if (!d) return;
     vkft_recorder_destroy(d->rec);
+    vkft_recorder_destroy(d->step_rec);
     vkft_arena_destroy(d->arena);
     free(d->kc);
     free(d->vc);
@@ -107,23 +111,23 @@ static vkft_buf rows(vkft_buf b, uint64_t n, uint64_t width) { return vkft_buf_s
 enum { MATVEC_MAX_ROWS = 4 };
 
 /* y = x W^T + b (nn.Linear) or x W + b (Conv1D, possibly a column slice), as vkft_linear_forward. */
-static int linear(vkft_decoder *d, const vkft_linear *l, vkft_buf x, vkft_buf y, uint32_t rows) {
+static int linear(vkft_decoder *d, vkft_recorder *rec, const vkft_linear *l, vkft_buf x, vkft_buf y, uint32_t rows) {
     vkft_model *m = d->m;
-    if (rows > MATVEC_MAX_ROWS) return vkft_linear_forward(m, d->rec, l, x, y, rows);
+    if (rows > MATVEC_MAX_ROWS) return vkft_linear_forward(m, rec, l, x, y, rows);
     vkft_buf w = vkft_pbuf(m, l->w), b = vkft_pbuf(m, l->b);
-    if (!l->conv1d) return vkft_matvec(d->rec, VKFT_MV_NT, x, w, b, y, rows, l->out, l->in, l->in);
+    if (!l->conv1d) return vkft_matvec(rec, VKFT_MV_NT, x, w, b, y, rows, l->out, l->in, l->in);
     VkDeviceSize off = (VkDeviceSize)l->col * 4;
     w = vkft_buf_slice(w, off, w.size - off);
     if (b.block) b = vkft_buf_slice(b, off, (VkDeviceSize)l->out * 4);
-    return vkft_matvec(d->rec, VKFT_MV_NN, x, w, b, y, rows, l->out, l->in, l->ld);
+    return vkft_matvec(rec, VKFT_MV_NN, x, w, b, y, rows, l->out, l->in, l->ld);
 }
 
-/* Records the forward of P new tokens per sequence at positions n .. n+P-1 (ids and positions uploaded),
- * appending their keys and values to the caches, then the logits of each sequence's last token. */
-static int record_forward(vkft_decoder *d, uint32_t P) {
+/* Records the forward of P new tokens per sequence (ids and positions uploaded), appending their keys and
+ * values to the caches, then the logits of each sequence's last token. P == 1 (a step): the positions are
+ * read on the device (the recording serves every step); P > 1: a prompt from an empty cache. */
+static int record_forward(vkft_decoder *d, vkft_recorder *rec, uint32_t P) {
     vkft_model *m = d->m;
     const vkft_model_config *c = &m->cfg;
-    vkft_recorder *rec = d->rec;
     uint32_t B = d->B, R = B * P, C = c->hidden_size, I = c->intermediate_size, H = c->num_heads,
              Hkv = c->num_kv_heads, D = c->head_dim, V = c->vocab_size;
     uint64_t HD = (uint64_t)H * D, KD = (uint64_t)Hkv * D;
@@ -150,41 +154,41 @@ static int record_forward(vkft_decoder *d, uint32_t P) {
                                        d->stat_b, R, C, eps))
         else
             TRY(vkft_rmsnorm_forward(rec, x, vkft_pbuf(m, p->ln1_w), h, d->stat_a, R, C, eps))
-        TRY(linear(d, &p->q, h, q, R))
-        TRY(linear(d, &p->k, h, k, R))
-        TRY(linear(d, &p->v, h, v, R))
+        TRY(linear(d, rec, &p->q, h, q, R))
+        TRY(linear(d, rec, &p->k, h, k, R))
+        TRY(linear(d, rec, &p->v, h, v, R))
         if (!gpt2) {
             TRY(vkft_rope_forward(rec, q, q, pos, m->inv_freq, B, P, H, D, D, 1.0f))
             TRY(vkft_rope_forward(rec, k, k, pos, m->inv_freq, B, P, Hkv, D, D, 1.0f))
         }
-        /* Append: sequence b's P rows go to cache positions n .. n+P-1. */
-        for (uint32_t b = 0; b < B; b++) {
-            VkDeviceSize src = (VkDeviceSize)b * P * KD * 4, dst = ((VkDeviceSize)b * d->max_len + d->n) * KD * 4,
-                         bytes = (VkDeviceSize)P * KD * 4;
-            TRY(vkft_rec_copy(rec, vkft_buf_slice(k, src, bytes), vkft_buf_slice(d->kc[l], dst, bytes), bytes))
-            TRY(vkft_rec_copy(rec, vkft_buf_slice(v, src, bytes), vkft_buf_slice(d->vc[l], dst, bytes), bytes))
-        }
-        if (P == 1) {
-            vkft_attention_decode_dims dd = {B, H, Hkv, D, d->n + 1, d->max_len, 0.0f};
-            TRY(vkft_attention_decode(rec, &dd, q, d->kc[l], d->vc[l], attn))
-        } else { /* from an empty cache: the prompt attends to itself */
+        if (P == 1) { /* one token per sequence, at positions[b], attending to cache rows 0..positions[b] */
+            vkft_attention_decode_dims dd = {B, H, Hkv, D, 0, d->max_len, 0.0f};
+            TRY(vkft_kv_cache_append(rec, B, (uint32_t)KD, d->max_len, k, v, pos, d->kc[l], d->vc[l]))
+            TRY(vkft_attention_decode(rec, &dd, q, d->kc[l], d->vc[l], attn, &pos))
+        } else { /* a prompt from an empty cache attends to itself; its rows go to cache positions 0..P-1 */
+            for (uint32_t b = 0; b < B; b++) {
+                VkDeviceSize src = (VkDeviceSize)b * P * KD * 4, dst = (VkDeviceSize)b * d->max_len * KD * 4,
+                             bytes = (VkDeviceSize)P * KD * 4;
+                TRY(vkft_rec_copy(rec, vkft_buf_slice(k, src, bytes), vkft_buf_slice(d->kc[l], dst, bytes), bytes))
+                TRY(vkft_rec_copy(rec, vkft_buf_slice(v, src, bytes), vkft_buf_slice(d->vc[l], dst, bytes), bytes))
+            }
             vkft_attention_dims ad = {B, P, H, Hkv, D, 1, 0.0f};
             TRY(vkft_attention_forward(rec, &ad, attn, rows(d->lse, R, H), q, k, v, NULL))
         }
-        TRY(linear(d, &p->o, attn, xm, R))
+        TRY(linear(d, rec, &p->o, attn, xm, R))
         TRY(vkft_add_f32(rec, xm, x, xm, R * C))
         if (gpt2) {
             TRY(vkft_layernorm_forward(rec, xm, vkft_pbuf(m, p->ln2_w), vkft_pbuf(m, p->ln2_b), h, d->stat_a,
                                        d->stat_b, R, C, eps))
-            TRY(linear(d, &p->fc, h, g, R))
+            TRY(linear(d, rec, &p->fc, h, g, R))
             TRY(vkft_activation_forward(rec, VKFT_ACT_GELU_TANH, g, a, R * I))
-            TRY(linear(d, &p->proj, a, x, R))
+            TRY(linear(d, rec, &p->proj, a, x, R))
         } else {
             TRY(vkft_rmsnorm_forward(rec, xm, vkft_pbuf(m, p->ln2_w), h, d->stat_a, R, C, eps))
-            TRY(linear(d, &p->gate, h, g, R))
-            TRY(linear(d, &p->up, h, u, R))
+            TRY(linear(d, rec, &p->gate, h, g, R))
+            TRY(linear(d, rec, &p->up, h, u, R))
             TRY(vkft_swiglu_forward(rec, g, u, a, R * I))
-            TRY(linear(d, &p->down, a, x, R))
+            TRY(linear(d, rec, &p->down, a, x, R))
         }
         TRY(vkft_add_f32(rec, x, xm, x, R * C))
     }
@@ -228,10 +232,21 @@ static int run(vkft_decoder *d, const int32_t *ids, uint32_t P, float *logits) {
         d->host_ids[i] = ids[i];
         d->host_pos[i] = (int32_t)(d->n + i % P);
     }
+    if (P > 1 && d->n > 0) return vkft_set_error(d->ctx, "decoder: a batched prompt needs an empty cache");
     if (vkft_upload(d->ctx, d->ids, 0, d->host_ids, (size_t)B * P * 4) ||
-        vkft_upload(d->ctx, d->pos, 0, d->host_pos, (size_t)B * P * 4) || vkft_rec_begin(d->rec) ||
-        record_forward(d, P) || vkft_rec_end(d->rec) || vkft_rec_submit(d->rec))
+        vkft_upload(d->ctx, d->pos, 0, d->host_pos, (size_t)B * P * 4))
         return -1;
+    if (P == 1) {
+        if (!d->step_recorded) {
+            if (vkft_rec_begin(d->step_rec) || record_forward(d, d->step_rec, 1) || vkft_rec_end(d->step_rec))
+                return -1;
+            d->step_recorded = 1;
+        }
+        if (vkft_rec_submit(d->step_rec)) return -1;
+    } else if (vkft_rec_begin(d->rec) || record_forward(d, d->rec, P) || vkft_rec_end(d->rec) ||
+               vkft_rec_submit(d->rec)) {
+        return -1;
+    }
     d->n += P;
     if (logits && vkft_download(d->ctx, d->logits, 0, logits, (size_t)B * c->vocab_size * 4)) return -1;
     return 0;

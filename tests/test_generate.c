@@ -1,6 +1,7 @@
 /* KV-cached decoding (model/generate.h):
  *   (a) the decode-attention kernel against its C reference (tests/ref/attention_decode_ref.c) on odd sizes,
- *       grouped-query heads, and bit-for-bit repeatability;
+ *       grouped-query heads, lengths from the push constants or per sequence from a positions buffer, and
+ *       bit-for-bit repeatability; the KV-cache append;
  *   (b) on tiny checkpoints from tests/reference/tiny_models.py, the logits of every decoding step (token by
  *       token, and after a batched prefill) equal the reference logits of a full forward over the same
  *       prefix (position t's logits predict token t+1) within 1e-4 relative;
@@ -44,7 +45,7 @@ static void kernel_case(test_state *t, vkft_ctx *ctx, uint32_t B, uint32_t H, ui
              bo = test_buf_f32(t, ctx, NULL, nq);
     vkft_recorder *rec = vkft_recorder_create(ctx);
     vkft_attention_decode_dims dd = {B, H, Hkv, D, n, max_len, 0.0f};
-    int ok = vkft_rec_begin(rec) == 0 && vkft_attention_decode(rec, &dd, bq, bk, bv, bo) == 0 &&
+    int ok = vkft_rec_begin(rec) == 0 && vkft_attention_decode(rec, &dd, bq, bk, bv, bo, NULL) == 0 &&
              vkft_rec_end(rec) == 0 && vkft_rec_submit(rec) == 0;
     if (CHECK(t, ok, "attention_decode B=%u H=%u Hkv=%u D=%u n=%u: %s", B, H, Hkv, D, n, vkft_last_error(ctx))) {
         float *got = test_download_f32(t, ctx, bo, nq);
@@ -60,10 +61,59 @@ static void kernel_case(test_state *t, vkft_ctx *ctx, uint32_t B, uint32_t H, ui
         free(got);
         free(again);
     }
+    /* Lengths read on the device: sequence b attends to positions[b] + 1 <= n keys (the reused step
+     * recording's mode); the reference runs each sequence on its own. */
+    int32_t *pos = malloc((size_t)B * 4);
+    for (uint32_t b = 0; b < B; b++) {
+        pos[b] = (int32_t)(n - 1 - (b * 5) % n);
+        size_t qo = (size_t)b * H * D, co = (size_t)b * max_len * Hkv * D;
+        attention_decode_ref(q + qo, k + co, v + co, want + qo, 1, H, Hkv, D, (uint32_t)pos[b] + 1, max_len, 0.0f);
+    }
+    vkft_buf bp = test_buf_f32(t, ctx, (const float *)pos, B);
+    ok = vkft_rec_begin(rec) == 0 && vkft_attention_decode(rec, &dd, bq, bk, bv, bo, &bp) == 0 &&
+         vkft_rec_end(rec) == 0 && vkft_rec_submit(rec) == 0;
+    if (CHECK(t, ok, "attention_decode with positions: %s", vkft_last_error(ctx))) {
+        float *got = test_download_f32(t, ctx, bo, nq);
+        double e = test_max_rel_err(got, want, nq);
+        CHECK(t, e <= 2e-5, "attention_decode B=%u H=%u Hkv=%u D=%u with positions: error %.2e", B, H, Hkv, D, e);
+        free(got);
+    }
     vkft_recorder_destroy(rec);
     vkft_arena *ar = vkft_default_arena(ctx);
     vkft_arena_free(ar, bq), vkft_arena_free(ar, bk), vkft_arena_free(ar, bv), vkft_arena_free(ar, bo);
-    free(q), free(k), free(v), free(want);
+    vkft_arena_free(ar, bp);
+    free(q), free(k), free(v), free(want), free(pos);
+}
+
+/* The KV append writes each sequence's row at its position and skips positions outside the cache. */
+static void kv_append_test(test_state *t, vkft_ctx *ctx) {
+    enum { B = 3, KD = 5, L = 4 };
+    float k[B * KD], v[B * KD], cache[B * L * KD], got_k[B * L * KD], got_v[B * L * KD];
+    int32_t pos[B] = {0, 3, 7};
+    for (int i = 0; i < B * KD; i++) k[i] = (float)(i + 1), v[i] = (float)(-i - 1);
+    for (int i = 0; i < B * L * KD; i++) cache[i] = 0.5f;
+    vkft_buf bk = test_buf_f32(t, ctx, k, B * KD), bv = test_buf_f32(t, ctx, v, B * KD),
+             bp = test_buf_f32(t, ctx, (const float *)pos, B), kc = test_buf_f32(t, ctx, cache, B * L * KD),
+             vc = test_buf_f32(t, ctx, cache, B * L * KD);
+    vkft_recorder *rec = vkft_recorder_create(ctx);
+    int ok = vkft_rec_begin(rec) == 0 && vkft_kv_cache_append(rec, B, KD, L, bk, bv, bp, kc, vc) == 0 &&
+             vkft_rec_end(rec) == 0 && vkft_rec_submit(rec) == 0 && vkft_download(ctx, kc, 0, got_k, sizeof got_k) == 0 &&
+             vkft_download(ctx, vc, 0, got_v, sizeof got_v) == 0;
+    if (CHECK(t, ok, "kv_cache_append: %s", vkft_last_error(ctx))) {
+        int bad = 0;
+        for (int b = 0; b < B; b++)
+            for (int j = 0; j < L; j++)
+                for (int e = 0; e < KD; e++) {
+                    int i = (b * L + j) * KD + e, hit = j == pos[b];
+                    bad += got_k[i] != (hit ? k[b * KD + e] : 0.5f) || got_v[i] != (hit ? v[b * KD + e] : 0.5f);
+                }
+        CHECK(t, bad == 0, "kv_cache_append: %d wrong cache entries", bad);
+        printf("kv_cache_append B=%d KD=%d max_len=%d positions 0 3 7 (skipped): %s\n", B, KD, L, bad ? "WRONG" : "ok");
+    }
+    vkft_recorder_destroy(rec);
+    vkft_arena *ar = vkft_default_arena(ctx);
+    vkft_arena_free(ar, bk), vkft_arena_free(ar, bv), vkft_arena_free(ar, bp), vkft_arena_free(ar, kc);
+    vkft_arena_free(ar, vc);
 }
 
 static void kernel_tests(test_state *t) {
@@ -77,15 +127,16 @@ static void kernel_tests(test_state *t) {
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         kernel_case(t, ctx, cases[i][0], cases[i][1], cases[i][2], cases[i][3], cases[i][4], cases[i][5]);
+    kv_append_test(t, ctx);
     /* Errors are values. */
     vkft_recorder *rec = vkft_recorder_create(ctx);
     vkft_buf x = test_buf_f32(t, ctx, NULL, 64);
     vkft_attention_decode_dims bad = {1, 3, 2, 4, 1, 1, 0.0f};
     vkft_rec_begin(rec);
-    CHECK(t, vkft_attention_decode(rec, &bad, x, x, x, x) != 0 && strstr(vkft_last_error(ctx), "multiple"),
+    CHECK(t, vkft_attention_decode(rec, &bad, x, x, x, x, NULL) != 0 && strstr(vkft_last_error(ctx), "multiple"),
           "H not a multiple of Hkv is refused: %s", vkft_last_error(ctx));
     vkft_attention_decode_dims over = {1, 2, 2, 4, 5, 4, 0.0f};
-    CHECK(t, vkft_attention_decode(rec, &over, x, x, x, x) != 0 && strstr(vkft_last_error(ctx), "capacity"),
+    CHECK(t, vkft_attention_decode(rec, &over, x, x, x, x, NULL) != 0 && strstr(vkft_last_error(ctx), "capacity"),
           "n beyond the cache is refused: %s", vkft_last_error(ctx));
     vkft_rec_end(rec);
     vkft_recorder_destroy(rec);
