@@ -35,6 +35,8 @@ struct vkft_decoder {
     int32_t *host_ids, *host_pos;
 };
 
+static int record_forward(vkft_decoder *d, vkft_recorder *rec, uint32_t P);
+
 static int alloc_f(vkft_decoder *d, vkft_buf *b, uint64_t floats) {
     return vkft_arena_alloc(d->arena, (floats ? floats : 1) * 4, b);
 }
@@ -83,6 +85,13 @@ int vkft_decoder_create(vkft_model *m, uint32_t B, uint32_t max_len, vkft_decode
         vkft_decoder_free(d);
         return -1;
     }
+    /* The step's recording does not depend on the position: record it now (this also creates its
+     * pipelines, so that the first step is not slower than the others, and finds unsupported shapes). */
+    if (vkft_rec_begin(d->step_rec) || record_forward(d, d->step_rec, 1) || vkft_rec_end(d->step_rec)) {
+        vkft_decoder_free(d);
+        return -1;
+    }
+    d->step_recorded = 1;
     *out = d;
     return 0;
 }
