@@ -253,8 +253,14 @@ int vkft_tokenizer_encode(vkft_tokenizer *tok, const char *text, size_t len, int
 
 /* ---- batch encoding on threads ----------------------------------------------------------------------------
  */
-typedef struct {
+struct vkft_tok_pool {
     const vkft_tokenizer *tok;
+    int n_threads;
+    vkft_tok_session **sessions; /* one per thread, created on first use and kept (warm word caches) */
+};
+
+typedef struct {
+    vkft_tok_pool *pool;
     const char *const *texts;
     const size_t *lens;
     size_t n;
@@ -266,9 +272,17 @@ typedef struct {
     pthread_mutex_t lock;
 } batch_job;
 
+typedef struct {
+    batch_job *job;
+    int index;
+} batch_arg;
+
 static void *batch_worker(void *arg) {
-    batch_job *j = arg;
-    vkft_tok_session *s = vkft_tok_session_new(j->tok);
+    batch_arg *a = arg;
+    batch_job *j = a->job;
+    vkft_tok_session **sp = &j->pool->sessions[a->index];
+    if (!*sp) *sp = vkft_tok_session_new(j->pool->tok);
+    vkft_tok_session *s = *sp;
     if (!s) {
         atomic_store(&j->failed, 1);
         return NULL;
@@ -289,30 +303,60 @@ static void *batch_worker(void *arg) {
             }
         }
     }
-    vkft_tok_session_free(s);
     return NULL;
 }
 
-int vkft_tok_encode_batch(const vkft_tokenizer *tok, const char *const *texts, const size_t *lens, size_t n,
-                          int add_special, int n_threads, vkft_tok_ids *outs, char *err, size_t errlen) {
+vkft_tok_pool *vkft_tok_pool_new(const vkft_tokenizer *tok, int n_threads) {
     if (n_threads <= 0) n_threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (n_threads < 1) n_threads = 1;
     if (n_threads > 256) n_threads = 256;
+    vkft_tok_pool *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->tok = tok;
+    p->n_threads = n_threads;
+    p->sessions = calloc((size_t)n_threads, sizeof *p->sessions);
+    if (!p->sessions) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void vkft_tok_pool_free(vkft_tok_pool *p) {
+    if (!p) return;
+    for (int i = 0; i < p->n_threads; i++) vkft_tok_session_free(p->sessions[i]);
+    free(p->sessions);
+    free(p);
+}
+
+int vkft_tok_pool_encode(vkft_tok_pool *p, const char *const *texts, const size_t *lens, size_t n,
+                         int add_special, vkft_tok_ids *outs, char *err, size_t errlen) {
+    int n_threads = p->n_threads;
     if ((size_t)n_threads > n / 64 + 1) n_threads = (int)(n / 64 + 1);
-    batch_job j = {
-        .tok = tok, .texts = texts, .lens = lens, .n = n, .add_special = add_special, .outs = outs};
+    batch_job j = {.pool = p, .texts = texts, .lens = lens, .n = n, .add_special = add_special, .outs = outs};
     atomic_init(&j.next, 0);
     atomic_init(&j.failed, 0);
     pthread_mutex_init(&j.lock, NULL);
     pthread_t th[256];
-    int started = 0;
+    batch_arg args[256];
+    int started[256] = {0};
+    for (int i = 0; i < n_threads; i++) args[i] = (batch_arg){&j, i};
+    for (int i = 1; i < n_threads; i++) started[i] = !pthread_create(&th[i], NULL, batch_worker, &args[i]);
+    batch_worker(&args[0]);
     for (int i = 1; i < n_threads; i++)
-        if (!pthread_create(&th[started], NULL, batch_worker, &j)) started++;
-    batch_worker(&j);
-    for (int i = 0; i < started; i++) pthread_join(th[i], NULL);
+        if (started[i]) pthread_join(th[i], NULL);
     pthread_mutex_destroy(&j.lock);
     if (atomic_load(&j.failed)) return tok_fail(err, errlen, "%s", j.err[0] ? j.err : "out of memory");
     return 0;
+}
+
+int vkft_tok_encode_batch(const vkft_tokenizer *tok, const char *const *texts, const size_t *lens, size_t n,
+                          int add_special, int n_threads, vkft_tok_ids *outs, char *err, size_t errlen) {
+    vkft_tok_pool *p = vkft_tok_pool_new(tok, n_threads);
+    if (!p) return tok_fail(err, errlen, "out of memory");
+    int rc = vkft_tok_pool_encode(p, texts, lens, n, add_special, outs, err, errlen);
+    vkft_tok_pool_free(p);
+    return rc;
 }
 
 /* ---- decoding --------------------------------------------------------------------------------------------

@@ -65,9 +65,17 @@ int vkft_tok_encode_pair(vkft_tok_session *s, const char *a, size_t alen, const 
                          size_t errlen);
 
 /* Encodes n texts with up to n_threads threads (0: all cores); outs[i] receives text i's ids (reset first).
- */
+ * One call; for many batches in a row use a pool, which keeps its sessions (and their word caches). */
 int vkft_tok_encode_batch(const vkft_tokenizer *tok, const char *const *texts, const size_t *lens, size_t n,
                           int add_special, int n_threads, vkft_tok_ids *outs, char *err, size_t errlen);
+
+/* A pool of per-thread sessions for batch encoding: vkft_tok_pool_encode is vkft_tok_encode_batch with the
+ * pool's threads and warm sessions. A pool is used by one caller at a time. */
+typedef struct vkft_tok_pool vkft_tok_pool;
+vkft_tok_pool *vkft_tok_pool_new(const vkft_tokenizer *tok, int n_threads); /* NULL when out of memory */
+int vkft_tok_pool_encode(vkft_tok_pool *p, const char *const *texts, const size_t *lens, size_t n,
+                         int add_special, vkft_tok_ids *outs, char *err, size_t errlen);
+void vkft_tok_pool_free(vkft_tok_pool *p);
 
 /* Decodes ids to UTF-8 text in a malloc'd, NUL-terminated string (*out; *out_len excludes the NUL).
  * skip_special drops special added tokens (BOS, EOS, ...). Unknown ids are an error. */

@@ -519,6 +519,22 @@ static void test_batch(test_state *t, const char *src) {
         vkft_tok_ids_free(&outs[i]);
     }
     CHECK(t, same, "batch encoding on 4 threads equals one-by-one encoding");
+    /* a pool keeps its sessions across calls: two batches, same results */
+    vkft_tok_pool *pool = vkft_tok_pool_new(tok, 3);
+    for (int round = 0; round < 2 && pool; round++) {
+        memset(outs, 0, sizeof outs);
+        CHECK(t, vkft_tok_pool_encode(pool, texts, lens, 300, 0, outs, err, sizeof err) == 0, "pool: %s",
+              err);
+        int ok = 1;
+        for (int i = 0; i < 300; i++) {
+            one.n = 0;
+            vkft_tokenizer_encode(tok, texts[i], lens[i], 0, &one, err, sizeof err);
+            if (one.n != outs[i].n || memcmp(one.ids, outs[i].ids, one.n * sizeof *one.ids)) ok = 0;
+            vkft_tok_ids_free(&outs[i]);
+        }
+        CHECK(t, ok, "pool round %d equals one-by-one encoding", round);
+    }
+    vkft_tok_pool_free(pool);
     vkft_tok_ids_free(&one);
     vkft_tokenizer_free(tok);
 }
