@@ -35,12 +35,37 @@ static void spec_attention(const vkft_device_caps *caps, uint32_t *spec) {
      .push_size = sizeof(push_attention), .spec = {0, Dv, 16}, .spec_count = 3,                        \
      .specialize = spec_attention}
 
+/* The subgroup-shaped kernels (shaders/attention_sg_*.comp, shaped for lavapipe like the matmul): a
+ * workgroup is one subgroup; spec 3 = rows a workgroup owns. Used when D is a multiple of 4 x the
+ * subgroup size (32, 64, 96, 128 with lavapipe's 8 lanes). */
+static void spec_attention_sg(const vkft_device_caps *caps, uint32_t *spec) {
+    spec[0] = caps->subgroup_size ? caps->subgroup_size : 32;
+    spec[3] = 8;
+}
+
+#define ATTN_SG_ROWS(Dv)                                                                               \
+    {.name = "attention_sg_forward_d" #Dv, .shader = "attention_sg_forward",                           \
+     .push_size = sizeof(push_attention), .spec = {0, Dv, 16, 8}, .spec_count = 4,                     \
+     .specialize = spec_attention_sg},                                                                 \
+    {.name = "attention_sg_backward_dq_d" #Dv, .shader = "attention_sg_backward_dq",                   \
+     .push_size = sizeof(push_attention), .spec = {0, Dv, 16, 8}, .spec_count = 4,                     \
+     .specialize = spec_attention_sg},                                                                 \
+    {.name = "attention_sg_backward_dkdv_d" #Dv, .shader = "attention_sg_backward_dkdv",               \
+     .push_size = sizeof(push_attention), .spec = {0, Dv, 16, 8}, .spec_count = 4,                     \
+     .specialize = spec_attention_sg}
+
 enum { K_FORWARD, K_BACKWARD_DQ, K_BACKWARD_DKDV, K_PER_DIM };
 static const uint32_t head_dims[] = {8, 16, 32, 48, 64, 80, 96, 128};
 enum { N_DIMS = sizeof head_dims / sizeof head_dims[0] };
 static const vkft_kernel_def kernels[N_DIMS * K_PER_DIM] = {
     ATTN_ROWS(8), ATTN_ROWS(16), ATTN_ROWS(32), ATTN_ROWS(48),
     ATTN_ROWS(64), ATTN_ROWS(80), ATTN_ROWS(96), ATTN_ROWS(128),
+};
+
+static const uint32_t sg_head_dims[] = {32, 64, 96, 128};
+enum { N_SG_DIMS = sizeof sg_head_dims / sizeof sg_head_dims[0] };
+static const vkft_kernel_def sg_kernels[N_SG_DIMS * K_PER_DIM] = {
+    ATTN_SG_ROWS(32), ATTN_SG_ROWS(64), ATTN_SG_ROWS(96), ATTN_SG_ROWS(128),
 };
 
 int vkft_attention_supports_head_dim(uint32_t D) {
@@ -55,9 +80,29 @@ static const vkft_kernel_def *kernel_for(uint32_t D, int which) {
     return NULL;
 }
 
-static uint32_t local_size(vkft_recorder *rec, const vkft_kernel_def *k) {
+/* The subgroup-shaped kernel when D splits into 4-wide groups over the subgroup, else the plain one. */
+static const vkft_kernel_def *kernel_for_device(vkft_recorder *rec, uint32_t D, int which) {
+    const vkft_device_caps *caps = vkft_device(vkft_rec_ctx(rec));
+    uint32_t sg = caps && caps->subgroup_size ? caps->subgroup_size : 32;
+    int has_ops = caps && (caps->subgroup_ops & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT) &&
+                  (caps->subgroup_ops & VK_SUBGROUP_FEATURE_BALLOT_BIT);
+    if (has_ops && D % (4 * sg) == 0)
+        for (int i = 0; i < N_SG_DIMS; i++)
+            if (sg_head_dims[i] == D && (which == K_FORWARD)) return &sg_kernels[i * K_PER_DIM + which];
+    return kernel_for(D, which);
+}
+
+static int is_sg(const vkft_kernel_def *k) {
+    return k >= sg_kernels && k < sg_kernels + N_SG_DIMS * K_PER_DIM;
+}
+
+/* Rows (queries, or keys for dK/dV) one workgroup owns: the workgroup size for the plain kernels,
+ * specialization constant 3 for the subgroup-shaped ones (1 if the pipeline cannot be created: the
+ * dispatch then reports the error). */
+static uint32_t rows_per_group(vkft_recorder *rec, const vkft_kernel_def *k) {
     vkft_pipeline *p = vkft_pipeline_get(vkft_rec_ctx(rec), k);
-    return p ? vkft_pipeline_spec(p)[0] : 1;
+    if (!p) return 1;
+    return is_sg(k) ? vkft_pipeline_spec(p)[3] : vkft_pipeline_spec(p)[0];
 }
 
 /* Checks the sizes and fills the push constants; returns 0 or -1 with the error set. */
@@ -90,11 +135,11 @@ int vkft_attention_forward(vkft_recorder *rec, const vkft_attention_dims *dims, 
                            vkft_buf q, vkft_buf k, vkft_buf v, const vkft_buf *lengths) {
     push_attention p;
     if (prepare(rec, "attention_forward", dims, lengths, &p)) return -1;
-    const vkft_kernel_def *kd = kernel_for(dims->D, K_FORWARD);
+    const vkft_kernel_def *kd = kernel_for_device(rec, dims->D, K_FORWARD);
     /* Without lengths, q is bound in their place (the shader does not read it). */
     vkft_binding b[] = {{q, VKFT_READ},   {k, VKFT_READ},   {v, VKFT_READ}, {lengths ? *lengths : q, VKFT_READ},
                         {out, VKFT_WRITE}, {lse, VKFT_WRITE}};
-    return vkft_rec_dispatch(rec, kd, &p, vkft_groups(dims->T, local_size(rec, kd)), dims->H, dims->B, b, 6);
+    return vkft_rec_dispatch(rec, kd, &p, vkft_groups(dims->T, rows_per_group(rec, kd)), dims->H, dims->B, b, 6);
 }
 
 int vkft_attention_backward(vkft_recorder *rec, const vkft_attention_dims *dims, vkft_buf dq, vkft_buf dk,
@@ -102,16 +147,16 @@ int vkft_attention_backward(vkft_recorder *rec, const vkft_attention_dims *dims,
                             vkft_buf out, vkft_buf lse, const vkft_buf *lengths) {
     push_attention p;
     if (prepare(rec, "attention_backward", dims, lengths, &p)) return -1;
-    const vkft_kernel_def *kq = kernel_for(dims->D, K_BACKWARD_DQ);
-    const vkft_kernel_def *kkv = kernel_for(dims->D, K_BACKWARD_DKDV);
+    const vkft_kernel_def *kq = kernel_for_device(rec, dims->D, K_BACKWARD_DQ);
+    const vkft_kernel_def *kkv = kernel_for_device(rec, dims->D, K_BACKWARD_DKDV);
     vkft_buf len = lengths ? *lengths : q;
     vkft_binding b1[] = {{q, VKFT_READ},   {k, VKFT_READ},   {v, VKFT_READ},   {len, VKFT_READ},    {out, VKFT_READ},
                          {lse, VKFT_READ}, {dout, VKFT_READ}, {dq, VKFT_WRITE}, {delta, VKFT_WRITE}};
-    if (vkft_rec_dispatch(rec, kq, &p, vkft_groups(dims->T, local_size(rec, kq)), dims->H, dims->B, b1, 9))
+    if (vkft_rec_dispatch(rec, kq, &p, vkft_groups(dims->T, rows_per_group(rec, kq)), dims->H, dims->B, b1, 9))
         return -1;
     vkft_binding b2[] = {{q, VKFT_READ},     {k, VKFT_READ},    {v, VKFT_READ},   {len, VKFT_READ}, {lse, VKFT_READ},
                          {delta, VKFT_READ}, {dout, VKFT_READ}, {dk, VKFT_WRITE}, {dv, VKFT_WRITE}};
-    return vkft_rec_dispatch(rec, kkv, &p, vkft_groups(dims->T, local_size(rec, kkv)), dims->Hkv, dims->B, b2, 9);
+    return vkft_rec_dispatch(rec, kkv, &p, vkft_groups(dims->T, rows_per_group(rec, kkv)), dims->Hkv, dims->B, b2, 9);
 }
 
 /* Visible (query, key) pairs per head and sequence, assuming no padding. */
