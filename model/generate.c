@@ -55,6 +55,7 @@ int vkft_decoder_create(vkft_model *m, uint32_t B, uint32_t max_len, vkft_decode
     if (c->num_heads % c->num_kv_heads)
         return vkft_set_error(ctx, "%u heads is not a multiple of %u kv heads", c->num_heads, c->num_kv_heads);
     vkft_decoder *d = calloc(1, sizeof *d);
+    if (!d) return vkft_set_error(ctx, "decoder: out of host memory");
     d->m = m;
     d->ctx = ctx;
     d->B = B;
@@ -69,7 +70,11 @@ int vkft_decoder_create(vkft_model *m, uint32_t B, uint32_t max_len, vkft_decode
     d->arena = vkft_arena_create(ctx, "decoder", 0);
     d->rec = vkft_recorder_create(ctx);
     d->step_rec = vkft_recorder_create(ctx);
-    int rc = !d->arena || !d->rec || !d->step_rec || !d->kc || !d->vc || !d->host_ids || !d->host_pos;
+    if (!d->kc || !d->vc || !d->host_ids || !d->host_pos) {
+        vkft_decoder_free(d);
+        return vkft_set_error(ctx, "decoder: out of host memory");
+    }
+    int rc = !d->arena || !d->rec || !d->step_rec; /* their errors are set on the context */
     for (uint32_t l = 0; l < L && !rc; l++) rc = alloc_f(d, &d->kc[l], R * KD) || alloc_f(d, &d->vc[l], R * KD);
     if (!rc)
         rc = alloc_f(d, &d->ids, R) || alloc_f(d, &d->pos, R) || alloc_f(d, &d->emb_status, 2) ||
@@ -81,7 +86,6 @@ int vkft_decoder_create(vkft_model *m, uint32_t B, uint32_t max_len, vkft_decode
              alloc_f(d, &d->last_n, B * C) || alloc_f(d, &d->last_a, B) || alloc_f(d, &d->last_b, B) ||
              alloc_f(d, &d->logits, B * V);
     if (rc) {
-        if (!vkft_last_error(ctx)[0]) vkft_set_error(ctx, "decoder: out of host memory");
         vkft_decoder_free(d);
         return -1;
     }
