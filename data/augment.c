@@ -123,6 +123,12 @@ int vkft_augmenter_new(vkft_augmenter **out, const vkft_augment_opts *o, char *e
         vkft_augmenter_free(a);
         return -1;
     }
+    for (int i = 0; i < o->n_protected_terms; i++)
+        if (vkft_augmenter_protect(a, o->protected_terms[i])) {
+            snprintf(err, errlen, "out of memory");
+            vkft_augmenter_free(a);
+            return -1;
+        }
     if (o->protected_file) {
         char *data;
         size_t n;

@@ -38,6 +38,8 @@ typedef struct {
     } per_class[VKFT_AUG_MAX_CLASS_RULES];
     int n_per_class;              /* when given, other classes get 0 copies */
     const char *protected_file;   /* one term or phrase per line */
+    const char *const *protected_terms; /* more terms or phrases (e.g. from the command line) */
+    int n_protected_terms;
     const char *wordnet_dir;      /* NULL: default */
     int max_senses;               /* WordNet senses per part of speech (default 2) */
     const char *provenance_field; /* default "augmentation" */

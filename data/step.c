@@ -4,9 +4,13 @@
 #include <string.h>
 #include <time.h>
 
+/* Extra records are held until the step has decided about the record itself, so that they follow it
+ * in the output (an augmented copy comes after its source). */
 struct vkft_emitter {
     vkft_writer *w;
     long emitted;
+    cJSON **pending;
+    int npending, cap;
 };
 
 double vkft_data_now(void) {
@@ -24,7 +28,34 @@ void vkft_data_io_defaults(vkft_data_io *io) {
 int vkft_emit(vkft_emitter *em, const cJSON *obj, char *err, size_t errlen) {
     em->emitted++;
     if (!em->w) return 0;
-    return vkft_writer_put(em->w, obj, NULL, 0, 0, err, errlen);
+    if (em->npending == em->cap) {
+        int c = em->cap ? em->cap * 2 : 8;
+        cJSON **p = realloc(em->pending, sizeof(cJSON *) * (size_t)c);
+        if (!p) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        em->pending = p;
+        em->cap = c;
+    }
+    cJSON *d = cJSON_Duplicate(obj, 1);
+    if (!d) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    em->pending[em->npending++] = d;
+    return 0;
+}
+
+/* Writes (or, with w NULL, drops) the held extra records. */
+static int flush_pending(vkft_emitter *em, char *err, size_t errlen) {
+    int rc = 0;
+    for (int i = 0; i < em->npending; i++) {
+        if (!rc && em->w) rc = vkft_writer_put(em->w, em->pending[i], NULL, 0, 0, err, errlen);
+        cJSON_Delete(em->pending[i]);
+    }
+    em->npending = 0;
+    return rc;
 }
 
 typedef struct {
@@ -96,16 +127,32 @@ static int apply_cb(void *ctx, vkft_record *rec, char *err, size_t errlen) {
     apply_ctx *a = ctx;
     a->st->records_in++;
     int rc = a->step->apply ? a->step->apply(a->step->ctx, rec, &a->em, err, errlen) : VKFT_STEP_KEEP;
-    if (rc == VKFT_STEP_FAIL) return -1;
-    if (rc == VKFT_STEP_DROP) return 0;
-    a->out++;
-    if (!a->w) return 0;
-    vkft_format in = a->st->io->in_fmt != VKFT_FMT_AUTO ? a->st->io->in_fmt : vkft_format_guess(rec->path);
-    /* raw bytes are copied when nothing changed and the formats match (CSV rows are re-quoted) */
-    int same = rc == VKFT_STEP_KEEP && in == a->out_fmt && a->out_fmt != VKFT_FMT_CSV &&
-               a->out_fmt != VKFT_FMT_TSV &&
-               !a->st->io->text_per_file; /* a whole file as one text line: its newlines must go */
-    return vkft_writer_put(a->w, rec->obj, rec->raw, rec->raw_len, same, err, errlen);
+    if (rc == VKFT_STEP_FAIL) {
+        vkft_writer *w = a->em.w;
+        char tmp[8];
+        a->em.w = NULL; /* drop what the failed record emitted */
+        flush_pending(&a->em, tmp, sizeof tmp);
+        a->em.w = w;
+        return -1;
+    }
+    if (rc != VKFT_STEP_DROP) {
+        a->out++;
+        if (a->w) {
+            vkft_format in =
+                a->st->io->in_fmt != VKFT_FMT_AUTO ? a->st->io->in_fmt : vkft_format_guess(rec->path);
+            /* raw bytes are copied when nothing changed and the formats match (CSV rows are re-quoted) */
+            int same = rc == VKFT_STEP_KEEP && in == a->out_fmt && a->out_fmt != VKFT_FMT_CSV &&
+                       a->out_fmt != VKFT_FMT_TSV &&
+                       !a->st->io->text_per_file; /* a whole file as one text line: its newlines must go */
+            if (vkft_writer_put(a->w, rec->obj, rec->raw, rec->raw_len, same, err, errlen)) {
+                char tmp[8];
+                a->em.w = NULL;
+                flush_pending(&a->em, tmp, sizeof tmp);
+                return -1;
+            }
+        }
+    }
+    return flush_pending(&a->em, err, errlen);
 }
 
 int vkft_data_run(const vkft_data_io *io, const char *step_name, vkft_step *step, cJSON *summary, char *err,
@@ -160,9 +207,11 @@ int vkft_data_run(const vkft_data_io *io, const char *step_name, vkft_step *step
         }
     }
     if (one_pass(&st, 1, apply_cb, &a, err, errlen)) {
+        free(a.em.pending);
         if (a.w) vkft_writer_abort(a.w);
         return -1;
     }
+    free(a.em.pending);
     long written = a.out + a.em.emitted;
     long unwritten = a.w ? vkft_writer_unwritten(a.w) : 0;
     if (a.w && vkft_writer_commit(a.w, err, errlen)) return -1;

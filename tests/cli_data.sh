@@ -146,6 +146,8 @@ check "bad recipe key suggestion" "$(grep -c 'did you mean --threshold' "$T/err.
 head -3 "$T/dedup.jsonl" > "$T/three.jsonl"
 "$VKFT" data augment --in "$T/three.jsonl" --out "$T/aug.jsonl" --methods rs,rd --copies 2 --summary "$T/aug.json" --quiet
 check "augment out" "$(wc -l < "$T/aug.jsonl")" 9
+check "augmented copies follow their source" "$(python3 -c 'import json,sys; print(["aug" if "augmentation" in json.loads(l) else "src" for l in open(sys.argv[1])])' "$T/aug.jsonl")" \
+    "['src', 'aug', 'aug', 'src', 'aug', 'aug', 'src', 'aug', 'aug']"
 check "augment provenance" "$(grep -c '"augmentation":{"source":"'"$T"'/three.jsonl:1","source_index":0,"method":"rs"}' "$T/aug.jsonl")" 1
 "$VKFT" data augment --in "$T/dedup.jsonl" --out "$T/augm.jsonl" --methods rs --minority --summary "$T/augm.json" --quiet
 check "augment --minority: one copy per neg record (70/30)" "$(j "$T/augm.json" '(d["records_out"], d["augment"]["made"]["rs"])')" "(130, 30)"
@@ -154,6 +156,11 @@ check "augment --per-class neg=2" "$(j "$T/augp.json" 'd["records_out"]')" 160
 if [[ -e /usr/share/wordnet/index.noun ]]; then
     "$VKFT" data augment --in "$T/three.jsonl" --out "$T/aug2.jsonl" --methods sr --quiet
     check "augment sr out" "$(wc -l < "$T/aug2.jsonl")" 6
+    echo '{"text": "The doctor gave the patient aspirin for the headache."}' > "$T/med.jsonl"
+    "$VKFT" data augment --in "$T/med.jsonl" --out "$T/med_aug.jsonl" --methods sr --rate 0.9 --protect-term aspirin \
+        --protect-term "the headache" --quiet
+    check "protected terms survive synonym replacement" \
+        "$(tail -1 "$T/med_aug.jsonl" | grep -c 'aspirin for the headache')" 1
 else
     echo "SKIP WordNet augmentation: /usr/share/wordnet not installed (apt-get install wordnet-base)"
 fi

@@ -281,6 +281,7 @@ static const char augment_help[] =
     "  --minority           copies per class so that each class approaches the largest (two passes)\n"
     "  --max-copies N       cap for --minority (default 8)\n"
     "  --protect FILE       terms or phrases never replaced, deleted or split (one per line)\n"
+    "  --protect-term TERM  one more such term or phrase (repeatable)\n"
     "  --wordnet DIR        WordNet database folder (default /usr/share/wordnet, Debian's wordnet-base)\n"
     "  --senses N           WordNet senses per part of speech used for synonyms (default 2)\n"
     "  --provenance-field NAME  (default augmentation)\n"
@@ -288,7 +289,7 @@ static const char augment_help[] =
     "Masked-LM substitution, paraphrase and back-translation need the model API: not available yet.\n\n";
 static const char *const augment_opts[] = {
     "--methods", "--rate",    "--copies", "--per-class",        "--minority", "--max-copies",
-    "--protect", "--wordnet", "--senses", "--provenance-field", "--seed",     NULL};
+    "--protect", "--protect-term", "--wordnet", "--senses", "--provenance-field", "--seed",     NULL};
 
 int cmd_data_augment(int argc, char **argv) {
     const char *cmd = "augment";
@@ -296,6 +297,8 @@ int cmd_data_augment(int argc, char **argv) {
     data_common_init(&c);
     vkft_augment_opts o;
     vkft_augment_opts_defaults(&o);
+    const char *terms[64];
+    int n_terms = 0;
     char err[512];
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
@@ -346,6 +349,15 @@ int cmd_data_augment(int argc, char **argv) {
             o.minority = 1;
         else if (!strcmp(a, "--protect")) {
             if (!(o.protected_file = data_value(cmd, argc, argv, &i))) return 2;
+        } else if (!strcmp(a, "--protect-term")) {
+            if (!(v = data_value(cmd, argc, argv, &i))) return 2;
+            if (n_terms >= 64) {
+                fprintf(stderr, "vkft data augment: at most 64 --protect-term; put them in a --protect file\n");
+                return 2;
+            }
+            terms[n_terms++] = v;
+            o.protected_terms = terms;
+            o.n_protected_terms = n_terms;
         } else if (!strcmp(a, "--wordnet")) {
             if (!(o.wordnet_dir = data_value(cmd, argc, argv, &i))) return 2;
         } else if (!strcmp(a, "--provenance-field")) {
