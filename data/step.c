@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 /* Extra records are held until the step has decided about the record itself, so that they follow it
@@ -185,6 +186,14 @@ int vkft_data_run(const vkft_data_io *io, const char *step_name, vkft_step *step
     if (a.out_fmt == VKFT_FMT_AUTO && io->out) a.out_fmt = vkft_format_guess(io->out);
     if (a.out_fmt == VKFT_FMT_AUTO) a.out_fmt = in0 == VKFT_FMT_AUTO ? VKFT_FMT_JSONL : in0;
     if (step->count) {
+        for (int i = 0; i < io->n_inputs; i++) {
+            struct stat sb;
+            if (stat(io->inputs[i], &sb) || !S_ISREG(sb.st_mode)) {
+                snprintf(err, errlen, "%s: %s reads its input twice (to count first), so it needs a regular file, "
+                         "not a pipe; write the data to a file first", io->inputs[i], step_name);
+                return -1;
+            }
+        }
         if (one_pass(&st, 0, count_cb, &a, err, errlen)) return -1;
     }
     if (step->prepare && step->prepare(step->ctx, err, errlen)) return -1;
