@@ -175,7 +175,9 @@ int vkft_rec_dispatch(vkft_recorder *rec, const vkft_kernel_def *def, const void
     if (check_recording(rec, def->name)) return -1;
     vkft_pipeline *p = vkft_pipeline_get(ctx, def);
     if (!p) return -1;
-    if (binding_count != p->binding_count)
+    /* The shader's bindings come from its SPIR-V: one the compiler optimized away (unused in this variant)
+     * may be passed anyway; it is tracked for hazards but not bound. */
+    if (binding_count < p->binding_count || binding_count > VKFT_MAX_BINDINGS)
         return vkft_set_error(ctx, "kernel %s takes %u buffers, %u given", def->name, p->binding_count, binding_count);
     const vkft_device_caps *caps = vkft_device(ctx);
     if (gx == 0 || gy == 0 || gz == 0) return 0; /* nothing to do */
@@ -202,7 +204,7 @@ int vkft_rec_dispatch(vkft_recorder *rec, const vkft_kernel_def *def, const void
                                            .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
                                            .pBufferInfo = &infos[i]};
     }
-    ctx->vk.UpdateDescriptorSets(ctx->device, binding_count, writes, 0, NULL);
+    ctx->vk.UpdateDescriptorSets(ctx->device, p->binding_count, writes, 0, NULL);
     track(rec, r, nr, w, nw);
     ctx->vk.CmdBindPipeline(rec->cb, VK_PIPELINE_BIND_POINT_COMPUTE, p->pipeline);
     ctx->vk.CmdBindDescriptorSets(rec->cb, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0, 1, &set, 0, NULL);
