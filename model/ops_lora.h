@@ -15,8 +15,8 @@
 
 typedef struct {
     uint32_t T, in, out, r;
-    float scale;           /* alpha / r */
-    vkft_mm_btype w_type;  /* element type of W (DoRA: fp32 only) */
+    float scale;          /* alpha / r */
+    vkft_mm_btype w_type; /* element type of W (DoRA: fp32 only) */
 } vkft_lora_dims;
 
 /* h [T, r] = x A^T (saved for the backward); y = x W^T + bias + scale * h B^T. bias.block NULL: none. */
@@ -24,7 +24,8 @@ int vkft_lora_forward(vkft_recorder *rec, const vkft_lora_dims *d, vkft_buf x, v
                       vkft_buf A, vkft_buf B, vkft_buf h, vkft_buf y);
 /* dB = s dy^T h, dh = s dy B (scratch [T, r]), dA = dh^T x, dx = dy W + dh A (dx.block NULL: skipped). */
 int vkft_lora_backward(vkft_recorder *rec, const vkft_lora_dims *d, vkft_buf x, vkft_buf W, vkft_buf A,
-                       vkft_buf B, vkft_buf h, vkft_buf dy, vkft_buf dx, vkft_buf dA, vkft_buf dB, vkft_buf dh);
+                       vkft_buf B, vkft_buf h, vkft_buf dy, vkft_buf dx, vkft_buf dA, vkft_buf dB,
+                       vkft_buf dh);
 
 enum { VKFT_ADAPTER_RELU = 0, VKFT_ADAPTER_GELU = 1 /* tanh approximation */ };
 typedef struct {
@@ -37,9 +38,9 @@ uint64_t vkft_adapter_workspace_floats(const vkft_adapter_dims *d);
 /* z = h Wd^T + bd and a = act(z) [T, r] are saved for the backward; y = h + a Wu^T + bu (y != h). */
 int vkft_adapter_forward(vkft_recorder *rec, const vkft_adapter_dims *d, vkft_buf h, vkft_buf Wd, vkft_buf bd,
                          vkft_buf Wu, vkft_buf bu, vkft_buf z, vkft_buf a, vkft_buf y);
-int vkft_adapter_backward(vkft_recorder *rec, const vkft_adapter_dims *d, vkft_buf h, vkft_buf Wd, vkft_buf Wu,
-                          vkft_buf z, vkft_buf a, vkft_buf dy, vkft_buf dh, vkft_buf dWd, vkft_buf dbd,
-                          vkft_buf dWu, vkft_buf dbu, vkft_buf work);
+int vkft_adapter_backward(vkft_recorder *rec, const vkft_adapter_dims *d, vkft_buf h, vkft_buf Wd,
+                          vkft_buf Wu, vkft_buf z, vkft_buf a, vkft_buf dy, vkft_buf dh, vkft_buf dWd,
+                          vkft_buf dbd, vkft_buf dWu, vkft_buf dbu, vkft_buf work);
 
 /* Floats of DoRA's workspace (forward: R [out, r] and A A^T [r, r]; backward: du [T, out]). */
 uint64_t vkft_dora_workspace_floats(const vkft_lora_dims *d);

@@ -46,7 +46,8 @@ static void spec_tiled(const vkft_device_caps *caps, uint32_t *spec) {
  * K slices of 32 staged through shared memory. */
 static void spec_coopmat(const vkft_device_caps *caps, uint32_t *spec) {
     uint32_t sg = caps->subgroup_size;
-    if (caps->subgroup_size_control && caps->subgroup_size_min <= 32 && caps->subgroup_size_max >= 32) sg = 32;
+    if (caps->subgroup_size_control && caps->subgroup_size_min <= 32 && caps->subgroup_size_max >= 32)
+        sg = 32;
     spec[CM_BM] = 128;
     spec[CM_BN] = 128;
     spec[CM_BK] = 32;
@@ -54,20 +55,26 @@ static void spec_coopmat(const vkft_device_caps *caps, uint32_t *spec) {
     spec[0] = 8 * sg;
 }
 
-#define ROW_CPU(form, F, bt, variant)                                                                   \
-    {.name = "matmul_" form "_" bt "_lp", .shader = "matmul", .variants = {variant},                    \
-     .push_size = sizeof(push_matmul), .spec = {8, F, 16, 4}, .spec_count = 4, .specialize = spec_cpu}
-#define ROW_TILED(form, F, bt, variant)                                                                 \
-    {.name = "matmul_" form "_" bt, .shader = "matmul_tiled", .variants = {variant},                    \
-     .push_size = sizeof(push_matmul), .spec = {256, F, 64, 64, 16, 4, 4}, .spec_count = 7,             \
-     .specialize = spec_tiled}
-#define ROW_CM(form, F, bt, variant)                                                                    \
-    {.name = "matmul_" form "_" bt "_cm", .shader = "matmul_coopmat", .variants = {variant},            \
-     .push_size = sizeof(push_matmul), .spec = {256, F, 128, 128, 32, 32}, .spec_count = 6,             \
-     .specialize = spec_coopmat, .required_subgroup_size = 32}
+#define ROW_CPU(form, F, bt, variant)                                                                        \
+    {                                                                                                        \
+        .name = "matmul_" form "_" bt "_lp", .shader = "matmul", .variants = {variant},                      \
+        .push_size = sizeof(push_matmul), .spec = {8, F, 16, 4}, .spec_count = 4, .specialize = spec_cpu     \
+    }
+#define ROW_TILED(form, F, bt, variant)                                                                      \
+    {                                                                                                        \
+        .name = "matmul_" form "_" bt, .shader = "matmul_tiled", .variants = {variant},                      \
+        .push_size = sizeof(push_matmul), .spec = {256, F, 64, 64, 16, 4, 4}, .spec_count = 7,               \
+        .specialize = spec_tiled                                                                             \
+    }
+#define ROW_CM(form, F, bt, variant)                                                                         \
+    {                                                                                                        \
+        .name = "matmul_" form "_" bt "_cm", .shader = "matmul_coopmat", .variants = {variant},              \
+        .push_size = sizeof(push_matmul), .spec = {256, F, 128, 128, 32, 32}, .spec_count = 6,               \
+        .specialize = spec_coopmat, .required_subgroup_size = 32                                             \
+    }
 #define ROWS(R, form, F) R(form, F, "f32", "f32"), R(form, F, "f16", "f16"), R(form, F, "bf16", "bf16")
-#define ROWS_CM(form, F)                                                                                \
-    ROW_CM(form, F, "f32", "coopmat"), ROW_CM(form, F, "f16", "coopmat_f16"),                           \
+#define ROWS_CM(form, F)                                                                                     \
+    ROW_CM(form, F, "f32", "coopmat"), ROW_CM(form, F, "f16", "coopmat_f16"),                                \
         ROW_CM(form, F, "bf16", "coopmat_bf16")
 
 /* Index: ((path - 1) * 3 + form) * 3 + b_type */
@@ -110,7 +117,8 @@ vkft_mm_path vkft_matmul_path_for(vkft_ctx *ctx, vkft_mm_btype b_type) {
         vkft_pipeline_get(ctx, vkft_matmul_kernel(VKFT_MM_COOPMAT, VKFT_MM_NN, b_type)))
         return VKFT_MM_COOPMAT;
     /* the lavapipe-shaped kernel reads 64-bit words (shaderInt64) */
-    return caps->vk_type == VK_PHYSICAL_DEVICE_TYPE_CPU && caps->int64 ? VKFT_MM_SIMT_CPU : VKFT_MM_SIMT_TILED;
+    return caps->vk_type == VK_PHYSICAL_DEVICE_TYPE_CPU && caps->int64 ? VKFT_MM_SIMT_CPU
+                                                                       : VKFT_MM_SIMT_TILED;
 }
 
 vkft_matmul_opts vkft_matmul_opts_default(void) {
@@ -121,7 +129,8 @@ vkft_matmul_opts vkft_matmul_opts_default(void) {
 }
 
 /* Workgroups of the dispatch for C of M x N: (columns, rows) of blocks. */
-static void grid(const vkft_pipeline *pl, vkft_mm_path path, uint32_t M, uint32_t N, uint32_t *gx, uint32_t *gy) {
+static void grid(const vkft_pipeline *pl, vkft_mm_path path, uint32_t M, uint32_t N, uint32_t *gx,
+                 uint32_t *gy) {
     const uint32_t *s = vkft_pipeline_spec(pl);
     if (path == VKFT_MM_SIMT_CPU) {
         *gx = vkft_groups(N, s[0] * s[LP_TN]);
@@ -148,22 +157,25 @@ int vkft_matmul(vkft_recorder *rec, vkft_mm_form form, vkft_buf A, vkft_buf B, v
     uint32_t ldb = o.ldb ? o.ldb : (form == VKFT_MM_NT ? K : N);
     uint32_t ldc = o.ldc ? o.ldc : N;
     if (lda < (form == VKFT_MM_TN ? M : K) || ldb < (form == VKFT_MM_NT ? K : N) || ldc < N)
-        return vkft_set_error(ctx, "matmul: a row stride (lda %u, ldb %u, ldc %u) is shorter than its row", lda,
-                              ldb, ldc);
+        return vkft_set_error(ctx, "matmul: a row stride (lda %u, ldb %u, ldc %u) is shorter than its row",
+                              lda, ldb, ldc);
     if (batch > 1 && (uint64_t)o.stride_c < (uint64_t)M * ldc)
         return vkft_set_error(ctx, "matmul: batched products need stride_c >= M*ldc (%llu < %llu)",
                               (unsigned long long)o.stride_c, (unsigned long long)M * ldc);
     /* Extents in elements, checked against the views (the kernels index from each view's start). */
     uint64_t rows_a = form == VKFT_MM_TN ? K : M, rows_b = form == VKFT_MM_NT ? N : K;
-    uint64_t need_a = (batch - 1) * o.stride_a + (rows_a ? (rows_a - 1) * lda + (form == VKFT_MM_TN ? M : K) : 0);
-    uint64_t need_b = (batch - 1) * o.stride_b + (rows_b ? (rows_b - 1) * ldb + (form == VKFT_MM_NT ? K : N) : 0);
+    uint64_t need_a =
+        (batch - 1) * o.stride_a + (rows_a ? (rows_a - 1) * lda + (form == VKFT_MM_TN ? M : K) : 0);
+    uint64_t need_b =
+        (batch - 1) * o.stride_b + (rows_b ? (rows_b - 1) * ldb + (form == VKFT_MM_NT ? K : N) : 0);
     uint64_t need_c = (batch - 1) * o.stride_c + (uint64_t)(M - 1) * ldc + N;
     uint64_t b_size = o.b_type == VKFT_MM_B_F32 ? 4 : 2;
     if (need_a * 4 > A.size || need_b * b_size > B.size || need_c * 4 > C.size)
-        return vkft_set_error(ctx, "matmul: a view is too small (A %llu of %llu bytes, B %llu of %llu, C %llu of %llu)",
-                              (unsigned long long)(need_a * 4), (unsigned long long)A.size,
-                              (unsigned long long)(need_b * b_size), (unsigned long long)B.size,
-                              (unsigned long long)(need_c * 4), (unsigned long long)C.size);
+        return vkft_set_error(
+            ctx, "matmul: a view is too small (A %llu of %llu bytes, B %llu of %llu, C %llu of %llu)",
+            (unsigned long long)(need_a * 4), (unsigned long long)A.size,
+            (unsigned long long)(need_b * b_size), (unsigned long long)B.size,
+            (unsigned long long)(need_c * 4), (unsigned long long)C.size);
     if (need_a > UINT32_MAX || need_b > UINT32_MAX || need_c > UINT32_MAX)
         return vkft_set_error(ctx, "matmul: more than 2^32 elements in one operand");
     if (o.bias.block && o.bias.size < (uint64_t)N * 4)
@@ -176,9 +188,10 @@ int vkft_matmul(vkft_recorder *rec, vkft_mm_form form, vkft_buf A, vkft_buf B, v
     uint32_t gx, gy;
     grid(pl, path, M, N, &gx, &gy);
     const vkft_device_caps *caps = vkft_device(ctx);
-    if (gx > caps->max_workgroup_count[0] || gy > caps->max_workgroup_count[1] || batch > caps->max_workgroup_count[2])
-        return vkft_set_error(ctx, "matmul %s: %u x %u x %u workgroups exceed the device's limits", def->name, gx, gy,
-                              batch);
+    if (gx > caps->max_workgroup_count[0] || gy > caps->max_workgroup_count[1] ||
+        batch > caps->max_workgroup_count[2])
+        return vkft_set_error(ctx, "matmul %s: %u x %u x %u workgroups exceed the device's limits", def->name,
+                              gx, gy, batch);
 
     push_matmul p = {M,
                      N,
@@ -199,12 +212,15 @@ int vkft_matmul(vkft_recorder *rec, vkft_mm_form form, vkft_buf A, vkft_buf B, v
     return vkft_rec_dispatch(rec, def, &p, gx, gy, batch, b, 4);
 }
 
-int vkft_matmul_nn(vkft_recorder *rec, vkft_buf A, vkft_buf B, vkft_buf C, uint32_t M, uint32_t N, uint32_t K) {
+int vkft_matmul_nn(vkft_recorder *rec, vkft_buf A, vkft_buf B, vkft_buf C, uint32_t M, uint32_t N,
+                   uint32_t K) {
     return vkft_matmul(rec, VKFT_MM_NN, A, B, C, M, N, K, NULL);
 }
-int vkft_matmul_nt(vkft_recorder *rec, vkft_buf A, vkft_buf B, vkft_buf C, uint32_t M, uint32_t N, uint32_t K) {
+int vkft_matmul_nt(vkft_recorder *rec, vkft_buf A, vkft_buf B, vkft_buf C, uint32_t M, uint32_t N,
+                   uint32_t K) {
     return vkft_matmul(rec, VKFT_MM_NT, A, B, C, M, N, K, NULL);
 }
-int vkft_matmul_tn(vkft_recorder *rec, vkft_buf A, vkft_buf B, vkft_buf C, uint32_t M, uint32_t N, uint32_t K) {
+int vkft_matmul_tn(vkft_recorder *rec, vkft_buf A, vkft_buf B, vkft_buf C, uint32_t M, uint32_t N,
+                   uint32_t K) {
     return vkft_matmul(rec, VKFT_MM_TN, A, B, C, M, N, K, NULL);
 }

@@ -25,13 +25,13 @@ typedef enum { VKFT_MM_B_F32 = 0, VKFT_MM_B_F16 = 1, VKFT_MM_B_BF16 = 2 } vkft_m
 typedef enum { VKFT_MM_AUTO = 0, VKFT_MM_SIMT_CPU, VKFT_MM_SIMT_TILED, VKFT_MM_COOPMAT } vkft_mm_path;
 
 typedef struct {
-    float alpha, beta;    /* C = alpha * A.B + bias + beta * C; beta == 0: C is only written */
-    vkft_buf bias;        /* N floats added to every row; bias.block == NULL: none */
-    uint32_t batch;       /* products in one dispatch (0 or 1: one) */
+    float alpha, beta; /* C = alpha * A.B + bias + beta * C; beta == 0: C is only written */
+    vkft_buf bias;     /* N floats added to every row; bias.block == NULL: none */
+    uint32_t batch;    /* products in one dispatch (0 or 1: one) */
     uint64_t stride_a, stride_b, stride_c; /* elements between batch items (0 for A or B: shared) */
     uint32_t lda, ldb, ldc; /* row strides in elements; 0: packed (the row length of the form) */
-    vkft_mm_btype b_type; /* element type of B */
-    vkft_mm_path path;    /* VKFT_MM_AUTO: vkft_matmul_path_for() */
+    vkft_mm_btype b_type;   /* element type of B */
+    vkft_mm_path path;      /* VKFT_MM_AUTO: vkft_matmul_path_for() */
 } vkft_matmul_opts;
 
 /* alpha 1, beta 0, no bias, one product, packed, fp32 B, automatic path. */
@@ -43,9 +43,12 @@ int vkft_matmul(vkft_recorder *rec, vkft_mm_form form, vkft_buf A, vkft_buf B, v
                 uint32_t N, uint32_t K, const vkft_matmul_opts *opts);
 
 /* Shorthands with the default options. */
-int vkft_matmul_nn(vkft_recorder *rec, vkft_buf A, vkft_buf B, vkft_buf C, uint32_t M, uint32_t N, uint32_t K);
-int vkft_matmul_nt(vkft_recorder *rec, vkft_buf A, vkft_buf B, vkft_buf C, uint32_t M, uint32_t N, uint32_t K);
-int vkft_matmul_tn(vkft_recorder *rec, vkft_buf A, vkft_buf B, vkft_buf C, uint32_t M, uint32_t N, uint32_t K);
+int vkft_matmul_nn(vkft_recorder *rec, vkft_buf A, vkft_buf B, vkft_buf C, uint32_t M, uint32_t N,
+                   uint32_t K);
+int vkft_matmul_nt(vkft_recorder *rec, vkft_buf A, vkft_buf B, vkft_buf C, uint32_t M, uint32_t N,
+                   uint32_t K);
+int vkft_matmul_tn(vkft_recorder *rec, vkft_buf A, vkft_buf B, vkft_buf C, uint32_t M, uint32_t N,
+                   uint32_t K);
 
 /* The path VKFT_MM_AUTO takes on this device for B of type b_type: COOPMAT for fp16/bf16 B where the
  * device has 16x16x16 cooperative matrices of that type and the variant was built, else SIMT_CPU on

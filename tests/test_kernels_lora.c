@@ -40,8 +40,8 @@ static double max_err_d(const float *got, const double *want, size_t n) {
 }
 
 /* Downloads buf and compares it with the reference. */
-static void compare(test_state *t, vkft_ctx *ctx, const char *what, vkft_buf buf, const double *want, size_t n,
-                    double tol) {
+static void compare(test_state *t, vkft_ctx *ctx, const char *what, vkft_buf buf, const double *want,
+                    size_t n, double tol) {
     float *got = test_download_f32(t, ctx, buf, n);
     double err = max_err_d(got, want, n);
     printf("    %-5s max rel err %.2e\n", what, err);
@@ -63,7 +63,8 @@ static double fd(loss_fn L, void *state, double *p, size_t i) {
     return (lp - lm) / (2 * h);
 }
 
-static void fd_check(test_state *t, const char *what, loss_fn L, void *state, double *p, const double *grad, size_t n) {
+static void fd_check(test_state *t, const char *what, loss_fn L, void *state, double *p, const double *grad,
+                     size_t n) {
     double worst = 0;
     for (size_t i = 0; i < n; i++) {
         double e = fabs(fd(L, state, p, i) - grad[i]) / fmax(1.0, fabs(grad[i]));
@@ -123,9 +124,11 @@ static void lora_fd(test_state *t, int dora) {
     if (dora) {
         c.n_fixed = malloc(8 * c.out);
         double *y = malloc(8 * (size_t)c.T * c.out);
-        dora_forward_ref(c.T, c.in, c.out, c.r, c.s, c.x.d, c.W.d, c.bias.d, c.A.d, c.B.d, c.m.d, NULL, c.n_fixed, y);
+        dora_forward_ref(c.T, c.in, c.out, c.r, c.s, c.x.d, c.W.d, c.bias.d, c.A.d, c.B.d, c.m.d, NULL,
+                         c.n_fixed, y);
         free(y);
-        dora_backward_ref(c.T, c.in, c.out, c.r, c.s, c.x.d, c.W.d, c.A.d, c.B.d, c.m.d, c.dy.d, dx, dA, dB, dm);
+        dora_backward_ref(c.T, c.in, c.out, c.r, c.s, c.x.d, c.W.d, c.A.d, c.B.d, c.m.d, c.dy.d, dx, dA, dB,
+                          dm);
         fd_check(t, "dm", lora_loss, &c, c.m.d, dm, c.out);
     } else {
         lora_backward_ref(c.T, c.in, c.out, c.r, c.s, c.x.d, c.W.d, c.A.d, c.B.d, c.dy.d, dx, dA, dB);
@@ -142,7 +145,9 @@ static void lora_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, int T, in
     lora_case c;
     lora_setup(&c, T, in, out, r, seed, dora);
     printf("  %s T=%d in=%d out=%d r=%d W %s\n", dora ? "DoRA" : "LoRA", T, in, out, r,
-           w_type == VKFT_MM_B_F16 ? "f16" : w_type == VKFT_MM_B_BF16 ? "bf16" : "f32");
+           w_type == VKFT_MM_B_F16    ? "f16"
+           : w_type == VKFT_MM_B_BF16 ? "bf16"
+                                      : "f32");
     /* frozen weights in 16 bits: the reference uses the same rounded values */
     uint16_t *W16 = malloc(c.W.n * 2 + 4);
     for (size_t i = 0; i < c.W.n && w_type != VKFT_MM_B_F32; i++) {
@@ -161,7 +166,8 @@ static void lora_gpu(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, int T, in
     }
 
     vkft_lora_dims d = {T, in, out, r, (float)c.s, w_type};
-    vkft_buf bx = up(t, ctx, &c.x), bW, bbias = up(t, ctx, &c.bias), bA = up(t, ctx, &c.A), bB = up(t, ctx, &c.B);
+    vkft_buf bx = up(t, ctx, &c.x), bW, bbias = up(t, ctx, &c.bias), bA = up(t, ctx, &c.A),
+             bB = up(t, ctx, &c.B);
     if (w_type == VKFT_MM_B_F32) {
         bW = up(t, ctx, &c.W);
     } else {
@@ -296,9 +302,11 @@ static void lora_pytorch(test_state *t, vkft_ctx *ctx, vkft_recorder *rec) {
     int rc = test_run_reference("lora.py", args);
     if (CHECK(t, rc == 0, "tests/reference/lora.py failed (%d)", rc)) {
         vkft_lora_dims d = {T, in, out, r, s, VKFT_MM_B_F32};
-        vkft_buf bx = up(t, ctx, &c.x), bW = up(t, ctx, &c.W), bbias = up(t, ctx, &c.bias), bA = up(t, ctx, &c.A);
+        vkft_buf bx = up(t, ctx, &c.x), bW = up(t, ctx, &c.W), bbias = up(t, ctx, &c.bias),
+                 bA = up(t, ctx, &c.A);
         vkft_buf bB = up(t, ctx, &c.B), bdy = up(t, ctx, &c.dy);
-        vkft_buf by = test_buf_f32(t, ctx, NULL, (size_t)T * out), bh = test_buf_f32(t, ctx, NULL, (size_t)T * r);
+        vkft_buf by = test_buf_f32(t, ctx, NULL, (size_t)T * out),
+                 bh = test_buf_f32(t, ctx, NULL, (size_t)T * r);
         vkft_buf bdx = test_buf_f32(t, ctx, NULL, c.x.n), bdA = test_buf_f32(t, ctx, NULL, c.A.n);
         vkft_buf bdB = test_buf_f32(t, ctx, NULL, c.B.n), bdh = test_buf_f32(t, ctx, NULL, (size_t)T * r);
         rc = vkft_rec_begin(rec) || vkft_lora_forward(rec, &d, bx, bW, bbias, bA, bB, bh, by) ||
@@ -334,10 +342,12 @@ int main(void) {
     if (!ctx) return test_finish(&t);
     vkft_recorder *rec = vkft_recorder_create(ctx);
     static const int sizes[][4] = {{1, 1, 1, 1}, {7, 33, 17, 4}, {33, 65, 129, 8}, {129, 70, 36, 16}};
-    for (int i = 0; i < 4; i++) lora_gpu(&t, ctx, rec, sizes[i][0], sizes[i][1], sizes[i][2], sizes[i][3], 0, 0, 10 + i);
+    for (int i = 0; i < 4; i++)
+        lora_gpu(&t, ctx, rec, sizes[i][0], sizes[i][1], sizes[i][2], sizes[i][3], 0, 0, 10 + i);
     lora_gpu(&t, ctx, rec, 33, 64, 72, 8, VKFT_MM_B_F16, 0, 20);
     lora_gpu(&t, ctx, rec, 17, 40, 24, 4, VKFT_MM_B_BF16, 0, 21);
-    for (int i = 0; i < 4; i++) lora_gpu(&t, ctx, rec, sizes[i][0], sizes[i][1], sizes[i][2], sizes[i][3], 0, 1, 30 + i);
+    for (int i = 0; i < 4; i++)
+        lora_gpu(&t, ctx, rec, sizes[i][0], sizes[i][1], sizes[i][2], sizes[i][3], 0, 1, 30 + i);
     adapter_run(&t, ctx, rec, 4, 6, 3, VKFT_ADAPTER_GELU, 40);
     adapter_run(&t, ctx, rec, 4, 6, 3, VKFT_ADAPTER_RELU, 41);
     adapter_run(&t, ctx, rec, 1, 1, 1, VKFT_ADAPTER_GELU, 42);

@@ -3,7 +3,9 @@
  * on both SIMT paths (the lavapipe-shaped one and the shared-memory tiled one, forced on this device).
  * Tolerance: max |gpu - ref| / max(1, |ref|) <= 1e-4 with fp32 data (inputs in [-1, 1], K <= 300);
  * fp16/bf16 B are compared with the reference computed on the same rounded weights (1e-4), and with
- * the unrounded fp32 product at 4e-3 (fp16) / 3e-2 (bf16) * sqrt(K) / 4. */
+ * the unrounded fp32 product at 4e-3 (fp16) / 3e-2 (bf16) * sqrt(K) / 4. Where the device has cooperative
+ * matrices the same cases run through that path (A rounded to fp16/bf16 too): 8e-3 (6e-2 with bf16)
+ * * sqrt(K) / 4 + 1e-3. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,9 +20,9 @@ typedef struct {
     vkft_mm_form form;
     vkft_mm_btype b_type;
     int M, N, K;
-    int batch;     /* 1: one product */
-    int pad;       /* extra elements per row of A, B and C */
-    int shared_b;  /* batched with stride_b = 0 */
+    int batch;    /* 1: one product */
+    int pad;      /* extra elements per row of A, B and C */
+    int shared_b; /* batched with stride_b = 0 */
     float alpha, beta;
     int bias;
 } mm_case;
@@ -43,16 +45,19 @@ static int run_case(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, const mm_c
     test_fill_uniform(bias, c->N, seed + 3, -1, 1);
     float *Bq = malloc(sb * nb_b * 4); /* B as the kernel sees it */
     for (size_t i = 0; i < sb * nb_b; i++) {
-        if (c->b_type == VKFT_MM_B_F16) B16[i] = f32_to_f16(B[i]), Bq[i] = f16_to_f32(B16[i]);
-        else if (c->b_type == VKFT_MM_B_BF16) B16[i] = f32_to_bf16(B[i]), Bq[i] = bf16_to_f32(B16[i]);
-        else Bq[i] = B[i];
+        if (c->b_type == VKFT_MM_B_F16)
+            B16[i] = f32_to_f16(B[i]), Bq[i] = f16_to_f32(B16[i]);
+        else if (c->b_type == VKFT_MM_B_BF16)
+            B16[i] = f32_to_bf16(B[i]), Bq[i] = bf16_to_f32(B16[i]);
+        else
+            Bq[i] = B[i];
     }
     memcpy(want, C0, sc * c->batch * 4);
     memcpy(exact, C0, sc * c->batch * 4);
     for (int b = 0; b < c->batch; b++) {
         size_t ob = c->shared_b ? 0 : b * sb;
-        matmul_ref(c->form, A + b * sa, Bq + ob, want + b * sc, c->M, c->N, c->K, lda, ldb, ldc, c->alpha, c->beta,
-                   c->bias ? bias : NULL);
+        matmul_ref(c->form, A + b * sa, Bq + ob, want + b * sc, c->M, c->N, c->K, lda, ldb, ldc, c->alpha,
+                   c->beta, c->bias ? bias : NULL);
         matmul_ref(c->form, A + b * sa, B + ob, exact + b * sc, c->M, c->N, c->K, lda, ldb, ldc, c->alpha,
                    c->beta, c->bias ? bias : NULL);
     }
@@ -82,15 +87,18 @@ static int run_case(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, const mm_c
     /* compare only the M x N part of each row (the padding must stay as it was) */
     double err = test_max_rel_err(got, want, sc * c->batch);
     double tol = 1e-4;
+    if (c->path == VKFT_MM_COOPMAT) /* A (and fp32 B) rounded to fp16 or bf16 */
+        tol = (c->b_type == VKFT_MM_B_BF16 ? 6e-2 : 8e-3) * sqrt((double)c->K) / 4 + 1e-3;
     char what[200];
     snprintf(what, sizeof what, "%-10s %s B=%-4s M=%-4d N=%-4d K=%-4d batch=%d pad=%d%s alpha=%g beta=%g%s",
-             vkft_matmul_path_name(c->path), form_name[c->form], btype_name[c->b_type], c->M, c->N, c->K, c->batch,
-             c->pad, c->shared_b ? " sharedB" : "", c->alpha, c->beta, c->bias ? " bias" : "");
+             vkft_matmul_path_name(c->path), form_name[c->form], btype_name[c->b_type], c->M, c->N, c->K,
+             c->batch, c->pad, c->shared_b ? " sharedB" : "", c->alpha, c->beta, c->bias ? " bias" : "");
     CHECK(t, err <= tol, "%s: max rel err %.3g > %.0e", what, err, tol);
     if (c->b_type != VKFT_MM_B_F32) {
         double err_exact = test_max_rel_err(got, exact, sc * c->batch);
         double tol_exact = (c->b_type == VKFT_MM_B_F16 ? 4e-3 : 3e-2) * sqrt((double)c->K) / 4 + 1e-4;
-        CHECK(t, err_exact <= tol_exact, "%s: vs fp32 weights max rel err %.3g > %.2g", what, err_exact, tol_exact);
+        CHECK(t, err_exact <= tol_exact, "%s: vs fp32 weights max rel err %.3g > %.2g", what, err_exact,
+              tol_exact);
         printf("  %s  err %.2e (vs fp32 weights %.2e)\n", what, err, err_exact);
     } else {
         printf("  %s  err %.2e\n", what, err);
@@ -116,12 +124,14 @@ static void check_pytorch(test_state *t, vkft_ctx *ctx, vkft_recorder *rec) {
     snprintf(args, sizeof args, "'%s' %d %d %d", dir, M, N, K);
     int rc = test_run_reference("matmul.py", args);
     if (!CHECK(t, rc == 0, "tests/reference/matmul.py failed (%d)", rc)) goto done;
-    vkft_buf dX = test_buf_f32(t, ctx, X, M * K), dW = test_buf_f32(t, ctx, W, N * K), dG = test_buf_f32(t, ctx, G, M * N);
+    vkft_buf dX = test_buf_f32(t, ctx, X, M * K), dW = test_buf_f32(t, ctx, W, N * K),
+             dG = test_buf_f32(t, ctx, G, M * N);
     vkft_buf dY = test_buf_f32(t, ctx, NULL, M * N), dDX = test_buf_f32(t, ctx, NULL, M * K);
     vkft_buf dDW = test_buf_f32(t, ctx, NULL, N * K);
     /* y = x W^T (NT), dx = g W (NN), dW = g^T x (TN) */
-    rc = vkft_rec_begin(rec) || vkft_matmul_nt(rec, dX, dW, dY, M, N, K) || vkft_matmul_nn(rec, dG, dW, dDX, M, K, N) ||
-         vkft_matmul_tn(rec, dG, dX, dDW, N, K, M) || vkft_rec_end(rec) || vkft_rec_submit(rec);
+    rc = vkft_rec_begin(rec) || vkft_matmul_nt(rec, dX, dW, dY, M, N, K) ||
+         vkft_matmul_nn(rec, dG, dW, dDX, M, K, N) || vkft_matmul_tn(rec, dG, dX, dDW, N, K, M) ||
+         vkft_rec_end(rec) || vkft_rec_submit(rec);
     CHECK(t, !rc, "matmul: %s", vkft_last_error(ctx));
     struct {
         const char *file;
@@ -132,9 +142,13 @@ static void check_pytorch(test_state *t, vkft_ctx *ctx, vkft_recorder *rec) {
         size_t n;
         snprintf(path, sizeof path, "%s/%s.f32", dir, outs[i].file);
         float *want = test_read_f32(path, &n), *got = test_download_f32(t, ctx, outs[i].buf, outs[i].n);
-        if (CHECK(t, want && n == outs[i].n, "%s: %zu values from PyTorch, expected %zu", path, n, outs[i].n)) {
+        if (CHECK(t, want && n == outs[i].n, "%s: %zu values from PyTorch, expected %zu", path, n,
+                  outs[i].n)) {
             double err = test_max_rel_err(got, want, n);
-            printf("  PyTorch %-2s (%s) max rel err %.2e\n", outs[i].file, i == 0 ? "x.W^T" : i == 1 ? "g.W" : "g^T.x",
+            printf("  PyTorch %-2s (%s) max rel err %.2e\n", outs[i].file,
+                   i == 0   ? "x.W^T"
+                   : i == 1 ? "g.W"
+                            : "g^T.x",
                    err);
             CHECK(t, err <= 1e-5, "PyTorch %s: max rel err %.3g > 1e-5", outs[i].file, err);
         }
@@ -150,16 +164,21 @@ int main(void) {
     vkft_ctx *ctx = test_open_ctx(&t);
     if (!ctx) return test_finish(&t);
     vkft_recorder *rec = vkft_recorder_create(ctx);
-    printf("automatic path on this device: %s\n", vkft_matmul_path_name(vkft_matmul_path_for(ctx, VKFT_MM_B_F32)));
+    printf("automatic path on this device: %s\n",
+           vkft_matmul_path_name(vkft_matmul_path_for(ctx, VKFT_MM_B_F32)));
 
-    static const int sizes[][3] = {{1, 1, 1},   {7, 7, 7},    {33, 33, 33}, {1, 129, 33}, {129, 1, 7},
+    static const int sizes[][3] = {{1, 1, 1},    {7, 7, 7},     {33, 33, 33},    {1, 129, 33},  {129, 1, 7},
                                    {64, 64, 64}, {70, 200, 67}, {129, 129, 129}, {17, 257, 300}};
     const int n_sizes = sizeof sizes / sizeof sizes[0];
     uint64_t seed = 1;
-    for (int path = VKFT_MM_SIMT_CPU; path <= VKFT_MM_SIMT_TILED; path++) {
+    /* the cooperative-matrix path too where the device has it (not lavapipe); unverified until then */
+    int last_path =
+        vkft_matmul_path_for(ctx, VKFT_MM_B_F16) == VKFT_MM_COOPMAT ? VKFT_MM_COOPMAT : VKFT_MM_SIMT_TILED;
+    for (int path = VKFT_MM_SIMT_CPU; path <= last_path; path++) {
         for (int form = 0; form < 3; form++) {
             for (int s = 0; s < n_sizes; s++) {
-                mm_case c = {path, form, VKFT_MM_B_F32, sizes[s][0], sizes[s][1], sizes[s][2], 1, 0, 0, 1, 0, 0};
+                mm_case c = {path, form, VKFT_MM_B_F32, sizes[s][0], sizes[s][1], sizes[s][2], 1, 0, 0, 1,
+                             0,    0};
                 run_case(&t, ctx, rec, &c, seed++);
             }
             /* padded rows (unaligned strides: the lavapipe kernel's clamped path), batches, epilogue */
@@ -176,6 +195,7 @@ int main(void) {
             mm_case acc = {path, form, VKFT_MM_B_F32, 8, 64, 16, 2, 2, 0, -1.5f, 1, 0};
             run_case(&t, ctx, rec, &acc, seed++);
             for (int bt = VKFT_MM_B_F16; bt <= VKFT_MM_B_BF16; bt++) {
+                if (path == VKFT_MM_COOPMAT && vkft_matmul_path_for(ctx, bt) != VKFT_MM_COOPMAT) continue;
                 mm_case h = {path, form, bt, 33, 130, 68, 1, 0, 0, 1, 0, 1};
                 run_case(&t, ctx, rec, &h, seed++);
                 mm_case h2 = {path, form, bt, 7, 64, 129, 2, 0, 0, 2, 0.5f, 0};

@@ -29,8 +29,8 @@ static const mm_shape shapes_small[] = {{1024, 576, 576}, {1024, 1024, 1024}, {4
 
 static const char *form_names[] = {"NN", "NT", "TN"};
 
-static int bench_one(vkft_ctx *ctx, vkft_recorder *rec, mm_shape s, vkft_mm_form form, const vkft_matmul_opts *o,
-                     int iters, double min_s) {
+static int bench_one(vkft_ctx *ctx, vkft_recorder *rec, mm_shape s, vkft_mm_form form,
+                     const vkft_matmul_opts *o, int iters, double min_s) {
     vkft_arena *ar = vkft_default_arena(ctx);
     uint64_t b_elem = o->b_type == VKFT_MM_B_F32 ? 4 : 2;
     vkft_buf A, B, C;
@@ -43,7 +43,8 @@ static int bench_one(vkft_ctx *ctx, vkft_recorder *rec, mm_shape s, vkft_mm_form
         vkft_fill_f32(rec, B, (uint32_t)(B.size / 4), b_elem == 4 ? 0.01f : 0.0f) || vkft_rec_end(rec) ||
         vkft_rec_submit(rec))
         goto done;
-    if (vkft_rec_begin(rec) || vkft_matmul(rec, form, A, B, C, s.M, s.N, s.K, o) || vkft_rec_end(rec)) goto done;
+    if (vkft_rec_begin(rec) || vkft_matmul(rec, form, A, B, C, s.M, s.N, s.K, o) || vkft_rec_end(rec))
+        goto done;
     if (vkft_rec_submit(rec)) goto done; /* warm-up (and pipeline creation) */
     double t0 = cli_now_s(), c0 = process_cpu_s(), el;
     int n = 0;
@@ -54,8 +55,8 @@ static int bench_one(vkft_ctx *ctx, vkft_recorder *rec, mm_shape s, vkft_mm_form
     } while (n < iters || el < min_s);
     double ms = el / n * 1e3, cpu_ms = (process_cpu_s() - c0) / n * 1e3;
     double gflops = 2.0 * s.M * s.N * s.K / (el / n) / 1e9;
-    printf("matmul %s %5u %5u %5u  %10.3f ms  %8.1f GFLOP/s  %10.1f cpu-ms\n", form_names[form], s.M, s.N, s.K, ms,
-           gflops, cpu_ms);
+    printf("matmul %s %5u %5u %5u  %10.3f ms  %8.1f GFLOP/s  %10.1f cpu-ms\n", form_names[form], s.M, s.N,
+           s.K, ms, gflops, cpu_ms);
     fflush(stdout);
     rc = 0;
 done:
@@ -84,8 +85,10 @@ static int parse_shapes(const char *v, mm_shape *out, int cap) {
         if (sscanf(p, "%ux%ux%u%n", &m, &nn, &k, &used) != 3 || !m || !nn || !k) return -1;
         out[n++] = (mm_shape){m, nn, k};
         p += used;
-        if (*p == ',') p++;
-        else if (*p) return -1;
+        if (*p == ',')
+            p++;
+        else if (*p)
+            return -1;
     }
     return n;
 }
@@ -104,24 +107,32 @@ int bench_matmul_main(int argc, char **argv) {
         } else if ((v = cli_value(argc, argv, &i, "--shapes", &bad))) {
             n_shapes = parse_shapes(v, shapes, 32);
             if (n_shapes <= 0) {
-                fprintf(stderr, "vkft bench matmul: --shapes takes all, small or MxNxK[,MxNxK...], not '%s'\n", v);
+                fprintf(stderr,
+                        "vkft bench matmul: --shapes takes all, small or MxNxK[,MxNxK...], not '%s'\n", v);
                 return 2;
             }
         } else if ((v = cli_value(argc, argv, &i, "--forms", &bad))) {
             forms = v;
         } else if ((v = cli_value(argc, argv, &i, "--path", &bad))) {
-            if (!strcmp(v, "auto")) o.path = VKFT_MM_AUTO;
-            else if (!strcmp(v, "cpu")) o.path = VKFT_MM_SIMT_CPU;
-            else if (!strcmp(v, "tiled")) o.path = VKFT_MM_SIMT_TILED;
-            else if (!strcmp(v, "coopmat")) o.path = VKFT_MM_COOPMAT;
+            if (!strcmp(v, "auto"))
+                o.path = VKFT_MM_AUTO;
+            else if (!strcmp(v, "cpu"))
+                o.path = VKFT_MM_SIMT_CPU;
+            else if (!strcmp(v, "tiled"))
+                o.path = VKFT_MM_SIMT_TILED;
+            else if (!strcmp(v, "coopmat"))
+                o.path = VKFT_MM_COOPMAT;
             else {
                 fprintf(stderr, "vkft bench matmul: --path takes auto, cpu, tiled or coopmat, not '%s'\n", v);
                 return 2;
             }
         } else if ((v = cli_value(argc, argv, &i, "--btype", &bad))) {
-            if (!strcmp(v, "f32")) o.b_type = VKFT_MM_B_F32;
-            else if (!strcmp(v, "f16")) o.b_type = VKFT_MM_B_F16;
-            else if (!strcmp(v, "bf16")) o.b_type = VKFT_MM_B_BF16;
+            if (!strcmp(v, "f32"))
+                o.b_type = VKFT_MM_B_F32;
+            else if (!strcmp(v, "f16"))
+                o.b_type = VKFT_MM_B_F16;
+            else if (!strcmp(v, "bf16"))
+                o.b_type = VKFT_MM_B_BF16;
             else {
                 fprintf(stderr, "vkft bench matmul: --btype takes f32, f16 or bf16, not '%s'\n", v);
                 return 2;
@@ -133,7 +144,8 @@ int bench_matmul_main(int argc, char **argv) {
                 return 2;
             }
         } else {
-            if (!bad) fprintf(stderr, "vkft bench matmul: unknown option '%s' (see vkft bench --help)\n", argv[i]);
+            if (!bad)
+                fprintf(stderr, "vkft bench matmul: unknown option '%s' (see vkft bench --help)\n", argv[i]);
             return 2;
         }
     }
@@ -143,7 +155,9 @@ int bench_matmul_main(int argc, char **argv) {
     vkft_mm_path path = o.path == VKFT_MM_AUTO ? vkft_matmul_path_for(ctx, o.b_type) : o.path;
     printf("# vkft matmul on %s, path %s, B %s, fp32 accumulate (ms per product, 2*M*N*K flops)\n",
            vkft_device(ctx)->name, vkft_matmul_path_name(path),
-           o.b_type == VKFT_MM_B_F32 ? "f32" : o.b_type == VKFT_MM_B_F16 ? "f16" : "bf16");
+           o.b_type == VKFT_MM_B_F32   ? "f32"
+           : o.b_type == VKFT_MM_B_F16 ? "f16"
+                                       : "bf16");
     printf("# form     M     N     K\n");
     int rc = rec ? 0 : 1;
     for (int s = 0; s < n_shapes && !rc; s++)

@@ -36,12 +36,13 @@ void lora_forward_ref(int T, int in, int out, int r, double s, const double *x, 
 }
 
 void lora_backward_ref(int T, int in, int out, int r, double s, const double *x, const double *W,
-                       const double *A, const double *B, const double *dy, double *dx, double *dA, double *dB) {
+                       const double *A, const double *B, const double *dy, double *dx, double *dA,
+                       double *dB) {
     double *h = zeros((size_t)T * r), *dh = zeros((size_t)T * r);
     mm(1, x, A, h, T, r, in, 1, 0);
-    mm(2, dy, h, dB, out, r, T, s, 0);  /* dB = s dy^T h */
-    mm(0, dy, B, dh, T, r, out, s, 0);  /* dh = s dy B */
-    mm(2, dh, x, dA, r, in, T, 1, 0);   /* dA = dh^T x */
+    mm(2, dy, h, dB, out, r, T, s, 0); /* dB = s dy^T h */
+    mm(0, dy, B, dh, T, r, out, s, 0); /* dh = s dy B */
+    mm(2, dh, x, dA, r, in, T, 1, 0);  /* dA = dh^T x */
     if (dx) {
         mm(0, dy, W, dx, T, in, out, 1, 0); /* dx = dy W + dh A */
         mm(0, dh, A, dx, T, in, r, 1, 1);
@@ -79,8 +80,8 @@ void adapter_forward_ref(int T, int C, int r, int act, const double *h, const do
 }
 
 void adapter_backward_ref(int T, int C, int r, int act, const double *h, const double *Wd, const double *bd,
-                          const double *Wu, const double *dy, double *dh, double *dWd, double *dbd, double *dWu,
-                          double *dbu) {
+                          const double *Wu, const double *dy, double *dh, double *dWd, double *dbd,
+                          double *dWu, double *dbu) {
     double *z = zeros((size_t)T * r), *a = zeros((size_t)T * r);
     double *dz = zeros((size_t)T * r);
     mm(1, h, Wd, z, T, r, C, 1, 0);
@@ -125,8 +126,10 @@ void dora_forward_ref(int T, int in, int out, int r, double s, const double *x, 
                       const double *bias, const double *A, const double *B, const double *m,
                       const double *n_fixed, double *n_out, double *y) {
     double *n = zeros((size_t)out);
-    if (n_fixed) memcpy(n, n_fixed, sizeof(double) * out);
-    else dora_norms(in, out, r, s, W, A, B, n);
+    if (n_fixed)
+        memcpy(n, n_fixed, sizeof(double) * out);
+    else
+        dora_norms(in, out, r, s, W, A, B, n);
     lora_forward_ref(T, in, out, r, s, x, W, NULL, A, B, NULL, y);
     for (int t = 0; t < T; t++)
         for (int o = 0; o < out; o++) {

@@ -15,7 +15,8 @@ void matmul_ref(int form, const float *A, const float *B, float *C, int M, int N
     for (int m = 0; m < M; m++)
         for (int n = 0; n < N; n++) {
             double s = 0;
-            for (int k = 0; k < K; k++) s += (double)A[index_a(form, m, k, lda)] * B[index_b(form, k, n, ldb)];
+            for (int k = 0; k < K; k++)
+                s += (double)A[index_a(form, m, k, lda)] * B[index_b(form, k, n, ldb)];
             double v = (double)alpha * s;
             if (bias) v += bias[n];
             float *c = &C[(size_t)m * ldc + n];
@@ -41,9 +42,10 @@ uint16_t f32_to_f16(float x) {
     memcpy(&u, &x, 4);
     uint32_t sign = (u >> 16) & 0x8000u;
     uint32_t absu = u & 0x7fffffffu;
-    if (absu >= 0x7f800000u) return (uint16_t)(sign | 0x7c00u | (absu > 0x7f800000u ? 0x200u : 0)); /* inf/nan */
-    if (absu >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u); /* rounds to >= 65536: inf */
-    if (absu < 0x38800000u) { /* subnormal half (or zero) */
+    if (absu >= 0x7f800000u)
+        return (uint16_t)(sign | 0x7c00u | (absu > 0x7f800000u ? 0x200u : 0)); /* inf/nan */
+    if (absu >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u);                /* rounds to >= 65536: inf */
+    if (absu < 0x38800000u) {                                                  /* subnormal half (or zero) */
         float f;
         memcpy(&f, &absu, 4);
         float scaled = f * 16777216.0f; /* 2^24: units of the smallest subnormal */
@@ -64,8 +66,10 @@ float f16_to_f32(uint16_t h) {
         float f = (float)mant / 16777216.0f;
         return sign ? -f : f;
     }
-    if (exp == 31) u = sign | 0x7f800000u | (mant << 13);
-    else u = sign | ((exp + 112) << 23) | (mant << 13);
+    if (exp == 31)
+        u = sign | 0x7f800000u | (mant << 13);
+    else
+        u = sign | ((exp + 112) << 23) | (mant << 13);
     float f;
     memcpy(&f, &u, 4);
     return f;
