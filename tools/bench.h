@@ -4,4 +4,5 @@
 #define VKFT_BENCH_H
 int bench_dispatch_main(int argc, char **argv);
 int bench_rows_main(int argc, char **argv);
+int bench_model_main(int argc, char **argv);
 #endif

@@ -96,6 +96,7 @@ static const struct {
      "the cost of a submission, of an empty dispatch, and of 100 dependent and 100 independent\n"
      "             dispatches recorded in one command buffer  [--iters N]"},
     {"rows", bench_rows_main, "row-wise/elementwise kernels, cross-entropy, AdamW  [--iters N] [--only NAME]"},
+    {"model", bench_model_main, "model forward, forward+backward tokens/s --model DIR [--batch B] [--seq T]"},
 };
 
 static void usage(void) {
