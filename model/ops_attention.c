@@ -88,7 +88,7 @@ static const vkft_kernel_def *kernel_for_device(vkft_recorder *rec, uint32_t D, 
                   (caps->subgroup_ops & VK_SUBGROUP_FEATURE_BALLOT_BIT);
     if (has_ops && D % (4 * sg) == 0)
         for (int i = 0; i < N_SG_DIMS; i++)
-            if (sg_head_dims[i] == D && (which == K_FORWARD)) return &sg_kernels[i * K_PER_DIM + which];
+            if (sg_head_dims[i] == D && 1) return &sg_kernels[i * K_PER_DIM + which];
     return kernel_for(D, which);
 }
 
