@@ -20,7 +20,7 @@ import json, random, sys
 random.seed(7)
 with open(sys.argv[1], "w") as f:
     for _ in range(12):
-        f.write(json.dumps({"input_ids": [random.randrange(1, 200) for _ in range(17)]}) + "\n")
+        f.write(json.dumps({"input_ids": [random.randrange(1, 150) for _ in range(17)]}) + "\n")
 PY
 printf '%s\n' \
   "{\"model\": \"$tmp/llama/model\", \"output_dir\": \"$tmp/lora\", \"method\": \"lora\"," \
@@ -89,6 +89,27 @@ print("per-step losses vs PyTorch: worst rel. error %.1e" % worst)
 assert worst <= 1e-4, (got, want)
 PY
 then ok "LoRA steps from init_adapter match PyTorch"; else bad "LoRA vs PyTorch: $(tail -3 "$tmp/out.txt") want $want"; fi
+
+# GPT-2: LoRA on its Conv1D layers (c_attn is one fused layer that vkft runs as q/k/v slices).
+$PY "$SRC/tests/reference/tiny_models.py" gpt2 "$tmp/gpt2" >/dev/null
+"$VKFT" train "$tmp/cfg.json" --set output_dir="$tmp/g1" --set model="$tmp/gpt2/model" --set max_steps=6 \
+  --set 'lora.target_modules=["c_attn","c_proj","c_fc"]' --set eval_every=0 >"$tmp/out.txt" 2>&1
+"$VKFT" train "$tmp/cfg.json" --set output_dir="$tmp/g2" --set model="$tmp/gpt2/model" \
+  --set lora.init_adapter="$tmp/g1/adapter" --set data.shuffle=false --set max_steps=4 --set eval_every=0 \
+  --set optim.lr=0.01 >>"$tmp/out.txt" 2>&1
+want=$($PY "$SRC/tests/reference/lora_train.py" "$tmp/gpt2/model" "$tmp/g1/adapter" "$tmp/train.jsonl" \
+  --seq-len 16 --steps 4 --batch 4 --lr 0.01)
+if $PY - "$tmp/g2/metrics.jsonl" "$want" "$tmp/g1/adapter/adapter_config.json" <<'PY'
+import json, sys
+got = [json.loads(l)["loss"] for l in open(sys.argv[1])]
+want = json.loads(sys.argv[2])
+cfg = json.load(open(sys.argv[3]))
+assert cfg["fan_in_fan_out"] is True and sorted(cfg["target_modules"]) == ["c_attn", "c_fc", "c_proj"], cfg
+worst = max(abs(g - w) / abs(w) for g, w in zip(got, want))
+print("gpt2 per-step losses vs PyTorch: worst rel. error %.1e" % worst)
+assert len(got) == len(want) == 4 and worst <= 1e-4, (got, want)
+PY
+then ok "GPT-2 LoRA (fused c_attn) steps match PyTorch"; else bad "gpt2 LoRA: $(tail -3 "$tmp/out.txt") want $want"; fi
 
 # The merged model computes what base + adapter computes; the adapter lowers the loss.
 "$VKFT" export --model "$tmp/llama/model" --adapter "$tmp/lora/adapter" --merge --out "$tmp/merged" >/dev/null 2>"$tmp/e.txt"

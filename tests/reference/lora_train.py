@@ -81,7 +81,9 @@ def main():
         batch = {"input_ids": ids, "attention_mask": torch.ones_like(ids), "labels": ids.clone()}
         P = dict(base)
         for wname, A, B in pairs:
-            P[wname] = base[wname] + scale * (B @ A)
+            delta = scale * (B @ A)  # [out, in]
+            # GPT-2's Conv1D weights are [in, out] (PEFT's fan_in_fan_out): the update is transposed
+            P[wname] = base[wname] + (delta.t() if cfg["model_type"] == "gpt2" else delta)
         loss = tiny_models.forward(cfg, P, batch)["loss"]
         losses.append(loss.item())
         opt.zero_grad()
