@@ -76,6 +76,20 @@ check "--prompt: status 0" [ $? -eq 0 ]
 t2=$("$vkft" generate --model "$m" --prompt "hello world" --max-new-tokens 6 --seed 3 --temperature 0.8 2>/dev/null)
 check "--prompt: text out, repeats" same "$t2" "$t1"
 
+# ---- byte-level BPE: the streamed text (held back at incomplete UTF-8) equals decoding the ids at the end ----
+"$vkft" tokenizer train --type bpe --vocab-size 400 --out "$work/bpe" "$src/tests/fixtures/tok_corpus.txt" >/dev/null &&
+    "$vkft" init --tokenizer "$work/bpe/tokenizer.json" --out "$work/bpe_model" --hidden 32 --layers 1 \
+        --intermediate 64 >/dev/null
+check "a byte-level BPE model (vkft tokenizer train, vkft init)" [ $? -eq 0 ]
+prompt="héllo wörld — ünïcode"
+ids=$(printf '%s\n' "$prompt" | "$vkft" tokenize --tokenizer "$work/bpe/tokenizer.json" --special)
+streamed=$("$vkft" generate --model "$work/bpe_model" --prompt "$prompt" --max-new-tokens 40 --temperature 1 \
+    --seed 2 --ignore-eos 2>/dev/null)
+decoded=$("$vkft" generate --model "$work/bpe_model" --ids "$ids" --max-new-tokens 40 --temperature 1 --seed 2 \
+    --ignore-eos 2>/dev/null | "$vkft" tokenize --tokenizer "$work/bpe/tokenizer.json" --decode --skip-special)
+check "streamed text = the decoded ids" same "$streamed" "$decoded"
+check "streamed text is valid UTF-8" iconv -f UTF-8 -t UTF-8 <<<"$streamed" >/dev/null
+
 # ---- errors --------------------------------------------------------------------------------------------------
 err=$("$vkft" generate --model "$work/nothing" --ids "1 2" 2>&1)
 check "missing model: status 1" [ $? -eq 1 ]
