@@ -96,6 +96,7 @@ static const struct {
      "the cost of a submission, of an empty dispatch, and of 100 dependent and 100 independent\n"
      "             dispatches recorded in one command buffer  [--iters N]"},
     {"rows", bench_rows_main, "row-wise/elementwise kernels, cross-entropy, AdamW  [--iters N] [--only NAME]"},
+    {"matmul", bench_matmul_main, "A.B, A.B^T, A^T.B at training shapes  [--shapes small] [--path cpu|tiled]"},
     {"model", bench_model_main, "model forward, forward+backward tokens/s --model DIR [--batch B] [--seq T]"},
 };
 
