@@ -13,6 +13,9 @@
 /* JSON paths in messages are built in fixed buffers; a very deep path is cut, which is fine. */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 
+/* Token ids above this are refused (the id table is sized by the largest id). */
+#define TOK_MAX_ID (1 << 24)
+
 #define GPT2_REGEX "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"
 
 typedef struct {
@@ -529,9 +532,9 @@ static int parse_model(ctx *c, const cJSON *m) {
     int nv = cJSON_GetArraySize(vocab);
     tok_map_init(&t->vocab, (uint32_t)nv);
     cJSON_ArrayForEach(it, vocab) {
-        if (!cJSON_IsNumber(it) || it->valueint < 0 || it->valueint > 100000000)
-            return tok_fail(c->err, c->errlen, "%s: model.vocab[\"%s\"]: expected a non-negative id", t->name,
-                            it->string);
+        if (!cJSON_IsNumber(it) || it->valueint < 0 || it->valueint >= TOK_MAX_ID)
+            return tok_fail(c->err, c->errlen, "%s: model.vocab[\"%s\"]: expected an id in [0, %d)", t->name,
+                            it->string, TOK_MAX_ID);
         tok_table_set(t, it->valueint, it->string, strlen(it->string));
         tok_map_put(&t->vocab, t, it->valueint);
     }
@@ -673,10 +676,11 @@ static int parse_added(ctx *c, const cJSON *arr) {
     cJSON_ArrayForEach(it, arr) {
         const char *content = get_str(it, "content");
         const cJSON *id = get(it, "id");
-        if (!content || !cJSON_IsNumber(id) || id->valueint < 0)
-            return tok_fail(c->err, c->errlen,
-                            "%s: added_tokens[%d]: expected {\"id\": N, \"content\": \"...\"}", c->t->name,
-                            i);
+        if (!content || !cJSON_IsNumber(id) || id->valueint < 0 || id->valueint >= TOK_MAX_ID)
+            return tok_fail(
+                c->err, c->errlen,
+                "%s: added_tokens[%d]: expected {\"id\": N, \"content\": \"...\"} with N in [0, %d)",
+                c->t->name, i, TOK_MAX_ID);
         int special = get_bool(it, "special", 0);
         add_one(c->t, id->valueint, content, strlen(content), special, get_bool(it, "normalized", !special),
                 get_bool(it, "lstrip", 0), get_bool(it, "rstrip", 0), get_bool(it, "single_word", 0));
