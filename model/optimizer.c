@@ -16,7 +16,7 @@ struct vkft_optimizer {
     vkft_buf *grads;
     uint32_t *sizes;
     int count;
-    vkft_buf scratch, norm;
+    vkft_buf scratch, norm, hp;
     uint64_t bytes;
 };
 
@@ -56,7 +56,7 @@ vkft_optimizer *vkft_optimizer_create(vkft_model *m, char *err, size_t errlen) {
         return NULL;
     }
     if (vkft_arena_alloc(o->arena, vkft_grad_norm_scratch_floats(o->count) * 4, &o->scratch) ||
-        vkft_arena_alloc(o->arena, 8, &o->norm)) {
+        vkft_arena_alloc(o->arena, 8, &o->norm) || vkft_arena_alloc(o->arena, VKFT_ADAMW_HP_FLOATS * 4, &o->hp)) {
         snprintf(err, errlen, "optimizer state: %s", vkft_last_error(o->ctx));
         vkft_optimizer_free(o);
         return NULL;
@@ -84,16 +84,25 @@ void vkft_optimizer_free(vkft_optimizer *o) {
 
 uint64_t vkft_optimizer_bytes(const vkft_optimizer *o) { return o->bytes; }
 
-int vkft_optimizer_record_step(vkft_optimizer *o, vkft_recorder *rec, const vkft_adamw_hparams *hp, uint32_t t,
-                               float max_norm) {
+int vkft_optimizer_record_step(vkft_optimizer *o, vkft_recorder *rec, float max_norm) {
     if (vkft_grad_norm(rec, o->grads, o->sizes, (uint32_t)o->count, o->scratch, o->norm, max_norm)) return -1;
     for (int k = 0; k < o->count; k++) {
         vkft_param *p = vkft_model_param(o->m, o->params[k]);
-        if (vkft_adamw_step(rec, p->w, p->grad, o->mom1[k], o->mom2[k], o->sizes[k], hp, t, o->norm)) return -1;
+        if (vkft_adamw_step_hp(rec, p->w, p->grad, o->mom1[k], o->mom2[k], o->sizes[k], o->hp, o->norm)) return -1;
     }
+    return vkft_optimizer_record_zero_grads(o, rec);
+}
+
+int vkft_optimizer_record_zero_grads(vkft_optimizer *o, vkft_recorder *rec) {
     for (int k = 0; k < o->count; k++)
         if (vkft_rec_fill(rec, o->grads[k], 0)) return -1;
     return 0;
+}
+
+int vkft_optimizer_set_step(vkft_optimizer *o, const vkft_adamw_hparams *hp, uint32_t t) {
+    float packed[VKFT_ADAMW_HP_FLOATS];
+    vkft_adamw_hp_pack(hp, t, packed);
+    return vkft_upload(o->ctx, o->hp, 0, packed, sizeof packed);
 }
 
 int vkft_optimizer_grad_norm(vkft_optimizer *o, float *norm) { return vkft_download(o->ctx, o->norm, 0, norm, 4); }

@@ -9,10 +9,15 @@ typedef struct vkft_optimizer vkft_optimizer;
 
 vkft_optimizer *vkft_optimizer_create(vkft_model *m, char *err, size_t errlen);
 void vkft_optimizer_free(vkft_optimizer *o);
-/* Records: the global gradient norm (clip coefficient for max_norm; <= 0: no clipping), the AdamW step t
- * (1-based) on every trainable parameter with the clipped gradients, then zeroing of the gradients. */
-int vkft_optimizer_record_step(vkft_optimizer *o, vkft_recorder *rec, const vkft_adamw_hparams *hp, uint32_t t,
-                               float max_norm);
+/* Records: the global gradient norm (clip coefficient for max_norm; <= 0: no clipping), the AdamW step on
+ * every trainable parameter with the clipped gradients, then zeroing of the gradients. The learning rate,
+ * betas and step number are read on the device from what vkft_optimizer_set_step last uploaded, so one
+ * recording serves every step. */
+int vkft_optimizer_record_step(vkft_optimizer *o, vkft_recorder *rec, float max_norm);
+/* Uploads the hyperparameters of step t (1-based) for the next submission of the recorded step. */
+int vkft_optimizer_set_step(vkft_optimizer *o, const vkft_adamw_hparams *hp, uint32_t t);
+/* Records zeroing of every trainable parameter's gradient. */
+int vkft_optimizer_record_zero_grads(vkft_optimizer *o, vkft_recorder *rec);
 /* The gradient norm (before clipping) of the last submitted step. */
 int vkft_optimizer_grad_norm(vkft_optimizer *o, float *norm);
 /* Bytes of optimizer state (the two moments). */

@@ -243,7 +243,7 @@ typedef struct {
     vkft_ctx *ctx;
     vkft_model *m;
     vkft_optimizer *opt;
-    vkft_recorder *rec, *orec, *erec;
+    vkft_recorder *rec, *frec, *erec; /* micro-batch; last micro-batch + optimizer; evaluation */
     windows train, eval;
     uint32_t total_steps;
 } run;
@@ -371,13 +371,17 @@ static int train(run *r, int resume, char *err, size_t errlen) {
         if (f) fclose(f);
     }
 
-    /* One recording for every micro-batch (forward, loss, backward); the optimizer's is re-recorded per step
-     * because the learning rate is in its push constants. */
+    /* One training step, one submission: the last micro-batch's forward, loss and backward, the gradient
+     * norm, AdamW and the zeroing of the gradients are recorded once and submitted every step (the learning
+     * rate and step number are read from a buffer). Earlier micro-batches of an accumulation use a
+     * recording of their own. */
     r->rec = vkft_recorder_create(r->ctx);
-    r->orec = vkft_recorder_create(r->ctx);
-    if (!r->rec || !r->orec || vkft_rec_begin(r->rec) || vkft_model_record_step(r->m, r->rec, 1, 1.0f / A) ||
-        vkft_rec_end(r->rec) || vkft_rec_begin(r->orec) || vkft_model_zero_grads(r->m, r->orec) ||
-        vkft_rec_end(r->orec) || vkft_rec_submit(r->orec)) {
+    r->frec = vkft_recorder_create(r->ctx);
+    if (!r->rec || !r->frec || vkft_rec_begin(r->rec) || vkft_model_record_step(r->m, r->rec, 1, 1.0f / A) ||
+        vkft_rec_end(r->rec) || vkft_rec_begin(r->frec) || vkft_optimizer_record_zero_grads(r->opt, r->frec) ||
+        vkft_rec_end(r->frec) || vkft_rec_submit(r->frec) || vkft_rec_begin(r->frec) ||
+        vkft_model_record_step(r->m, r->frec, 1, 1.0f / A) ||
+        vkft_optimizer_record_step(r->opt, r->frec, (float)c->grad_clip) || vkft_rec_end(r->frec)) {
         snprintf(err, errlen, "%s", vkft_last_error(r->ctx));
         return -1;
     }
@@ -391,7 +395,7 @@ static int train(run *r, int resume, char *err, size_t errlen) {
     uint32_t last_saved = step0;
     rc = 0;
     for (uint32_t step = step0 + 1; step <= r->total_steps && !rc; step++) {
-        double t0 = cli_now_s(), loss_sum = 0, count_sum = 0;
+        double t0 = cli_now_s(), loss_sum = 0, count_sum = 0, lr = 0;
         uint64_t step_tokens = 0;
         for (uint32_t a = 0; a < A && !rc; a++) {
             /* Sample k of the run is window perm_epoch[k % n]: the order is a function of the step alone,
@@ -408,8 +412,15 @@ static int train(run *r, int resume, char *err, size_t errlen) {
             uint64_t tokens;
             fill_batch(&r->train, idx, B, B, T, ids, targets, lengths, &tokens);
             float loss, count;
-            rc = vkft_model_set_batch(r->m, ids, targets, lengths, NULL) || vkft_rec_submit(r->rec) ||
-                 vkft_model_read_loss(r->m, &loss, &count);
+            int last = a + 1 == A;
+            if (last) {
+                lr = lr_at(c, step, r->total_steps);
+                vkft_adamw_hparams hp = {(float)lr, (float)c->beta1, (float)c->beta2, (float)c->eps,
+                                         (float)c->weight_decay};
+                rc = vkft_optimizer_set_step(r->opt, &hp, step);
+            }
+            rc = rc || vkft_model_set_batch(r->m, ids, targets, lengths, NULL) ||
+                 vkft_rec_submit(last ? r->frec : r->rec) || vkft_model_read_loss(r->m, &loss, &count);
             loss_sum += (double)loss * count;
             count_sum += count;
             step_tokens += tokens;
@@ -423,11 +434,8 @@ static int train(run *r, int resume, char *err, size_t errlen) {
             rc = -2;
             break;
         }
-        double lr = lr_at(c, step, r->total_steps);
-        vkft_adamw_hparams hp = {(float)lr, (float)c->beta1, (float)c->beta2, (float)c->eps, (float)c->weight_decay};
         float gnorm = 0;
-        if (vkft_rec_begin(r->orec) || vkft_optimizer_record_step(r->opt, r->orec, &hp, step, (float)c->grad_clip) ||
-            vkft_rec_end(r->orec) || vkft_rec_submit(r->orec) || vkft_optimizer_grad_norm(r->opt, &gnorm)) {
+        if (vkft_optimizer_grad_norm(r->opt, &gnorm)) {
             snprintf(err, errlen, "%s", vkft_last_error(r->ctx));
             rc = -1;
             break;
@@ -568,7 +576,7 @@ int cmd_train(int argc, char **argv) {
     rc = train(&r, resume, err, sizeof err);
     if (rc) fprintf(stderr, "vkft train: %s\n", err);
     vkft_recorder_destroy(r.rec);
-    vkft_recorder_destroy(r.orec);
+    vkft_recorder_destroy(r.frec);
     vkft_recorder_destroy(r.erec);
     vkft_optimizer_free(r.opt);
     free_windows(&r.train);
