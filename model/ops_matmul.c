@@ -105,7 +105,7 @@ static int has_coopmat_shape(const vkft_device_caps *caps, const char *type) {
     for (uint32_t i = 0; i < caps->coopmat_shape_count; i++) {
         const vkft_coopmat_shape *s = &caps->coopmat_shapes[i];
         if (s->M == 16 && s->N == 16 && s->K == 16 && s->subgroup_scope && !strcmp(s->a_type, type) &&
-            !strcmp(s->b_type, type) && !strcmp(s->result_type, "f32"))
+            !strcmp(s->b_type, type) && !strcmp(s->c_type, "f32") && !strcmp(s->result_type, "f32"))
             return 1;
     }
     return 0;

@@ -9,7 +9,7 @@
 // UNVERIFIED ON HARDWARE here (lavapipe has no cooperative matrices); see model/ops_matmul.c.
 //@variant coopmat needs:coopmat,fp16 noopt
 //@variant coopmat_f16 needs:coopmat,fp16 noopt -DB_F16
-//@variant coopmat_bf16 needs:coopmat,bf16 noopt -DB_BF16 -DELT_BF16
+//@variant coopmat_bf16 needs:coopmat,bf16,fp16 noopt -DB_BF16 -DELT_BF16
 #extension GL_KHR_cooperative_matrix : require
 #extension GL_KHR_memory_scope_semantics : require
 #extension GL_KHR_shader_subgroup_basic : require
