@@ -2,13 +2,14 @@
  *   (a) the decode-attention kernel against its C reference (tests/ref/attention_decode_ref.c) on odd sizes,
  *       grouped-query heads, lengths from the push constants or per sequence from a positions buffer, and
  *       bit-for-bit repeatability; the KV-cache append;
- *   (b) on tiny checkpoints from tests/reference/tiny_models.py, the logits of every decoding step (token by
+ *   (b) on tiny checkpoints from tests/reference/tiny_models.py (GQA 2:1, 4:1, MQA, biases, tied heads,
+ *       llama3 RoPE scaling), the logits of every decoding step (token by
  *       token, and after a batched prefill) equal the reference logits of a full forward over the same
  *       prefix (position t's logits predict token t+1) within 1e-4 relative;
  *   (c) greedy generation repeats and matches the argmax of the reference; sampling with a seed repeats;
  *       top-k 1 and a tiny top-p reduce to greedy.
  * Also the matrix-vector kernel of the decoding steps' linear layers against the matmul reference.
- * Usage: test_generate [CASE...] (default: gpt2 llama qwen2 llama_tied). */
+ * Usage: test_generate [CASE...] (default: gpt2 llama qwen2 llama_tied mistral llama3_rope). */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
@@ -392,7 +393,7 @@ int main(int argc, char **argv) {
     test_begin(&t, "generate");
     char tmp[256];
     test_tmpdir(tmp, sizeof tmp);
-    static const char *const cases[] = {"gpt2", "llama", "qwen2", "llama_tied"};
+    static const char *const cases[] = {"gpt2", "llama", "qwen2", "llama_tied", "mistral", "llama3_rope"};
     if (argc > 1) {
         for (int i = 1; i < argc; i++) model_case(&t, argv[i], tmp);
         return test_finish(&t);
