@@ -189,7 +189,7 @@ typedef struct {
     uint8_t lstrip, rstrip, single_word, normalized, special;
 } tok_added;
 
-typedef enum { MODEL_BPE, MODEL_WORDPIECE } tok_model_type;
+typedef enum { MODEL_BPE, MODEL_WORDPIECE, MODEL_WORDLEVEL } tok_model_type;
 
 typedef struct {
     uint64_t key, val;

@@ -521,9 +521,12 @@ static int parse_model(ctx *c, const cJSON *m) {
         t->model = MODEL_BPE;
     else if (!strcmp(type, "WordPiece"))
         t->model = MODEL_WORDPIECE;
+    else if (!strcmp(type, "WordLevel"))
+        t->model = MODEL_WORDLEVEL;
     else
         return tok_fail(c->err, c->errlen,
-                        "%s: model.type: unsupported model type '%s' (BPE and WordPiece are)", t->name, type);
+                        "%s: model.type: unsupported model type '%s' (BPE, WordPiece and WordLevel are)",
+                        t->name, type);
     if (cJSON_IsNumber(get(m, "dropout")) && get(m, "dropout")->valuedouble > 0)
         return tok_fail(c->err, c->errlen, "%s: model.dropout: BPE dropout is not supported", t->name);
     const cJSON *vocab = get(m, "vocab"), *it;
@@ -549,6 +552,7 @@ static int parse_model(ctx *c, const cJSON *m) {
         t->cont_prefix = dup_n(pf, strlen(pf));
         t->cont_prefix_len = strlen(pf);
     }
+    if (t->model == MODEL_WORDLEVEL) return tok_model_prepare(t, c->err, c->errlen);
     if (t->model == MODEL_WORDPIECE) {
         if (!t->cont_prefix) {
             t->cont_prefix = dup_n("##", 2);

@@ -264,6 +264,13 @@ int tok_model_encode(vkft_tok_session *s, const char *w, size_t n, vkft_tok_ids 
     const vkft_tokenizer *t = s->tok;
     if (n == 0) return 0;
     if (t->model == MODEL_WORDPIECE) return wordpiece_encode(s, w, n, out);
+    if (t->model == MODEL_WORDLEVEL) { /* the whole word, or unk */
+        int32_t id = tok_map_get(&t->vocab, t, w, n);
+        if (id < 0) id = t->unk_id;
+        if (id < 0) return -1;
+        tok_ids_push(out, id);
+        return 0;
+    }
     /* the word cache first: it holds the results of both paths below */
     tok_cache_entry *e = NULL;
     if (n <= TOK_CACHE_KEY) {

@@ -3,7 +3,7 @@
  *
  * Supported pieces (anything else fails to load, naming the component and its JSON path):
  *   models          BPE (byte_fallback, ignore_merges, unk_token, fuse_unk, continuing_subword_prefix,
- *                   end_of_word_suffix, merges as "a b" or ["a","b"]), WordPiece
+ *                   end_of_word_suffix, merges as "a b" or ["a","b"]), WordPiece, WordLevel
  *   normalizers     NFC NFD NFKC NFKD Lowercase StripAccents BertNormalizer Prepend Replace Strip Sequence
  *   pre-tokenizers  ByteLevel Split Metaspace BertPreTokenizer Whitespace WhitespaceSplit Punctuation
  *                   Digits Sequence

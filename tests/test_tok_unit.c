@@ -357,6 +357,16 @@ static void test_bpe_affixes(test_state *t) {
     }
 }
 
+/* WordLevel: whole pre-tokenized words, else unk. */
+static void test_wordlevel(test_state *t) {
+    const char *json =
+        "{\"pre_tokenizer\": {\"type\": \"Whitespace\"}, \"model\": {\"type\": \"WordLevel\", "
+        "\"unk_token\": \"<unk>\", \"vocab\": {\"<unk>\": 0, \"hello\": 1, \"world\": 2, \"!\": 3}}}";
+    vkft_tokenizer *tok = load_str(t, json);
+    if (tok) expect(t, tok, "WordLevel", "hello brave world!", 0, "hello|<unk>|world|!");
+    vkft_tokenizer_free(tok);
+}
+
 static void test_errors(test_state *t) {
     static const struct {
         const char *json, *want;
@@ -619,6 +629,7 @@ int main(void) {
     test_normalizers(&t);
     test_added_and_fallback(&t);
     test_bpe_affixes(&t);
+    test_wordlevel(&t);
     test_errors(&t);
     test_train(&t, src);
     test_batch(&t, src);
