@@ -12,27 +12,26 @@
 #include "util/fsutil.h"
 
 static void usage(FILE *f) {
-    fprintf(
-        f,
-        "usage: vkft tokenizer train --type bpe|wordpiece --vocab-size N --out DIR [--min-frequency N]\n"
-        "                            [--special TOKEN]... CORPUS...\n"
-        "       vkft tokenizer extend --tokenizer FILE --terms TERMS.txt --out DIR [--text DOMAIN.txt]\n"
-        "       vkft tokenizer info --tokenizer FILE\n"
-        "\n"
-        "train   learns a vocabulary from CORPUS files (one document per line) and writes "
-        "DIR/tokenizer.json\n"
-        "        and DIR/tokenizer_config.json, loadable by vkft and Hugging Face. bpe: byte-level (GPT-2 "
-        "style,\n"
-        "        any text round-trips), default special <|endoftext|>; wordpiece: BERT style (lowercase,\n"
-        "        [PAD] [UNK] [CLS] [SEP] [MASK]). Pairs seen fewer than --min-frequency times (default 2)\n"
-        "        are not merged.\n"
-        "extend  adds each line of TERMS.txt as a whole token (the model's embeddings must be resized to "
-        "the\n"
-        "        new vocabulary size) and reports tokens per word before and after, on DOMAIN.txt when "
-        "given\n"
-        "        (else on the terms themselves). Writes DIR/tokenizer.json (and copies "
-        "tokenizer_config.json).\n"
-        "info    vocabulary size and special tokens.\n");
+    fputs("usage: vkft tokenizer train --type bpe|wordpiece --vocab-size N --out DIR [--min-frequency N]\n"
+          "                            [--special TOKEN]... CORPUS...\n"
+          "       vkft tokenizer extend --tokenizer FILE --terms TERMS.txt --out DIR [--text DOMAIN.txt]\n"
+          "       vkft tokenizer info --tokenizer FILE\n"
+          "       vkft tokenizer save --tokenizer FILE --out DIR\n"
+          "\n"
+          "train   learns a vocabulary from CORPUS files (one document per line) and writes\n"
+          "        DIR/tokenizer.json and DIR/tokenizer_config.json, loadable by vkft and Hugging Face.\n"
+          "        bpe: byte-level (GPT-2 style, any text round-trips), default special <|endoftext|>;\n"
+          "        wordpiece: BERT style (lowercase, [PAD] [UNK] [CLS] [SEP] [MASK]). Pairs seen fewer\n"
+          "        than --min-frequency times (default 2) are not merged.\n"
+          "extend  adds each line of TERMS.txt as a whole token (the model's embeddings must be resized to\n"
+          "        the new vocabulary size) and reports tokens per word before and after, on DOMAIN.txt\n"
+          "        when given (else on the terms themselves). Writes DIR/tokenizer.json (and copies\n"
+          "        tokenizer_config.json).\n"
+          "info    vocabulary size and special tokens.\n"
+          "save    writes FILE as DIR/tokenizer.json (e.g. GPT-2's encoder.json + vocab.bpe, or BERT's\n"
+          "        vocab.txt, in Hugging Face's format), with tokenizer_config.json copied when there is "
+          "one.\n",
+          f);
 }
 
 typedef struct {
