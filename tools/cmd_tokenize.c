@@ -29,9 +29,9 @@ static void usage(FILE *f) {
         "                  speed in MB/s (threads as --threads; 1 gives a single-thread figure, timed in\n"
         "                  CPU time so that other work on the machine does not count)\n"
         "\n"
-        "FILE is a Hugging Face tokenizer.json (tokenizer_config.json beside it names BOS/EOS/PAD), a model\n"
-        "folder, or GPT-2's encoder.json (with vocab.bpe beside it). Invalid UTF-8 becomes U+FFFD, as\n"
-        "Hugging Face does.\n");
+        "FILE is a Hugging Face tokenizer.json (tokenizer_config.json beside it names BOS/EOS/PAD), GPT-2's\n"
+        "encoder.json + vocab.bpe (or vocab.json + merges.txt), BERT's vocab.txt, or a model folder holding\n"
+        "one of them. Invalid UTF-8 becomes U+FFFD, as Hugging Face does.\n");
 }
 
 typedef struct {
