@@ -1,5 +1,6 @@
 /* LoRA, bottleneck adapter and DoRA (model/ops_lora.c) against the C references (tests/ref/lora_ref.c)
- * at odd sizes, the references' backward against finite differences in fp64, and LoRA against PyTorch.
+ * at odd sizes, the references' backward against finite differences in fp64, and LoRA and DoRA against
+ * PyTorch (PEFT's formulas).
  * Tolerances: GPU vs reference max |d| / max(1, |ref|) <= 2e-4 (fp32 products of length <= 130);
  * finite differences (central, h = 1e-6, fp64) <= 1e-6 relative to max(1, |grad|). */
 #include <math.h>
@@ -281,54 +282,71 @@ static void adapter_run(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, int T,
     adapter_free(&c);
 }
 
-/* ---- PyTorch: LoRA forward and backward on shared inputs (tests/reference/lora.py) ------------- */
+/* ---- PyTorch: LoRA and DoRA forward and backward on shared inputs (tests/reference/lora.py) ------ */
 
-static void lora_pytorch(test_state *t, vkft_ctx *ctx, vkft_recorder *rec) {
+static void lora_pytorch(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, int dora) {
     const int T = 19, in = 37, out = 23, r = 4;
     const float s = 8.0f / r;
+    const char *what = dora ? "DoRA" : "LoRA";
     char dir[256], path[512], args[700];
     if (!CHECK(t, test_tmpdir(dir, sizeof dir) != NULL, "mkdtemp")) return;
     lora_case c;
-    lora_setup(&c, T, in, out, r, 900, 0);
+    lora_setup(&c, T, in, out, r, 900, dora);
     struct {
         const char *name;
         tensor *x;
-    } ins[] = {{"x", &c.x}, {"w", &c.W}, {"bias", &c.bias}, {"a", &c.A}, {"b", &c.B}, {"dy", &c.dy}};
-    for (int i = 0; i < 6; i++) {
+    } ins[] = {{"x", &c.x}, {"w", &c.W},   {"bias", &c.bias}, {"a", &c.A},
+               {"b", &c.B}, {"dy", &c.dy}, {"m", &c.m}};
+    for (int i = 0; i < 7; i++) {
         snprintf(path, sizeof path, "%s/%s.f32", dir, ins[i].name);
         test_write_f32(path, ins[i].x->f, ins[i].x->n);
     }
-    snprintf(args, sizeof args, "'%s' %d %d %d %d %.9g", dir, T, in, out, r, s);
+    snprintf(args, sizeof args, "'%s' %d %d %d %d %.9g%s", dir, T, in, out, r, s, dora ? " dora" : "");
     int rc = test_run_reference("lora.py", args);
-    if (CHECK(t, rc == 0, "tests/reference/lora.py failed (%d)", rc)) {
+    if (CHECK(t, rc == 0, "tests/reference/lora.py (%s) failed (%d)", what, rc)) {
         vkft_lora_dims d = {T, in, out, r, s, VKFT_MM_B_F32};
-        vkft_buf bx = up(t, ctx, &c.x), bW = up(t, ctx, &c.W), bbias = up(t, ctx, &c.bias),
-                 bA = up(t, ctx, &c.A);
-        vkft_buf bB = up(t, ctx, &c.B), bdy = up(t, ctx, &c.dy);
+        vkft_buf bx = up(t, ctx, &c.x), bW = up(t, ctx, &c.W), bbias = up(t, ctx, &c.bias);
+        vkft_buf bA = up(t, ctx, &c.A), bB = up(t, ctx, &c.B), bdy = up(t, ctx, &c.dy), bm = up(t, ctx, &c.m);
         vkft_buf by = test_buf_f32(t, ctx, NULL, (size_t)T * out),
                  bh = test_buf_f32(t, ctx, NULL, (size_t)T * r);
         vkft_buf bdx = test_buf_f32(t, ctx, NULL, c.x.n), bdA = test_buf_f32(t, ctx, NULL, c.A.n);
         vkft_buf bdB = test_buf_f32(t, ctx, NULL, c.B.n), bdh = test_buf_f32(t, ctx, NULL, (size_t)T * r);
-        rc = vkft_rec_begin(rec) || vkft_lora_forward(rec, &d, bx, bW, bbias, bA, bB, bh, by) ||
-             vkft_lora_backward(rec, &d, bx, bW, bA, bB, bh, bdy, bdx, bdA, bdB, bdh) || vkft_rec_end(rec) ||
-             vkft_rec_submit(rec);
-        CHECK(t, !rc, "lora: %s", vkft_last_error(ctx));
+        vkft_buf bu = test_buf_f32(t, ctx, NULL, (size_t)T * out), bg = test_buf_f32(t, ctx, NULL, out);
+        vkft_buf bn = test_buf_f32(t, ctx, NULL, out), bdm = test_buf_f32(t, ctx, NULL, out);
+        vkft_buf work = test_buf_f32(t, ctx, NULL, vkft_dora_workspace_floats(&d));
+        rc = vkft_rec_begin(rec);
+        if (dora)
+            rc = rc || vkft_dora_forward(rec, &d, bx, bW, bbias, bA, bB, bm, bh, bu, bg, bn, by, work) ||
+                 vkft_dora_backward(rec, &d, bx, bW, bA, bB, bh, bu, bg, bn, bdy, bdx, bdA, bdB, bdm, bdh,
+                                    work);
+        else
+            rc = rc || vkft_lora_forward(rec, &d, bx, bW, bbias, bA, bB, bh, by) ||
+                 vkft_lora_backward(rec, &d, bx, bW, bA, bB, bh, bdy, bdx, bdA, bdB, bdh);
+        rc = rc || vkft_rec_end(rec) || vkft_rec_submit(rec);
+        CHECK(t, !rc, "%s: %s", what, vkft_last_error(ctx));
         struct {
             const char *name;
             vkft_buf buf;
             size_t n;
-        } outs[] = {{"y", by, (size_t)T * out}, {"dx", bdx, c.x.n}, {"da", bdA, c.A.n}, {"db", bdB, c.B.n}};
-        for (int i = 0; i < 4 && !rc; i++) {
+        } outs[] = {{"y", by, (size_t)T * out},
+                    {"dx", bdx, c.x.n},
+                    {"da", bdA, c.A.n},
+                    {"db", bdB, c.B.n},
+                    {"dm", bdm, (size_t)out}};
+        for (int i = 0; i < (dora ? 5 : 4) && !rc; i++) {
             size_t n;
             snprintf(path, sizeof path, "%s/out_%s.f32", dir, outs[i].name);
             float *want = test_read_f32(path, &n), *got = test_download_f32(t, ctx, outs[i].buf, outs[i].n);
             if (CHECK(t, want && n == outs[i].n, "%s: %zu values, expected %zu", path, n, outs[i].n)) {
                 double err = test_max_rel_err(got, want, n);
-                printf("  PyTorch LoRA %-2s max rel err %.2e\n", outs[i].name, err);
-                CHECK(t, err <= 1e-5, "PyTorch LoRA %s: %.3g > 1e-5", outs[i].name, err);
+                printf("  PyTorch %s %-2s max rel err %.2e\n", what, outs[i].name, err);
+                CHECK(t, err <= 1e-5, "PyTorch %s %s: %.3g > 1e-5", what, outs[i].name, err);
             }
             free(want), free(got);
         }
+        vkft_arena *ar = vkft_default_arena(ctx);
+        vkft_buf all[] = {bx, bW, bbias, bA, bB, bdy, bm, by, bh, bdx, bdA, bdB, bdh, bu, bg, bn, bdm, work};
+        for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) vkft_arena_free(ar, all[i]);
     }
     lora_free(&c);
 }
@@ -353,7 +371,8 @@ int main(void) {
     adapter_run(&t, ctx, rec, 1, 1, 1, VKFT_ADAPTER_GELU, 42);
     adapter_run(&t, ctx, rec, 33, 129, 7, VKFT_ADAPTER_GELU, 43);
     adapter_run(&t, ctx, rec, 70, 65, 16, VKFT_ADAPTER_RELU, 44);
-    lora_pytorch(&t, ctx, rec);
+    lora_pytorch(&t, ctx, rec, 0);
+    lora_pytorch(&t, ctx, rec, 1);
     vkft_recorder_destroy(rec);
     test_close_ctx(&t, ctx);
     return test_finish(&t);
