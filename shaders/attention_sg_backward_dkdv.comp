@@ -8,8 +8,8 @@
 #include "attention_sg.glsl"
 
 layout(binding = 0) readonly buffer Q4 { vec4 q4[]; };
-layout(binding = 1) readonly buffer K { float k[]; };
-layout(binding = 2) readonly buffer V { float v[]; };
+layout(binding = 1) readonly buffer K4 { vec4 k4[]; };
+layout(binding = 2) readonly buffer V4 { vec4 v4[]; };
 layout(binding = 3) readonly buffer Lengths { uint lengths[]; };
 layout(binding = 4) readonly buffer Lse { float lse[]; };
 layout(binding = 5) readonly buffer Delta { float delta[]; };
@@ -27,6 +27,8 @@ void main() {
     uint kstride = p.Hkv * D;
     uint qstride4 = p.H * D4;
 
+    uint kb[TM]; // k / v rows (vec4 index), clamped in bounds
+    [[unroll]] for (uint r = 0; r < TM; r++) kb[r] = (krow0 + min(j0 + r, p.T - 1) * kstride) / 4u;
     vec4 gk[TM][NG], gv[TM][NG];
     [[unroll]] for (uint r = 0; r < TM; r++)
         [[unroll]] for (uint g = 0; g < NG; g++) {
@@ -52,10 +54,9 @@ void main() {
             }
             for (uint c4 = 0; c4 < D4; c4++) {
                 vec4 qv = q4[qb + c4], dv = dout4[qb + c4];
-                [[unroll]] for (uint r = 0; r < TM; r++) {
-                    uint ki = krow0 + min(j0 + r, p.T - 1) * kstride + c4 * 4u; // subgroup-uniform
-                    s[r] += k[ki] * qv.x + k[ki + 1u] * qv.y + k[ki + 2u] * qv.z + k[ki + 3u] * qv.w;
-                    dp[r] += v[ki] * dv.x + v[ki + 1u] * dv.y + v[ki + 2u] * dv.z + v[ki + 3u] * dv.w;
+                [[unroll]] for (uint r = 0; r < TM; r++) { // k, v: subgroup-uniform
+                    s[r] += dot(k4[kb[r] + c4], qv);
+                    dp[r] += dot(v4[kb[r] + c4], dv);
                 }
             }
             bool row_ok = i < iend;

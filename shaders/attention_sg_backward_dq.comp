@@ -6,13 +6,12 @@
 // holds each key and K read as the lane's column groups. Dispatch: (ceil(T / TM), H, B).
 #include "attention_sg.glsl"
 
-layout(binding = 0) readonly buffer Q { float q[]; };
+layout(binding = 0) readonly buffer Q4 { vec4 q4[]; };
 layout(binding = 1) readonly buffer K4 { vec4 k4[]; };
 layout(binding = 2) readonly buffer V4 { vec4 v4[]; };
 layout(binding = 3) readonly buffer Lengths { uint lengths[]; };
 layout(binding = 4) readonly buffer O4 { vec4 o4[]; };
 layout(binding = 5) readonly buffer Lse { float lse[]; };
-layout(binding = 6) readonly buffer DO { float dout[]; };
 layout(binding = 7) writeonly buffer DQ4 { vec4 dq4[]; };
 layout(binding = 8) writeonly buffer Delta { float delta[]; };
 layout(binding = 6) readonly buffer DO4 { vec4 dout4[]; };
@@ -32,6 +31,8 @@ void main() {
 
     // delta and lse of each row (uniform after the subgroup sums)
     float di[TM], li[TM];
+    uint qb[TM]; // q / dO rows (vec4 index), clamped in bounds
+    [[unroll]] for (uint r = 0; r < TM; r++) qb[r] = (qrow0 + min(i0 + r, p.T - 1) * qstride) / 4u;
     vec4 acc[TM][NG];
     [[unroll]] for (uint r = 0; r < TM; r++) {
         uint i = min(i0 + r, p.T - 1);
@@ -56,10 +57,9 @@ void main() {
         }
         for (uint c4 = 0; c4 < D4; c4++) {
             vec4 kv = k4[kb + c4], vv = v4[kb + c4];
-            [[unroll]] for (uint r = 0; r < TM; r++) {
-                uint qi = qrow0 + min(i0 + r, p.T - 1) * qstride + c4 * 4u; // subgroup-uniform
-                s[r] += q[qi] * kv.x + q[qi + 1u] * kv.y + q[qi + 2u] * kv.z + q[qi + 3u] * kv.w;
-                dp[r] += dout[qi] * vv.x + dout[qi + 1u] * vv.y + dout[qi + 2u] * vv.z + dout[qi + 3u] * vv.w;
+            [[unroll]] for (uint r = 0; r < TM; r++) { // q, dO: subgroup-uniform
+                s[r] += dot(q4[qb[r] + c4], kv);
+                dp[r] += dot(dout4[qb[r] + c4], vv);
             }
         }
         [[unroll]] for (uint r = 0; r < TM; r++) {

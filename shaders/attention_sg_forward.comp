@@ -6,7 +6,7 @@
 // Dispatch: (ceil(T / TM), H, B).
 #include "attention_sg.glsl"
 
-layout(binding = 0) readonly buffer Q { float q[]; };
+layout(binding = 0) readonly buffer Q4 { vec4 q4[]; };
 layout(binding = 1) readonly buffer K4 { vec4 k4[]; };
 layout(binding = 2) readonly buffer V4 { vec4 v4[]; };
 layout(binding = 3) readonly buffer Lengths { uint lengths[]; };
@@ -25,6 +25,8 @@ void main() {
     uint krow0 = ((b * p.T) * p.Hkv + hk) * D4;
     uint kstride4 = p.Hkv * D4;
 
+    uint qb[TM]; // q rows (vec4 index), clamped in bounds
+    [[unroll]] for (uint r = 0; r < TM; r++) qb[r] = (qrow0 + min(i0 + r, p.T - 1) * qstride) / 4u;
     vec4 acc[TM][NG];
     float m[TM], lsum[TM];
     [[unroll]] for (uint r = 0; r < TM; r++) {
@@ -40,10 +42,7 @@ void main() {
         [[unroll]] for (uint r = 0; r < TM; r++) s[r] = 0.0;
         for (uint c4 = 0; c4 < D4; c4++) {
             vec4 kv = k4[kb + c4];
-            [[unroll]] for (uint r = 0; r < TM; r++) {
-                uint qi = qrow0 + min(i0 + r, p.T - 1) * qstride + c4 * 4u; // subgroup-uniform
-                s[r] += q[qi] * kv.x + q[qi + 1u] * kv.y + q[qi + 2u] * kv.z + q[qi + 3u] * kv.w;
-            }
+            [[unroll]] for (uint r = 0; r < TM; r++) s[r] += dot(q4[qb[r] + c4], kv); // q: subgroup-uniform
         }
         // online softmax, per row
         [[unroll]] for (uint r = 0; r < TM; r++) {
