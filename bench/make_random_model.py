@@ -3,7 +3,7 @@
 of a real checkpoint, for `vkft bench model` and bench/model_peer.py.
 
 Usage
-    /usr/bin/python3 bench/make_random_model.py PRESET OUTDIR [--layers N] [--seed N] [--force]
+    /usr/bin/python3 bench/make_random_model.py PRESET OUTDIR [--layers N] [--vocab N] [--seed N] [--force]
     /usr/bin/python3 bench/make_random_model.py list
 
 Presets (the shapes of the published checkpoints; weights are random):
@@ -13,6 +13,9 @@ Presets (the shapes of the published checkpoints; weights are random):
     tinyllama-1.1b   llama: hidden 2048, 22 layers, 32 heads, 4 kv heads, intermediate 5632, vocab 32000,
                      untied lm_head, rope_theta 10000, 2048 positions (TinyLlama/TinyLlama-1.1B-...)
 --layers N keeps only the first N layers (for quick runs on slow devices); everything else is unchanged.
+--vocab N cuts the vocabulary to N tokens (embedding and lm head rows): for devices whose largest storage
+buffer binding is smaller than the embedding (lavapipe: 128 MiB, while gpt2-124m's wte is 147 MiB and
+tinyllama-1.1b's embed_tokens 250 MiB).
 
 The configs, tensor names, shapes and the initialisation scales come from tests/reference/tiny_models.py
 (imported, not copied): the same config keys, param_shapes() and weight_std(). The safetensors file is
@@ -36,7 +39,16 @@ import tiny_models as tm  # noqa: E402
 PRESETS = ["smollm2-135m", "gpt2-124m", "tinyllama-1.1b"]
 
 
-def preset_config(preset, layers=None):
+def preset_config(preset, layers=None, vocab=None):
+    c = preset_config_full(preset, layers)
+    if vocab:
+        c["vocab_size"] = vocab
+        for k in ("bos_token_id", "eos_token_id"):
+            c[k] = min(c[k], vocab - 1)
+    return c
+
+
+def preset_config_full(preset, layers=None):
     if preset == "gpt2-124m":
         c = tm.case_config("gpt2")
         c.update(n_embd=768, n_layer=12, n_head=12, n_positions=1024, n_ctx=1024, vocab_size=50257,
@@ -100,10 +112,10 @@ def existing_matches(path, header, total):
         return False
 
 
-def make(preset, outdir, layers=None, seed=0, force=False, quiet=False):
-    cfg = preset_config(preset, layers)
+def make(preset, outdir, layers=None, seed=0, force=False, quiet=False, vocab=None):
+    cfg = preset_config(preset, layers, vocab)
     shapes = tm.param_shapes(cfg)
-    meta = {"format": "pt", "vkft_bench_preset": preset, "seed": str(seed),
+    meta = {"format": "pt", "vkft_bench_preset": preset, "seed": str(seed), "vocab": str(cfg["vocab_size"]),
             "layers": str(cfg.get("num_hidden_layers", cfg.get("n_layer")))}
     header, total = header_for(shapes, meta)
     cfg_text = json.dumps(cfg, indent=2, sort_keys=True) + "\n"
@@ -131,8 +143,9 @@ def make(preset, outdir, layers=None, seed=0, force=False, quiet=False):
         f.write(cfg_text)
     os.replace(cfg_path + ".tmp", cfg_path)
     if not quiet:
-        print("%s: wrote %s (%.1fM parameters, %d layers, %.0f MB)"
-              % (preset, outdir, nparams / 1e6, int(meta["layers"]), (8 + len(header) + total) / 1e6))
+        print("%s: wrote %s (%.1fM parameters, %d layers, vocab %d, %.0f MB)"
+              % (preset, outdir, nparams / 1e6, int(meta["layers"]), cfg["vocab_size"],
+                 (8 + len(header) + total) / 1e6))
     return cfg
 
 
@@ -141,6 +154,7 @@ def main(argv):
     ap.add_argument("preset", help="one of: %s; or 'list'" % " ".join(PRESETS))
     ap.add_argument("outdir", nargs="?")
     ap.add_argument("--layers", type=int, default=None, help="keep only the first N layers")
+    ap.add_argument("--vocab", type=int, default=None, help="cut the vocabulary to N tokens")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--force", action="store_true", help="rewrite even if OUTDIR already holds this model")
     a = ap.parse_args(argv)
@@ -153,7 +167,9 @@ def main(argv):
         ap.error("OUTDIR is required")
     if a.layers is not None and a.layers < 1:
         ap.error("--layers must be at least 1")
-    make(a.preset, a.outdir, a.layers, a.seed, a.force)
+    if a.vocab is not None and a.vocab < 16:
+        ap.error("--vocab must be at least 16")
+    make(a.preset, a.outdir, a.layers, a.seed, a.force, vocab=a.vocab)
     return 0
 
 

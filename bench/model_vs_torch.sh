@@ -15,6 +15,9 @@
 # environment:
 #   LAYERS=N     keep only the first N layers (the preset's depth otherwise); the 1.1B preset at full depth
 #                takes many minutes per step on lavapipe
+#   VOCAB=N      cut the vocabulary to N tokens: lavapipe binds at most 128 MiB per storage buffer, less
+#                than gpt2-124m's wte (147 MiB) and tinyllama-1.1b's embeddings (250 MiB); the logits
+#                (B*T*V*4 bytes) must fit too
 #   ITERS=N      timed steps of each kind (default 3), WARMUP=N untimed steps first (default 1; on lavapipe
 #                the first submission also compiles the shaders, so keep at least 1)
 #   VKFT=PATH    the vkft binary (default: build-bm/vkft, else build/vkft, under the repository)
@@ -42,14 +45,18 @@ MODELS=${MODELS:-${XDG_CACHE_HOME:-$HOME/.cache}/vkft/bench-models}
 name=$preset
 layer_arg=
 if [ -n "${LAYERS:-}" ]; then
-    name=$preset-L$LAYERS
+    name=$name-L$LAYERS
     layer_arg="--layers $LAYERS"
+fi
+if [ -n "${VOCAB:-}" ]; then
+    name=$name-V$VOCAB
+    layer_arg="$layer_arg --vocab $VOCAB"
 fi
 dir=$MODELS/$name
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
-echo "== $preset${LAYERS:+ (first $LAYERS layers only)}, batch $B x $T, $WARMUP warm-up + $ITERS timed steps"
+echo "== $preset${LAYERS:+ (first $LAYERS layers only)}${VOCAB:+ (vocabulary cut to $VOCAB)}, batch $B x $T, $WARMUP warm-up + $ITERS timed steps"
 echo "   $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 # shellcheck disable=SC2086
 "$PYTHON" "$here/make_random_model.py" "$preset" "$dir" $layer_arg
