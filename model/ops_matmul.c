@@ -30,16 +30,25 @@ static void spec_cpu(const vkft_device_caps *caps, uint32_t *spec) {
 
 /* GPUs: 128x128 blocks of 8x8 per thread (256 threads) where the limits allow, else 64x64 of 4x4, else
  * 32x32 of 4x4 (64 threads). Shared memory: BK * (BM + BN + 8) floats. */
-static void spec_tiled(const vkft_device_caps *caps, uint32_t *spec) {
+static void tiles_for_gpu(const vkft_device_caps *caps, uint32_t *spec) {
     uint32_t bm = 128, t = 8, bk = 16;
     if (caps->max_workgroup_invocations < 256 || caps->shared_memory < bk * (2 * bm + 8) * 4) bm = 64, t = 4;
     if (caps->max_workgroup_invocations < 256 || caps->shared_memory < bk * (2 * bm + 8) * 4) bm = 32, t = 4;
-    /* CPU drivers run this kernel only when forced (tests): small tiles keep its compile time short */
-    if (caps->vk_type == VK_PHYSICAL_DEVICE_TYPE_CPU) bm = 32, t = 4, bk = 8;
     spec[T_BM] = spec[T_BN] = bm;
     spec[T_BK] = bk;
     spec[T_TM] = spec[T_TN] = t;
     spec[0] = (bm / t) * (bm / t);
+}
+
+static void spec_tiled(const vkft_device_caps *caps, uint32_t *spec) {
+    tiles_for_gpu(caps, spec);
+    /* CPU drivers run this kernel only when forced (tests): small tiles keep its compile time short */
+    if (caps->vk_type == VK_PHYSICAL_DEVICE_TYPE_CPU) {
+        spec[T_BM] = spec[T_BN] = 32;
+        spec[T_BK] = 8;
+        spec[T_TM] = spec[T_TN] = 4;
+        spec[0] = 64;
+    }
 }
 
 /* Cooperative matrices: 8 subgroups (of 32 where the device can be asked for it) on a 128x128 block,
@@ -83,6 +92,16 @@ static const vkft_kernel_def kernels[27] = {
     ROWS(ROW_TILED, "nn", 0), ROWS(ROW_TILED, "nt", 1), ROWS(ROW_TILED, "tn", 2),
     ROWS_CM("nn", 0),         ROWS_CM("nt", 1),         ROWS_CM("tn", 2),
 };
+
+/* The tiled kernel with the tile sizes a GPU gets, whatever the device (vkft_matmul_opts.gpu_tiles). */
+#define ROW_GPU_TILES(form, F)                                                                               \
+    {                                                                                                        \
+        .name = "matmul_" form "_f32_gputiles", .shader = "matmul_tiled", .variants = {"f32"},               \
+        .push_size = sizeof(push_matmul), .spec = {256, F, 64, 64, 16, 4, 4}, .spec_count = 7,               \
+        .specialize = tiles_for_gpu                                                                          \
+    }
+static const vkft_kernel_def kernels_gpu_tiles[3] = {ROW_GPU_TILES("nn", 0), ROW_GPU_TILES("nt", 1),
+                                                     ROW_GPU_TILES("tn", 2)};
 
 const vkft_kernel_def *vkft_matmul_kernel(vkft_mm_path path, vkft_mm_form form, vkft_mm_btype b_type) {
     if (path < VKFT_MM_SIMT_CPU || path > VKFT_MM_COOPMAT || (unsigned)form > 2 || (unsigned)b_type > 2)
@@ -183,6 +202,11 @@ int vkft_matmul(vkft_recorder *rec, vkft_mm_form form, vkft_buf A, vkft_buf B, v
 
     vkft_mm_path path = o.path == VKFT_MM_AUTO ? vkft_matmul_path_for(ctx, o.b_type) : o.path;
     const vkft_kernel_def *def = vkft_matmul_kernel(path, form, o.b_type);
+    if (o.gpu_tiles) {
+        if (path != VKFT_MM_SIMT_TILED || o.b_type != VKFT_MM_B_F32)
+            return vkft_set_error(ctx, "matmul: gpu_tiles is for the tiled path with fp32 B");
+        def = &kernels_gpu_tiles[form];
+    }
     vkft_pipeline *pl = vkft_pipeline_get(ctx, def);
     if (!pl) return -1;
     uint32_t gx, gy;

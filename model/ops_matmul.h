@@ -32,6 +32,7 @@ typedef struct {
     uint32_t lda, ldb, ldc; /* row strides in elements; 0: packed (the row length of the form) */
     vkft_mm_btype b_type;   /* element type of B */
     vkft_mm_path path;      /* VKFT_MM_AUTO: vkft_matmul_path_for() */
+    int gpu_tiles; /* tests: SIMT_TILED (fp32 B) with the tile sizes of a GPU, even on a CPU device */
 } vkft_matmul_opts;
 
 /* alpha 1, beta 0, no bias, one product, packed, fp32 B, automatic path. */

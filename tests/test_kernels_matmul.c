@@ -25,6 +25,7 @@ typedef struct {
     int shared_b; /* batched with stride_b = 0 */
     float alpha, beta;
     int bias;
+    int gpu_tiles; /* the tiled path with a GPU's tile sizes */
 } mm_case;
 
 static const char *form_name[] = {"NN", "NT", "TN"};
@@ -71,6 +72,7 @@ static int run_case(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, const mm_c
 
     vkft_matmul_opts o = vkft_matmul_opts_default();
     o.path = c->path;
+    o.gpu_tiles = c->gpu_tiles;
     o.b_type = c->b_type;
     o.alpha = c->alpha;
     o.beta = c->beta;
@@ -90,9 +92,10 @@ static int run_case(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, const mm_c
     if (c->path == VKFT_MM_COOPMAT) /* A (and fp32 B) rounded to fp16 or bf16 */
         tol = (c->b_type == VKFT_MM_B_BF16 ? 6e-2 : 8e-3) * sqrt((double)c->K) / 4 + 1e-3;
     char what[200];
-    snprintf(what, sizeof what, "%-10s %s B=%-4s M=%-4d N=%-4d K=%-4d batch=%d pad=%d%s alpha=%g beta=%g%s",
-             vkft_matmul_path_name(c->path), form_name[c->form], btype_name[c->b_type], c->M, c->N, c->K,
-             c->batch, c->pad, c->shared_b ? " sharedB" : "", c->alpha, c->beta, c->bias ? " bias" : "");
+    snprintf(what, sizeof what, "%-10s%s %s B=%-4s M=%-4d N=%-4d K=%-4d batch=%d pad=%d%s alpha=%g beta=%g%s",
+             vkft_matmul_path_name(c->path), c->gpu_tiles ? "(gpu tiles)" : "", form_name[c->form],
+             btype_name[c->b_type], c->M, c->N, c->K, c->batch, c->pad, c->shared_b ? " sharedB" : "",
+             c->alpha, c->beta, c->bias ? " bias" : "");
     CHECK(t, err <= tol, "%s: max rel err %.3g > %.0e", what, err, tol);
     if (c->b_type != VKFT_MM_B_F32) {
         double err_exact = test_max_rel_err(got, exact, sc * c->batch);
@@ -177,30 +180,57 @@ int main(void) {
     for (int path = VKFT_MM_SIMT_CPU; path <= last_path; path++) {
         for (int form = 0; form < 3; form++) {
             for (int s = 0; s < n_sizes; s++) {
-                mm_case c = {path, form, VKFT_MM_B_F32, sizes[s][0], sizes[s][1], sizes[s][2], 1, 0, 0, 1,
+                mm_case c = {path, form, VKFT_MM_B_F32, sizes[s][0], sizes[s][1], sizes[s][2], 1, 0, 0, 1, 0,
                              0,    0};
                 run_case(&t, ctx, rec, &c, seed++);
             }
             /* padded rows (unaligned strides: the lavapipe kernel's clamped path), batches, epilogue */
-            mm_case pad = {path, form, VKFT_MM_B_F32, 40, 72, 35, 1, 3, 0, 1, 0, 0};
+            mm_case pad = {path, form, VKFT_MM_B_F32, 40, 72, 35, 1, 3, 0, 1, 0, 0, 0};
             run_case(&t, ctx, rec, &pad, seed++);
-            mm_case pad4 = {path, form, VKFT_MM_B_F32, 24, 130, 36, 1, 4, 0, 1, 0, 0};
+            mm_case pad4 = {path, form, VKFT_MM_B_F32, 24, 130, 36, 1, 4, 0, 1, 0, 0, 0};
             run_case(&t, ctx, rec, &pad4, seed++);
-            mm_case batched = {path, form, VKFT_MM_B_F32, 19, 70, 23, 3, 0, 0, 1, 0, 0};
+            mm_case batched = {path, form, VKFT_MM_B_F32, 19, 70, 23, 3, 0, 0, 1, 0, 0, 0};
             run_case(&t, ctx, rec, &batched, seed++);
-            mm_case shared = {path, form, VKFT_MM_B_F32, 16, 64, 20, 2, 1, 1, 1, 0, 0};
+            mm_case shared = {path, form, VKFT_MM_B_F32, 16, 64, 20, 2, 1, 1, 1, 0, 0, 0};
             run_case(&t, ctx, rec, &shared, seed++);
-            mm_case epi = {path, form, VKFT_MM_B_F32, 33, 65, 31, 1, 0, 0, 0.5f, 0.75f, 1};
+            mm_case epi = {path, form, VKFT_MM_B_F32, 33, 65, 31, 1, 0, 0, 0.5f, 0.75f, 1, 0};
             run_case(&t, ctx, rec, &epi, seed++);
-            mm_case acc = {path, form, VKFT_MM_B_F32, 8, 64, 16, 2, 2, 0, -1.5f, 1, 0};
+            mm_case acc = {path, form, VKFT_MM_B_F32, 8, 64, 16, 2, 2, 0, -1.5f, 1, 0, 0};
             run_case(&t, ctx, rec, &acc, seed++);
             for (int bt = VKFT_MM_B_F16; bt <= VKFT_MM_B_BF16; bt++) {
                 if (path == VKFT_MM_COOPMAT && vkft_matmul_path_for(ctx, bt) != VKFT_MM_COOPMAT) continue;
-                mm_case h = {path, form, bt, 33, 130, 68, 1, 0, 0, 1, 0, 1};
+                mm_case h = {path, form, bt, 33, 130, 68, 1, 0, 0, 1, 0, 1, 0};
                 run_case(&t, ctx, rec, &h, seed++);
-                mm_case h2 = {path, form, bt, 7, 64, 129, 2, 0, 0, 2, 0.5f, 0};
+                mm_case h2 = {path, form, bt, 7, 64, 129, 2, 0, 0, 2, 0.5f, 0, 0};
                 run_case(&t, ctx, rec, &h2, seed++);
             }
+        }
+    }
+    /* the tiled kernel with the tile sizes GPUs get (128x128 blocks of 8x8 where the limits allow): the
+     * loop above runs it with the small tiles CPU devices get. NT and TN cover the 4 staging layouts of A
+     * and B (each pipeline costs about 9 s of lavapipe compile time). */
+    for (int form = VKFT_MM_NT; form <= VKFT_MM_TN; form++) {
+        static const int gsizes[][3] = {{1, 1, 1}, {129, 130, 33}, {256, 128, 40}, {70, 300, 17}};
+        for (int s = 0; s < 4; s++) {
+            mm_case c = {VKFT_MM_SIMT_TILED,
+                         form,
+                         VKFT_MM_B_F32,
+                         gsizes[s][0],
+                         gsizes[s][1],
+                         gsizes[s][2],
+                         1,
+                         0,
+                         0,
+                         1,
+                         0,
+                         0,
+                         1};
+            c.batch = s == 3 ? 2 : 1; /* batched, padded, epilogue: one each */
+            c.pad = s == 1;
+            c.alpha = s == 2 ? 0.5f : 1;
+            c.beta = s == 3 ? 1 : 0;
+            c.bias = s == 2;
+            run_case(&t, ctx, rec, &c, seed++);
         }
     }
     check_pytorch(&t, ctx, rec);
