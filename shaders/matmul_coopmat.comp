@@ -3,7 +3,8 @@
 // accumulation): a BM x BN = 128 x 128 block of C per workgroup of 8 subgroups, laid out 2 (m) x 4 (n),
 // each owning 64 x 32 of C as 4 x 2 accumulators of 16 x 16. K is walked in slices of BK = 32: the
 // workgroup stages the A and B slices into shared memory as fp16 (bf16) - A (and fp32 B) are rounded
-// there - with padded rows, then every subgroup loads its fragments from shared memory.
+// there - with padded rows (16-byte global loads where aligned), then every subgroup loads its fragments
+// from shared memory.
 // The result goes through a per-subgroup 16 x 16 fp32 scratch in shared memory so that the epilogue
 // (alpha, bias, beta) and the bounds checks are applied per element.
 // UNVERIFIED ON HARDWARE here (lavapipe has no cooperative matrices); see model/ops_matmul.c.
@@ -55,19 +56,52 @@ void main() {
         [[unroll]] for (uint j = 0; j < FN; j++)
             acc[i][j] = coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator>(0.0);
 
+    // 16-byte loads need rows (and batch offsets) in multiples of 4 elements and whole blocks in range.
+    const bool vec_a = (p.lda & 3u) == 0u && (aoff & 3u) == 0u && m0 + BM <= M;
+    const bool vec_b = (p.ldb & 3u) == 0u && (boff & 3u) == 0u && n0 + BN <= N;
     for (uint k0 = 0; k0 < K; k0 += BK) {
-        // Stage the slices, the contiguous index of each operand fastest (coalesced reads).
-        for (uint e = tid; e < BM * BK; e += THREADS) {
-            uint kk = A_ROWMAJOR_K ? e % BK : e / BM;
-            uint mm = A_ROWMAJOR_K ? e / BK : e % BM;
-            uint m = m0 + mm, k = k0 + kk;
-            As[mm * A_STRIDE + kk] = ELT((m < M && k < K) ? a[aoff + index_a(m, k)] : 0.0);
+        // Stage the slices, the contiguous index of each operand fastest (coalesced reads): 16-byte loads
+        // where the slice lies inside the matrix and rows are 16-byte aligned, else bounds-checked scalars.
+        bool full_k = k0 + BK <= K;
+        if (vec_a && full_k) {
+            for (uint e = tid; e < BM * BK / 4u; e += THREADS) {
+                if (A_ROWMAJOR_K) {
+                    uint kk = (e % (BK / 4u)) * 4u, mm = e / (BK / 4u);
+                    vec4 v = a4[(aoff + index_a(m0 + mm, k0 + kk)) >> 2];
+                    [[unroll]] for (uint i = 0; i < 4u; i++) As[mm * A_STRIDE + kk + i] = ELT(v[i]);
+                } else {
+                    uint mm = (e % (BM / 4u)) * 4u, kk = e / (BM / 4u);
+                    vec4 v = a4[(aoff + index_a(m0 + mm, k0 + kk)) >> 2];
+                    [[unroll]] for (uint i = 0; i < 4u; i++) As[(mm + i) * A_STRIDE + kk] = ELT(v[i]);
+                }
+            }
+        } else {
+            for (uint e = tid; e < BM * BK; e += THREADS) {
+                uint kk = A_ROWMAJOR_K ? e % BK : e / BM;
+                uint mm = A_ROWMAJOR_K ? e / BK : e % BM;
+                uint m = m0 + mm, k = k0 + kk;
+                As[mm * A_STRIDE + kk] = ELT((m < M && k < K) ? a[aoff + index_a(m, k)] : 0.0);
+            }
         }
-        for (uint e = tid; e < BK * BN; e += THREADS) {
-            uint kk = B_ROWMAJOR_N ? e / BN : e % BK;
-            uint nn = B_ROWMAJOR_N ? e % BN : e / BK;
-            uint n = n0 + nn, k = k0 + kk;
-            Bs[kk * B_STRIDE + nn] = ELT((n < N && k < K) ? load_b(boff + index_b(k, n)) : 0.0);
+        if (vec_b && full_k) {
+            for (uint e = tid; e < BK * BN / 4u; e += THREADS) {
+                if (B_ROWMAJOR_N) {
+                    uint nn = (e % (BN / 4u)) * 4u, kk = e / (BN / 4u);
+                    vec4 v = load_b4(boff + index_b(k0 + kk, n0 + nn));
+                    [[unroll]] for (uint i = 0; i < 4u; i++) Bs[kk * B_STRIDE + nn + i] = ELT(v[i]);
+                } else {
+                    uint kk = (e % (BK / 4u)) * 4u, nn = e / (BK / 4u);
+                    vec4 v = load_b4(boff + index_b(k0 + kk, n0 + nn));
+                    [[unroll]] for (uint i = 0; i < 4u; i++) Bs[(kk + i) * B_STRIDE + nn] = ELT(v[i]);
+                }
+            }
+        } else {
+            for (uint e = tid; e < BK * BN; e += THREADS) {
+                uint kk = B_ROWMAJOR_N ? e / BN : e % BK;
+                uint nn = B_ROWMAJOR_N ? e % BN : e / BK;
+                uint n = n0 + nn, k = k0 + kk;
+                Bs[kk * B_STRIDE + nn] = ELT((n < N && k < K) ? load_b(boff + index_b(k, n)) : 0.0);
+            }
         }
         barrier();
         [[unroll]] for (uint kk = 0; kk < BK; kk += 16u) {
