@@ -197,6 +197,9 @@ int vkft_matmul(vkft_recorder *rec, vkft_mm_form form, vkft_buf A, vkft_buf B, v
             (unsigned long long)(need_c * 4), (unsigned long long)C.size);
     if (need_a > UINT32_MAX || need_b > UINT32_MAX || need_c > UINT32_MAX)
         return vkft_set_error(ctx, "matmul: more than 2^32 elements in one operand");
+    if (A.offset % 16 || B.offset % 16)
+        return vkft_set_error(ctx, "matmul: the A and B views must start 16-byte aligned (offsets %llu, %llu)",
+                              (unsigned long long)A.offset, (unsigned long long)B.offset);
     if (o.bias.block && o.bias.size < (uint64_t)N * 4)
         return vkft_set_error(ctx, "matmul: the bias view holds fewer than N = %u floats", N);
 
