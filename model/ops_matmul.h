@@ -1,10 +1,11 @@
 /* Matrix products for training: C = A.B, C = A.B^T, C = A^T.B (row-major), batched, with an epilogue
  * C = alpha * product + bias[n] + beta * C. A is fp32; B is fp32, or fp16/bf16 for frozen weights
- * (accumulation is always fp32).
+ * (accumulation is always fp32). fp16/bf16 B is read as packed 32/64-bit words: no 16-bit device feature
+ * is needed on the SIMT paths.
  *
  * Three kernels compute it, picked per device (vkft_matmul_path_for):
- *   SIMT_CPU   shaped for CPU Vulkan drivers (lavapipe): subgroup-uniform loads of A, 4-wide loads of B,
- *              big register blocks, no shared memory (shaders/matmul.comp)
+ *   SIMT_CPU   shaped for CPU Vulkan drivers (lavapipe): A shared across the subgroup by subgroupBroadcast,
+ *              64-bit loads of B, big register blocks, no shared memory (shaders/matmul.comp)
  *   SIMT_TILED shared-memory tiles and register blocks, tile sizes from the device's limits, for GPUs
  *              (shaders/matmul_tiled.comp)
  *   COOPMAT    VK_KHR_cooperative_matrix, fp16 (or bf16) inputs and fp32 accumulation

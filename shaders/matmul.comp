@@ -57,6 +57,8 @@ void main() {
         [[unroll]] for (uint j = 0; j < TN; j++) acc[i][j] = 0.0;
 
     // Whole blocks with aligned rows take the 64-bit path (subgroup-uniform branch).
+    // subgroupBroadcast shares A only if the workgroup is exactly one subgroup (the launcher sizes it so)
+    const bool share = gl_SubgroupSize == SG;
     bool interior = m0 + TM <= M && n0 + SG * TN <= N && (p.ldb % VW) == 0u && (boff % VW) == 0u &&
                     (p.lda & 1u) == 0u && (aoff & 1u) == 0u;
     uint k = 0;
@@ -76,9 +78,10 @@ void main() {
                         [[unroll]] for (uint e = 0; e < VW; e++) bv[q * VW + e][j] = t[e];
                     }
             }
-            // A: the same TM x 4 values for every lane (subgroup-uniform addresses: scalar loads)
+            // A: the same TM x 4 values for every lane: each lane reads some, subgroupBroadcast shares them
+            // (the last branch, subgroup-uniform addresses, is for block shapes the others do not cover)
             float av[4][TM];
-            if (A_ROWMAJOR_K && TM % SG == 0u) {
+            if (A_ROWMAJOR_K && TM % SG == 0u && share) {
                 // lane l reads rows m0 + l + SG*g; the others get them through subgroupBroadcast
                 [[unroll]] for (uint g = 0; g < TM / SG; g++)
                     [[unroll]] for (uint q = 0; q < 2u; q++) {
@@ -95,7 +98,7 @@ void main() {
                         av[2u * q][i] = t.x;
                         av[2u * q + 1u][i] = t.y;
                     }
-            } else if (TM % (2u * SG) == 0u) {
+            } else if (!A_ROWMAJOR_K && TM % (2u * SG) == 0u && share) {
                 // A^T: lane l reads rows m0 + 2l, 2l+1 (+ 2SG*g) of each k; broadcast to the others
                 [[unroll]] for (uint kk = 0; kk < 4u; kk++)
                     [[unroll]] for (uint g = 0; g < TM / (2u * SG); g++) {
@@ -105,7 +108,7 @@ void main() {
                             av[kk][g * 2u * SG + 2u * l + 1u] = subgroupBroadcast(t.y, l);
                         }
                     }
-            } else if (TM % SG == 0u) {
+            } else if (!A_ROWMAJOR_K && TM % SG == 0u && share) {
                 [[unroll]] for (uint kk = 0; kk < 4u; kk++)
                     [[unroll]] for (uint g = 0; g < TM / SG; g++) {
                         float t = a[aoff + (k + kk) * p.lda + m0 + g * SG + lane];
