@@ -10,7 +10,7 @@
 #include "model/ops_norm.h"
 
 static vkft_linear linear(vkft_model *m, const char *name, uint32_t out, uint32_t in) {
-    char w[160], b[160];
+    char w[192], b[192];
     snprintf(w, sizeof w, "%s.weight", name);
     snprintf(b, sizeof b, "%s.bias", name);
     vkft_linear l = {.w = vkft_model_add_param(m, w, out, in, 0), .in = in, .out = out};
@@ -28,7 +28,7 @@ int vkft_bert_params(vkft_model *m) {
     m->emb_ln_b = vkft_model_add_param(m, "bert.embeddings.LayerNorm.bias", C, 0, 0);
     for (uint32_t l = 0; l < c->num_layers; l++) {
         vkft_block_params *p = &m->blocks[l];
-        char n[160];
+        char n[128];
 #define LIN(field, part, out, in)                                                                        \
     snprintf(n, sizeof n, "bert.encoder.layer.%u.%s", l, part);                                          \
     p->field = linear(m, n, out, in);

@@ -10,7 +10,7 @@
 #include "model/ops_norm.h"
 
 static vkft_linear linear(vkft_model *m, const char *name, uint32_t out, uint32_t in, int bias) {
-    char w[160], b[160];
+    char w[192], b[192];
     snprintf(w, sizeof w, "%s.weight", name);
     snprintf(b, sizeof b, "%s.bias", name);
     vkft_linear l = {.w = vkft_model_add_param(m, w, out, in, 0), .b = -1, .in = in, .out = out};

@@ -6,7 +6,7 @@
 # Runs on the first Vulkan device (lavapipe on a machine without a GPU); a few minutes on 2 CPU cores.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S . -B build >/dev/null
 cmake --build build -j"$(nproc 2>/dev/null || echo 2)" --target vkft
 vkft=./build/vkft
 out=build/demo
