@@ -208,7 +208,7 @@ static void write_plot(const char *metrics, const char *png) {
         cJSON_Delete(j);
     }
     free(data);
-    vkft_plot_opts o = {.title = any_eval ? "loss: train (first colour), eval (second)" : "train loss",
+    vkft_plot_opts o = {.title = any_eval ? "loss: train (blue), eval (red)" : "train loss",
                         .xlabel = "step", .ylabel = "loss"};
     const double *ys[2] = {y, e};
     if (k > 0) vkft_plot_lines(png, &o, x, ys, any_eval ? 2 : 1, (int)k, err, sizeof err);
