@@ -25,47 +25,48 @@ static void spec_attention(const vkft_device_caps *caps, uint32_t *spec) {
     spec[2] = 16;
 }
 
+/* One row per kernel: name, shader, head dim, specialize callback, specialization count. */
+// clang-format off
+#define ATTN_ROW(kname, kshader, Dv, fn, n)                                                            \
+    {.name = kname, .shader = kshader, .push_size = sizeof(push_attention), .spec = {0, Dv, 16, 8, 4},     \
+     .spec_count = n, .specialize = fn}
 #define ATTN_ROWS(Dv)                                                                                  \
-    {.name = "attention_forward_d" #Dv, .shader = "attention_forward", .push_size = sizeof(push_attention), \
-     .spec = {0, Dv, 16}, .spec_count = 3, .specialize = spec_attention},                              \
-    {.name = "attention_backward_dq_d" #Dv, .shader = "attention_backward_dq",                           \
-     .push_size = sizeof(push_attention), .spec = {0, Dv, 16}, .spec_count = 3,                        \
-     .specialize = spec_attention},                                                                    \
-    {.name = "attention_backward_dkdv_d" #Dv, .shader = "attention_backward_dkdv",                       \
-     .push_size = sizeof(push_attention), .spec = {0, Dv, 16}, .spec_count = 3,                        \
-     .specialize = spec_attention}
+    ATTN_ROW("attention_forward_d" #Dv, "attention_forward", Dv, spec_attention, 3),                   \
+    ATTN_ROW("attention_backward_dq_d" #Dv, "attention_backward_dq", Dv, spec_attention, 3),           \
+    ATTN_ROW("attention_backward_dkdv_d" #Dv, "attention_backward_dkdv", Dv, spec_attention, 3)
+// clang-format on
 
 /* The subgroup-shaped kernels (shaders/attention_sg_*.comp, shaped for lavapipe like the matmul): a
- * workgroup is one subgroup; spec 3 = rows a workgroup owns. Used when D is a multiple of 4 x the
- * subgroup size (32, 64, 96, 128 with lavapipe's 8 lanes). */
+ * workgroup is one subgroup; spec 3 = TM, spec 4 = TN (common/attention_sg.glsl). Used when D is a multiple
+ * of 4 x the subgroup size (32, 64, 96, 128 with lavapipe's 8 lanes). */
 static void spec_attention_sg(const vkft_device_caps *caps, uint32_t *spec) {
     spec[0] = caps->subgroup_size ? caps->subgroup_size : 32;
-    spec[3] = 8;
+    spec[3] = 8; /* TM: rows a workgroup owns */
+    spec[4] = 4; /* TN: streamed rows per lane per step */
 }
 
-#define ATTN_SG_ROWS(Dv)                                                                               \
-    {.name = "attention_sg_forward_d" #Dv, .shader = "attention_sg_forward",                           \
-     .push_size = sizeof(push_attention), .spec = {0, Dv, 16, 8}, .spec_count = 4,                     \
-     .specialize = spec_attention_sg},                                                                 \
-    {.name = "attention_sg_backward_dq_d" #Dv, .shader = "attention_sg_backward_dq",                   \
-     .push_size = sizeof(push_attention), .spec = {0, Dv, 16, 8}, .spec_count = 4,                     \
-     .specialize = spec_attention_sg},                                                                 \
-    {.name = "attention_sg_backward_dkdv_d" #Dv, .shader = "attention_sg_backward_dkdv",               \
-     .push_size = sizeof(push_attention), .spec = {0, Dv, 16, 8}, .spec_count = 4,                     \
-     .specialize = spec_attention_sg}
+// clang-format off
+#define ATTN_SG_ROWS(Dv)                                                                                     \
+    ATTN_ROW("attention_sg_forward_d" #Dv, "attention_sg_forward", Dv, spec_attention_sg, 5),                \
+    ATTN_ROW("attention_sg_backward_dq_d" #Dv, "attention_sg_backward_dq", Dv, spec_attention_sg, 5),        \
+    ATTN_ROW("attention_sg_backward_dkdv_d" #Dv, "attention_sg_backward_dkdv", Dv, spec_attention_sg, 5)
+// clang-format on
 
 enum { K_FORWARD, K_BACKWARD_DQ, K_BACKWARD_DKDV, K_PER_DIM };
 static const uint32_t head_dims[] = {8, 16, 32, 48, 64, 80, 96, 128};
 enum { N_DIMS = sizeof head_dims / sizeof head_dims[0] };
 static const vkft_kernel_def kernels[N_DIMS * K_PER_DIM] = {
-    ATTN_ROWS(8), ATTN_ROWS(16), ATTN_ROWS(32), ATTN_ROWS(48),
+    ATTN_ROWS(8),  ATTN_ROWS(16), ATTN_ROWS(32), ATTN_ROWS(48),
     ATTN_ROWS(64), ATTN_ROWS(80), ATTN_ROWS(96), ATTN_ROWS(128),
 };
 
 static const uint32_t sg_head_dims[] = {32, 64, 96, 128};
 enum { N_SG_DIMS = sizeof sg_head_dims / sizeof sg_head_dims[0] };
 static const vkft_kernel_def sg_kernels[N_SG_DIMS * K_PER_DIM] = {
-    ATTN_SG_ROWS(32), ATTN_SG_ROWS(64), ATTN_SG_ROWS(96), ATTN_SG_ROWS(128),
+    ATTN_SG_ROWS(32),
+    ATTN_SG_ROWS(64),
+    ATTN_SG_ROWS(96),
+    ATTN_SG_ROWS(128),
 };
 
 int vkft_attention_supports_head_dim(uint32_t D) {
@@ -106,8 +107,8 @@ static uint32_t rows_per_group(vkft_recorder *rec, const vkft_kernel_def *k) {
 }
 
 /* Checks the sizes and fills the push constants; returns 0 or -1 with the error set. */
-static int prepare(vkft_recorder *rec, const char *what, const vkft_attention_dims *d, const vkft_buf *lengths,
-                   push_attention *p) {
+static int prepare(vkft_recorder *rec, const char *what, const vkft_attention_dims *d,
+                   const vkft_buf *lengths, push_attention *p) {
     vkft_ctx *ctx = vkft_rec_ctx(rec);
     if (!d->B || !d->T || !d->H || !d->Hkv || !d->D)
         return vkft_set_error(ctx, "%s: every size must be positive (B=%u T=%u H=%u Hkv=%u D=%u)", what, d->B,
@@ -116,17 +117,23 @@ static int prepare(vkft_recorder *rec, const char *what, const vkft_attention_di
         return vkft_set_error(ctx, "%s: H=%u query heads is not a multiple of Hkv=%u kv heads", what, d->H,
                               d->Hkv);
     if (!vkft_attention_supports_head_dim(d->D))
-        return vkft_set_error(ctx, "%s: head dim D=%u has no kernel (supported: 8 16 32 48 64 80 96 128)", what,
-                              d->D);
+        return vkft_set_error(ctx, "%s: head dim D=%u has no kernel (supported: 8 16 32 48 64 80 96 128)",
+                              what, d->D);
     if (d->H > 65535 || d->B > 65535)
         return vkft_set_error(ctx, "%s: H=%u or B=%u exceeds 65535 workgroups", what, d->H, d->B);
     uint64_t elems = (uint64_t)d->B * d->T * d->H * d->D;
     if (elems >= (1ull << 32))
-        return vkft_set_error(ctx, "%s: B*T*H*D = %llu exceeds 32-bit indexing", what, (unsigned long long)elems);
+        return vkft_set_error(ctx, "%s: B*T*H*D = %llu exceeds 32-bit indexing", what,
+                              (unsigned long long)elems);
     if (lengths && lengths->size < (VkDeviceSize)d->B * 4)
         return vkft_set_error(ctx, "%s: lengths holds %llu bytes, needs B*4 = %u", what,
                               (unsigned long long)lengths->size, d->B * 4);
-    *p = (push_attention){d->B, d->T, d->H, d->Hkv, lengths ? 1u : 0u, d->causal ? 1u : 0u,
+    *p = (push_attention){d->B,
+                          d->T,
+                          d->H,
+                          d->Hkv,
+                          lengths ? 1u : 0u,
+                          d->causal ? 1u : 0u,
                           d->scale != 0.0f ? d->scale : 1.0f / sqrtf((float)d->D)};
     return 0;
 }
@@ -137,9 +144,11 @@ int vkft_attention_forward(vkft_recorder *rec, const vkft_attention_dims *dims, 
     if (prepare(rec, "attention_forward", dims, lengths, &p)) return -1;
     const vkft_kernel_def *kd = kernel_for_device(rec, dims->D, K_FORWARD);
     /* Without lengths, q is bound in their place (the shader does not read it). */
-    vkft_binding b[] = {{q, VKFT_READ},   {k, VKFT_READ},   {v, VKFT_READ}, {lengths ? *lengths : q, VKFT_READ},
+    vkft_binding b[] = {{q, VKFT_READ},    {k, VKFT_READ},
+                        {v, VKFT_READ},    {lengths ? *lengths : q, VKFT_READ},
                         {out, VKFT_WRITE}, {lse, VKFT_WRITE}};
-    return vkft_rec_dispatch(rec, kd, &p, vkft_groups(dims->T, rows_per_group(rec, kd)), dims->H, dims->B, b, 6);
+    return vkft_rec_dispatch(rec, kd, &p, vkft_groups(dims->T, rows_per_group(rec, kd)), dims->H, dims->B, b,
+                             6);
 }
 
 int vkft_attention_backward(vkft_recorder *rec, const vkft_attention_dims *dims, vkft_buf dq, vkft_buf dk,
@@ -150,13 +159,17 @@ int vkft_attention_backward(vkft_recorder *rec, const vkft_attention_dims *dims,
     const vkft_kernel_def *kq = kernel_for_device(rec, dims->D, K_BACKWARD_DQ);
     const vkft_kernel_def *kkv = kernel_for_device(rec, dims->D, K_BACKWARD_DKDV);
     vkft_buf len = lengths ? *lengths : q;
-    vkft_binding b1[] = {{q, VKFT_READ},   {k, VKFT_READ},   {v, VKFT_READ},   {len, VKFT_READ},    {out, VKFT_READ},
-                         {lse, VKFT_READ}, {dout, VKFT_READ}, {dq, VKFT_WRITE}, {delta, VKFT_WRITE}};
-    if (vkft_rec_dispatch(rec, kq, &p, vkft_groups(dims->T, rows_per_group(rec, kq)), dims->H, dims->B, b1, 9))
+    vkft_binding b1[] = {{q, VKFT_READ},    {k, VKFT_READ},   {v, VKFT_READ},
+                         {len, VKFT_READ},  {out, VKFT_READ}, {lse, VKFT_READ},
+                         {dout, VKFT_READ}, {dq, VKFT_WRITE}, {delta, VKFT_WRITE}};
+    if (vkft_rec_dispatch(rec, kq, &p, vkft_groups(dims->T, rows_per_group(rec, kq)), dims->H, dims->B, b1,
+                          9))
         return -1;
-    vkft_binding b2[] = {{q, VKFT_READ},     {k, VKFT_READ},    {v, VKFT_READ},   {len, VKFT_READ}, {lse, VKFT_READ},
-                         {delta, VKFT_READ}, {dout, VKFT_READ}, {dk, VKFT_WRITE}, {dv, VKFT_WRITE}};
-    return vkft_rec_dispatch(rec, kkv, &p, vkft_groups(dims->T, rows_per_group(rec, kkv)), dims->Hkv, dims->B, b2, 9);
+    vkft_binding b2[] = {{q, VKFT_READ},    {k, VKFT_READ},   {v, VKFT_READ},
+                         {len, VKFT_READ},  {lse, VKFT_READ}, {delta, VKFT_READ},
+                         {dout, VKFT_READ}, {dk, VKFT_WRITE}, {dv, VKFT_WRITE}};
+    return vkft_rec_dispatch(rec, kkv, &p, vkft_groups(dims->T, rows_per_group(rec, kkv)), dims->Hkv, dims->B,
+                             b2, 9);
 }
 
 /* Visible (query, key) pairs per head and sequence, assuming no padding. */

@@ -1,7 +1,7 @@
 #version 450
 // Attention backward, second pass, subgroup-shaped (see common/attention_sg.glsl): a workgroup owns TM
-// key rows of one kv head. For each query head sharing it, query rows stream through SG at a time, one
-// per lane: s = k.q and dp = v.dO (k, v uniform; q, dO as vec4 per lane), p = exp(scale s - lse_i),
+// key rows of one kv head. For each query head sharing it, query rows stream through SG*TN at a time,
+// TN per lane: s = k.q and dp = v.dO (k, v uniform; q, dO as vec4 per lane), p = exp(scale s - lse_i),
 // dS = p (dp - delta_i); then dV += P^T dO and dK += dS^T Q with p and dS broadcast from the lane that
 // holds each query row. Sums run in a fixed order: deterministic, no atomics.
 // Dispatch: (ceil(T / TM), Hkv, B).
@@ -43,49 +43,65 @@ void main() {
         uint h = hk * rep + hh;
         uint qrow0 = ((b * p.T) * p.H + h) * D4;
         uint lrow = (b * p.H + h) * p.T;
-        for (uint i0 = istart; i0 < iend; i0 += SG) {
-            uint i = i0 + lane;
-            uint ic = min(i, p.T - 1);
-            uint qb = qrow0 + ic * qstride4;
-            float s[TM], dp[TM];
-            [[unroll]] for (uint r = 0; r < TM; r++) {
-                s[r] = 0.0;
-                dp[r] = 0.0;
+        for (uint i0 = istart; i0 < iend; i0 += SG * TN) {
+            uint qb[TN];
+            float li[TN], di[TN];
+            [[unroll]] for (uint tn = 0; tn < TN; tn++) {
+                uint ic = min(i0 + tn * SG + lane, p.T - 1);
+                qb[tn] = qrow0 + ic * qstride4;
+                li[tn] = lse[lrow + ic];
+                di[tn] = delta[lrow + ic];
             }
+            float s[TM][TN], dp[TM][TN];
+            [[unroll]] for (uint r = 0; r < TM; r++)
+                [[unroll]] for (uint tn = 0; tn < TN; tn++) {
+                    s[r][tn] = 0.0;
+                    dp[r][tn] = 0.0;
+                }
             for (uint c4 = 0; c4 < D4; c4++) {
-                vec4 qv = q4[qb + c4], dv = dout4[qb + c4];
-                [[unroll]] for (uint r = 0; r < TM; r++) { // k, v: subgroup-uniform
-                    s[r] += dot(k4[kb[r] + c4], qv);
-                    dp[r] += dot(v4[kb[r] + c4], dv);
+                vec4 qv[TN], dv[TN];
+                [[unroll]] for (uint tn = 0; tn < TN; tn++) {
+                    qv[tn] = q4[qb[tn] + c4];
+                    dv[tn] = dout4[qb[tn] + c4];
+                }
+                [[unroll]] for (uint r = 0; r < TM; r++) {
+                    vec4 kr = k4[kb[r] + c4], vr = v4[kb[r] + c4]; // subgroup-uniform
+                    [[unroll]] for (uint tn = 0; tn < TN; tn++) {
+                        s[r][tn] += dot(kr, qv[tn]);
+                        dp[r][tn] += dot(vr, dv[tn]);
+                    }
                 }
             }
-            bool row_ok = i < iend;
-            float li = lse[lrow + ic], di = delta[lrow + ic];
-            float pr[TM];
             [[unroll]] for (uint r = 0; r < TM; r++) {
                 uint j = j0 + r;
-                bool vis = row_ok && j < len && (p.causal == 0 || j <= i);
-                pr[r] = vis ? exp(s[r] * p.scale - li) : 0.0;
-                s[r] = pr[r] * (dp[r] - di); // dS
+                [[unroll]] for (uint tn = 0; tn < TN; tn++) {
+                    uint i = i0 + tn * SG + lane;
+                    bool vis = i < iend && j < len && (p.causal == 0 || j <= i);
+                    float pr = vis ? exp(s[r][tn] * p.scale - li[tn]) : 0.0;
+                    s[r][tn] = pr;                         // P
+                    dp[r][tn] = pr * (dp[r][tn] - di[tn]); // dS
+                }
             }
-            // dV += P^T dO, dK += dS^T Q: query i0 + u's values are in lane u
-            [[unroll]] for (uint u = 0; u < SG; u++) {
-                if (i0 + u < iend) {
-                    uint qu = qrow0 + (i0 + u) * qstride4 + lane;
-                    vec4 qq[NG], dd[NG];
-                    [[unroll]] for (uint g = 0; g < NG; g++) {
-                        qq[g] = q4[qu + g * SG];
-                        dd[g] = dout4[qu + g * SG];
-                    }
-                    [[unroll]] for (uint r = 0; r < TM; r++) {
-                        float pu = subgroupBroadcast(pr[r], u), dsu = subgroupBroadcast(s[r], u);
+            // dV += P^T dO, dK += dS^T Q: query i0 + tn*SG + u's values are in lane u
+            [[unroll]] for (uint tn = 0; tn < TN; tn++)
+                [[unroll]] for (uint u = 0; u < SG; u++) {
+                    uint i = i0 + tn * SG + u;
+                    if (i < iend) {
+                        uint qu = qrow0 + i * qstride4 + lane;
+                        vec4 qq[NG], dd[NG];
                         [[unroll]] for (uint g = 0; g < NG; g++) {
-                            gv[r][g] += pu * dd[g];
-                            gk[r][g] += dsu * qq[g];
+                            qq[g] = q4[qu + g * SG];
+                            dd[g] = dout4[qu + g * SG];
+                        }
+                        [[unroll]] for (uint r = 0; r < TM; r++) {
+                            float pu = subgroupBroadcast(s[r][tn], u), dsu = subgroupBroadcast(dp[r][tn], u);
+                            [[unroll]] for (uint g = 0; g < NG; g++) {
+                                gv[r][g] += pu * dd[g];
+                                gk[r][g] += dsu * qq[g];
+                            }
                         }
                     }
                 }
-            }
         }
     }
 

@@ -1,7 +1,7 @@
 #version 450
 // Attention backward, first pass, subgroup-shaped (see common/attention_sg.glsl): a workgroup owns TM
-// query rows of one head. delta_i = dO_i . O_i (saved for the dK/dV pass); then keys stream through SG
-// at a time, one per lane: s = q.k and dp = dO.v (q, dO uniform; k, v as vec4 per lane),
+// query rows of one head. delta_i = dO_i . O_i (saved for the dK/dV pass); then keys stream through
+// SG*TN at a time, TN per lane: s = q.k and dp = dO.v (q, dO uniform; k, v as vec4 per lane),
 // p = exp(scale s - lse_i), dS = p (dp - delta_i), and dQ += dS.K with dS broadcast from the lane that
 // holds each key and K read as the lane's column groups. Dispatch: (ceil(T / TM), H, B).
 #include "attention_sg.glsl"
@@ -47,39 +47,53 @@ void main() {
         li[r] = ok ? lse[lrow + i] : 0.0;
     }
 
-    for (uint j0 = 0; j0 < kend; j0 += SG) {
-        uint j = j0 + lane;
-        uint kb = krow0 + min(j, p.T - 1) * kstride4;
-        float s[TM], dp[TM];
-        [[unroll]] for (uint r = 0; r < TM; r++) {
-            s[r] = 0.0;
-            dp[r] = 0.0;
-        }
+    for (uint j0 = 0; j0 < kend; j0 += SG * TN) {
+        uint kb[TN];
+        [[unroll]] for (uint tn = 0; tn < TN; tn++)
+            kb[tn] = krow0 + min(j0 + tn * SG + lane, p.T - 1) * kstride4;
+        float s[TM][TN], dp[TM][TN];
+        [[unroll]] for (uint r = 0; r < TM; r++)
+            [[unroll]] for (uint tn = 0; tn < TN; tn++) {
+                s[r][tn] = 0.0;
+                dp[r][tn] = 0.0;
+            }
         for (uint c4 = 0; c4 < D4; c4++) {
-            vec4 kv = k4[kb + c4], vv = v4[kb + c4];
-            [[unroll]] for (uint r = 0; r < TM; r++) { // q, dO: subgroup-uniform
-                s[r] += dot(q4[qb[r] + c4], kv);
-                dp[r] += dot(dout4[qb[r] + c4], vv);
+            vec4 kv[TN], vv[TN];
+            [[unroll]] for (uint tn = 0; tn < TN; tn++) {
+                kv[tn] = k4[kb[tn] + c4];
+                vv[tn] = v4[kb[tn] + c4];
+            }
+            [[unroll]] for (uint r = 0; r < TM; r++) {
+                vec4 qv = q4[qb[r] + c4], dv = dout4[qb[r] + c4]; // subgroup-uniform
+                [[unroll]] for (uint tn = 0; tn < TN; tn++) {
+                    s[r][tn] += dot(qv, kv[tn]);
+                    dp[r][tn] += dot(dv, vv[tn]);
+                }
             }
         }
         [[unroll]] for (uint r = 0; r < TM; r++) {
             uint i = i0 + r;
-            bool vis = j < kend && i < len && (p.causal == 0 || j <= i);
-            float pr = vis ? exp(s[r] * p.scale - li[r]) : 0.0;
-            s[r] = pr * (dp[r] - di[r]); // dS
-        }
-        // dQ += dS K: key j0 + t's dS values are in lane t
-        [[unroll]] for (uint t = 0; t < SG; t++) {
-            if (j0 + t < kend) {
-                uint kt = krow0 + (j0 + t) * kstride4 + lane;
-                vec4 kk[NG];
-                [[unroll]] for (uint g = 0; g < NG; g++) kk[g] = k4[kt + g * SG];
-                [[unroll]] for (uint r = 0; r < TM; r++) {
-                    float dst = subgroupBroadcast(s[r], t);
-                    [[unroll]] for (uint g = 0; g < NG; g++) acc[r][g] += dst * kk[g];
-                }
+            [[unroll]] for (uint tn = 0; tn < TN; tn++) {
+                uint j = j0 + tn * SG + lane;
+                bool vis = j < kend && i < len && (p.causal == 0 || j <= i);
+                float pr = vis ? exp(s[r][tn] * p.scale - li[r]) : 0.0;
+                s[r][tn] = pr * (dp[r][tn] - di[r]); // dS
             }
         }
+        // dQ += dS K: key j0 + tn*SG + t's dS values are in lane t
+        [[unroll]] for (uint tn = 0; tn < TN; tn++)
+            [[unroll]] for (uint t = 0; t < SG; t++) {
+                uint j = j0 + tn * SG + t;
+                if (j < kend) {
+                    uint kt = krow0 + j * kstride4 + lane;
+                    vec4 kk[NG];
+                    [[unroll]] for (uint g = 0; g < NG; g++) kk[g] = k4[kt + g * SG];
+                    [[unroll]] for (uint r = 0; r < TM; r++) {
+                        float dst = subgroupBroadcast(s[r][tn], t);
+                        [[unroll]] for (uint g = 0; g < NG; g++) acc[r][g] += dst * kk[g];
+                    }
+                }
+            }
     }
 
     [[unroll]] for (uint r = 0; r < TM; r++) {

@@ -1,6 +1,6 @@
 #version 450
 // Fused attention forward, subgroup-shaped (see common/attention_sg.glsl): a workgroup owns TM query
-// rows of one head; keys stream through SG at a time, one per lane: scores S = q.k (q uniform, k as vec4
+// rows of one head; keys stream through SG*TN at a time, TN per lane: scores S = q.k (q uniform, k vec4
 // per lane), online softmax per row (subgroupMax), then O += P.V with P broadcast from the lane that
 // holds each key and V read as the lane's column groups. Saves the row logsumexp only.
 // Dispatch: (ceil(T / TM), H, B).
@@ -35,40 +35,56 @@ void main() {
         [[unroll]] for (uint g = 0; g < NG; g++) acc[r][g] = vec4(0.0);
     }
 
-    for (uint j0 = 0; j0 < kend; j0 += SG) {
-        uint j = j0 + lane;
-        uint kb = krow0 + min(j, p.T - 1) * kstride4;
-        float s[TM];
-        [[unroll]] for (uint r = 0; r < TM; r++) s[r] = 0.0;
+    for (uint j0 = 0; j0 < kend; j0 += SG * TN) {
+        uint kb[TN];
+        [[unroll]] for (uint tn = 0; tn < TN; tn++)
+            kb[tn] = krow0 + min(j0 + tn * SG + lane, p.T - 1) * kstride4;
+        float s[TM][TN];
+        [[unroll]] for (uint r = 0; r < TM; r++)
+            [[unroll]] for (uint tn = 0; tn < TN; tn++) s[r][tn] = 0.0;
         for (uint c4 = 0; c4 < D4; c4++) {
-            vec4 kv = k4[kb + c4];
-            [[unroll]] for (uint r = 0; r < TM; r++) s[r] += dot(q4[qb[r] + c4], kv); // q: subgroup-uniform
-        }
-        // online softmax, per row
-        [[unroll]] for (uint r = 0; r < TM; r++) {
-            uint i = i0 + r;
-            bool vis = j < kend && i < len && (p.causal == 0 || j <= i);
-            float x = vis ? s[r] * p.scale : ATTN_M_INIT;
-            float mnew = max(m[r], subgroupMax(x));
-            float alpha = exp(m[r] - mnew);
-            float pr = vis ? exp(x - mnew) : 0.0;
-            lsum[r] = lsum[r] * alpha + pr;
-            m[r] = mnew;
-            [[unroll]] for (uint g = 0; g < NG; g++) acc[r][g] *= alpha;
-            s[r] = pr;
-        }
-        // O += P V: key j0 + t's probabilities are in lane t
-        [[unroll]] for (uint t = 0; t < SG; t++) {
-            if (j0 + t < kend) {
-                uint vb = krow0 + (j0 + t) * kstride4 + lane;
-                vec4 vv[NG];
-                [[unroll]] for (uint g = 0; g < NG; g++) vv[g] = v4[vb + g * SG];
-                [[unroll]] for (uint r = 0; r < TM; r++) {
-                    float pt = subgroupBroadcast(s[r], t);
-                    [[unroll]] for (uint g = 0; g < NG; g++) acc[r][g] += pt * vv[g];
-                }
+            vec4 kv[TN];
+            [[unroll]] for (uint tn = 0; tn < TN; tn++) kv[tn] = k4[kb[tn] + c4];
+            [[unroll]] for (uint r = 0; r < TM; r++) {
+                vec4 qv = q4[qb[r] + c4]; // subgroup-uniform
+                [[unroll]] for (uint tn = 0; tn < TN; tn++) s[r][tn] += dot(qv, kv[tn]);
             }
         }
+        // online softmax, per row; masked scores become ATTN_M_INIT, then probability 0
+        [[unroll]] for (uint r = 0; r < TM; r++) {
+            uint i = i0 + r;
+            float mx = ATTN_M_INIT;
+            [[unroll]] for (uint tn = 0; tn < TN; tn++) {
+                uint j = j0 + tn * SG + lane;
+                bool vis = j < kend && i < len && (p.causal == 0 || j <= i);
+                s[r][tn] = vis ? s[r][tn] * p.scale : ATTN_M_INIT;
+                mx = max(mx, s[r][tn]);
+            }
+            float mnew = max(m[r], subgroupMax(mx));
+            float alpha = exp(m[r] - mnew), psum = 0.0;
+            [[unroll]] for (uint tn = 0; tn < TN; tn++) {
+                float pr = s[r][tn] > ATTN_MASKED ? exp(s[r][tn] - mnew) : 0.0;
+                s[r][tn] = pr;
+                psum += pr;
+            }
+            lsum[r] = lsum[r] * alpha + psum;
+            m[r] = mnew;
+            [[unroll]] for (uint g = 0; g < NG; g++) acc[r][g] *= alpha;
+        }
+        // O += P V: key j0 + tn*SG + t's probabilities are in lane t
+        [[unroll]] for (uint tn = 0; tn < TN; tn++)
+            [[unroll]] for (uint t = 0; t < SG; t++) {
+                uint j = j0 + tn * SG + t;
+                if (j < kend) {
+                    uint vb = krow0 + j * kstride4 + lane;
+                    vec4 vv[NG];
+                    [[unroll]] for (uint g = 0; g < NG; g++) vv[g] = v4[vb + g * SG];
+                    [[unroll]] for (uint r = 0; r < TM; r++) {
+                        float pt = subgroupBroadcast(s[r][tn], t);
+                        [[unroll]] for (uint g = 0; g < NG; g++) acc[r][g] += pt * vv[g];
+                    }
+                }
+            }
     }
 
     [[unroll]] for (uint r = 0; r < TM; r++) {

@@ -5,5 +5,6 @@
 int bench_dispatch_main(int argc, char **argv);
 int bench_rows_main(int argc, char **argv);
 int bench_model_main(int argc, char **argv);
+int bench_attention_main(int argc, char **argv);
 int bench_matmul_main(int argc, char **argv);
 #endif

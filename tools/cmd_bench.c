@@ -98,6 +98,9 @@ static const struct {
     {"rows", bench_rows_main, "row-wise/elementwise kernels, cross-entropy, AdamW  [--iters N] [--only NAME]"},
     {"matmul", bench_matmul_main, "A.B, A.B^T, A^T.B at training shapes  [--shapes small] [--path cpu|tiled]"},
     {"model", bench_model_main, "model forward, forward+backward tokens/s --model DIR [--batch B] [--seq T]"},
+    {"attention", bench_attention_main,
+     "fused attention forward and backward, T=512 and 2048, 9 and 32 heads of 64\n"
+     "             [--small] [--iters N] [--batch B] [--kv-heads N] [--bidirectional]"},
 };
 
 static void usage(void) {

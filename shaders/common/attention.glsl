@@ -24,6 +24,8 @@ layout(push_constant) uniform Push {
 #define ATTN_NEG_INF uintBitsToFloat(0xff800000u)
 // The running maximum starts finite so that exp(m_old - m_new) is never exp(-inf + inf).
 #define ATTN_M_INIT (-1.0e30)
+// Scores below this are masked ones (real scores are far above it).
+#define ATTN_MASKED (-1.0e29)
 
 uint attn_len(uint b, uint stored) {
     return p.has_lengths != 0 ? min(stored, p.T) : p.T;

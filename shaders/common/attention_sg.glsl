@@ -4,7 +4,9 @@
 // load each on lavapipe), the rows it streams through are spread one per lane and read as 4-wide vectors,
 // and values move between lanes with subgroupBroadcast / subgroupMax / subgroupAdd. No shared memory, no
 // barriers. Head-dim vectors held per lane are split into NG groups of 4 columns, lane-interleaved:
-// columns g*4*SG + lane*4 + {0..3}; so D must be a multiple of 4*SG (the launcher checks).
+// columns g*4*SG + lane*4 + {0..3}; so D must be a multiple of 4*SG (the launcher checks). Each step
+// streams SG*TN rows, TN per lane (row tn*SG + lane): every uniform load then feeds TN lanes' worth of
+// multiply-adds, as in the matmul's register block.
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #extension GL_KHR_shader_subgroup_ballot : require
@@ -12,6 +14,7 @@
 #include "attention.glsl"
 
 layout(constant_id = 3) const uint TM = 8; // rows a workgroup owns (queries, or keys in dK/dV)
+layout(constant_id = 4) const uint TN = 4; // streamed rows per lane per step (keys, or queries in dK/dV)
 
 #define SG gl_WorkGroupSize.x
 #define NG (D / (4u * SG))

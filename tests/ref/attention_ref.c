@@ -106,8 +106,8 @@ static void to_f32(float *y, const double *x, size_t n) {
     for (size_t i = 0; i < n; i++) y[i] = (float)x[i];
 }
 
-void attention_forward_ref(const attention_ref_dims *d, float *out, float *lse, const float *q, const float *k,
-                           const float *v) {
+void attention_forward_ref(const attention_ref_dims *d, float *out, float *lse, const float *q,
+                           const float *k, const float *v) {
     size_t nq = (size_t)d->B * d->T * d->H * d->D, nk = (size_t)d->B * d->T * d->Hkv * d->D;
     size_t nl = (size_t)d->B * d->H * d->T;
     double *q64 = to_f64(q, nq), *k64 = to_f64(k, nk), *v64 = to_f64(v, nk);

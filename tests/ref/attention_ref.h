@@ -26,8 +26,8 @@ void attention_backward_ref_f64(const attention_ref_dims *d, double *dq, double 
                                 const double *dout, const double *q, const double *k, const double *v);
 
 /* fp32 in and out, computed in double */
-void attention_forward_ref(const attention_ref_dims *d, float *out, float *lse, const float *q, const float *k,
-                           const float *v);
+void attention_forward_ref(const attention_ref_dims *d, float *out, float *lse, const float *q,
+                           const float *k, const float *v);
 void attention_backward_ref(const attention_ref_dims *d, float *dq, float *dk, float *dv, const float *dout,
                             const float *q, const float *k, const float *v);
 #endif
