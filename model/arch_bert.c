@@ -56,6 +56,37 @@ int vkft_bert_params(vkft_model *m) {
     return 0;
 }
 
+/* One layer's forward; also re-run before the layer's backward when activations are checkpointed. */
+static int bert_layer_forward(vkft_model *m, vkft_recorder *rec, uint32_t l) {
+    const vkft_model_config *c = &m->cfg;
+    uint32_t BT = m->BT, C = c->hidden_size, I = c->intermediate_size, L = c->num_layers;
+    float eps = c->norm_eps;
+    vkft_attention_dims dims = {m->B, m->T, c->num_heads, c->num_heads, c->head_dim, 0, 0};
+    vkft_buf lengths = m->batch.lengths;
+#define TRY(x)                                                                                           \
+    if ((x)) return -1;
+    vkft_block_params *p = &m->blocks[l];
+    vkft_layer_acts *a = &m->layer[l];
+    vkft_buf next = l + 1 < L ? m->layer[l + 1].x_in : m->x_final;
+    TRY(vkft_linear_forward(m, rec, &p->q, a->x_in, a->q, BT))
+    TRY(vkft_linear_forward(m, rec, &p->k, a->x_in, a->k, BT))
+    TRY(vkft_linear_forward(m, rec, &p->v, a->x_in, a->v, BT))
+    TRY(vkft_attention_forward(rec, &dims, a->attn, a->lse, a->q, a->k, a->v, &lengths))
+    TRY(vkft_linear_forward(m, rec, &p->o, a->attn, a->o_pre, BT))
+    TRY(vkft_add_f32(rec, a->o_pre, a->x_in, a->o_pre, BT * C))
+    TRY(vkft_layernorm_forward(rec, a->o_pre, vkft_pbuf(m, p->ln1_w), vkft_pbuf(m, p->ln1_b), a->x_mid,
+                               a->stat1a, a->stat1b, BT, C, eps))
+    TRY(vkft_linear_forward(m, rec, &p->fc, a->x_mid, a->g, BT))
+    TRY(vkft_activation_forward(rec, VKFT_ACT_GELU_ERF, a->g, a->a, BT * I))
+    TRY(vkft_linear_forward(m, rec, &p->proj, a->a, a->m_pre, BT))
+    TRY(vkft_add_f32(rec, a->m_pre, a->x_mid, a->m_pre, BT * C))
+    TRY(vkft_layernorm_forward(rec, a->m_pre, vkft_pbuf(m, p->ln2_w), vkft_pbuf(m, p->ln2_b), next, a->stat2a,
+                               a->stat2b, BT, C, eps))
+    (void)I;
+    return 0;
+#undef TRY
+}
+
 int vkft_bert_step(vkft_model *m, vkft_recorder *rec, int backward) {
     const vkft_model_config *c = &m->cfg;
     uint32_t BT = m->BT, C = c->hidden_size, I = c->intermediate_size, L = c->num_layers;
@@ -66,25 +97,7 @@ int vkft_bert_step(vkft_model *m, vkft_recorder *rec, int backward) {
 #define TRY(x)                                                                                           \
     if ((x)) return -1;
     TRY(vkft_arch_embed(m, rec, m->wte, m->layer[0].x_in))
-    for (uint32_t l = 0; l < L; l++) {
-        vkft_block_params *p = &m->blocks[l];
-        vkft_layer_acts *a = &m->layer[l];
-        vkft_buf next = l + 1 < L ? m->layer[l + 1].x_in : m->x_final;
-        TRY(vkft_linear_forward(m, rec, &p->q, a->x_in, a->q, BT))
-        TRY(vkft_linear_forward(m, rec, &p->k, a->x_in, a->k, BT))
-        TRY(vkft_linear_forward(m, rec, &p->v, a->x_in, a->v, BT))
-        TRY(vkft_attention_forward(rec, &dims, a->attn, a->lse, a->q, a->k, a->v, &lengths))
-        TRY(vkft_linear_forward(m, rec, &p->o, a->attn, a->o_pre, BT))
-        TRY(vkft_add_f32(rec, a->o_pre, a->x_in, a->o_pre, BT * C))
-        TRY(vkft_layernorm_forward(rec, a->o_pre, vkft_pbuf(m, p->ln1_w), vkft_pbuf(m, p->ln1_b), a->x_mid,
-                                   a->stat1a, a->stat1b, BT, C, eps))
-        TRY(vkft_linear_forward(m, rec, &p->fc, a->x_mid, a->g, BT))
-        TRY(vkft_activation_forward(rec, VKFT_ACT_GELU_ERF, a->g, a->a, BT * I))
-        TRY(vkft_linear_forward(m, rec, &p->proj, a->a, a->m_pre, BT))
-        TRY(vkft_add_f32(rec, a->m_pre, a->x_mid, a->m_pre, BT * C))
-        TRY(vkft_layernorm_forward(rec, a->m_pre, vkft_pbuf(m, p->ln2_w), vkft_pbuf(m, p->ln2_b), next, a->stat2a,
-                                   a->stat2b, BT, C, eps))
-    }
+    for (uint32_t l = 0; l < L; l++) TRY(bert_layer_forward(m, rec, l))
     /* MLM head: LayerNorm(gelu(dense(h))) then the tied decoder with its bias. */
     TRY(vkft_linear_forward(m, rec, &transform, m->x_final, m->mlm_t, BT))
     TRY(vkft_activation_forward(rec, VKFT_ACT_GELU_ERF, m->mlm_t, m->mlm_g, BT * C))
@@ -101,6 +114,7 @@ int vkft_bert_step(vkft_model *m, vkft_recorder *rec, int backward) {
     for (uint32_t l = L; l-- > 0;) {
         vkft_block_params *p = &m->blocks[l];
         vkft_layer_acts *a = &m->layer[l];
+        if (m->checkpoint) TRY(bert_layer_forward(m, rec, l)) /* recompute what was not kept */
         /* next = LN2(m_pre), m_pre = x_mid + proj(gelu(fc(x_mid))) */
         TRY(vkft_layernorm_backward(rec, a->m_pre, vkft_pbuf(m, p->ln2_w), a->stat2a, a->stat2b, m->dx, m->dh,
                                     vkft_pgrad(m, p->ln2_w), vkft_pgrad(m, p->ln2_b), m->norm_scratch, BT, C, 1))

@@ -49,6 +49,38 @@ int vkft_llama_params(vkft_model *m) {
     return 0;
 }
 
+/* One layer's forward; also re-run before the layer's backward when activations are checkpointed. */
+static int llama_layer_forward(vkft_model *m, vkft_recorder *rec, uint32_t l) {
+    const vkft_model_config *c = &m->cfg;
+    uint32_t BT = m->BT, C = c->hidden_size, I = c->intermediate_size, L = c->num_layers;
+    float eps = c->norm_eps;
+    vkft_attention_dims dims = {m->B, m->T, c->num_heads, c->num_kv_heads, c->head_dim, 1, 0};
+    vkft_buf lengths = m->batch.lengths;
+#define TRY(x)                                                                                           \
+    if ((x)) return -1;
+    vkft_block_params *p = &m->blocks[l];
+    vkft_layer_acts *a = &m->layer[l];
+    vkft_buf next = l + 1 < L ? m->layer[l + 1].x_in : m->x_final;
+    TRY(vkft_rmsnorm_forward(rec, a->x_in, vkft_pbuf(m, p->ln1_w), a->h1, a->stat1a, BT, C, eps))
+    TRY(vkft_linear_forward(m, rec, &p->q, a->h1, a->q, BT))
+    TRY(vkft_linear_forward(m, rec, &p->k, a->h1, a->k, BT))
+    TRY(vkft_linear_forward(m, rec, &p->v, a->h1, a->v, BT))
+    TRY(vkft_arch_rope(m, rec, a->q, c->num_heads, 0))
+    TRY(vkft_arch_rope(m, rec, a->k, c->num_kv_heads, 0))
+    TRY(vkft_attention_forward(rec, &dims, a->attn, a->lse, a->q, a->k, a->v, &lengths))
+    TRY(vkft_linear_forward(m, rec, &p->o, a->attn, a->x_mid, BT))
+    TRY(vkft_add_f32(rec, a->x_mid, a->x_in, a->x_mid, BT * C))
+    TRY(vkft_rmsnorm_forward(rec, a->x_mid, vkft_pbuf(m, p->ln2_w), a->h2, a->stat2a, BT, C, eps))
+    TRY(vkft_linear_forward(m, rec, &p->gate, a->h2, a->g, BT))
+    TRY(vkft_linear_forward(m, rec, &p->up, a->h2, a->u, BT))
+    TRY(vkft_swiglu_forward(rec, a->g, a->u, a->a, BT * I))
+    TRY(vkft_linear_forward(m, rec, &p->down, a->a, next, BT))
+    TRY(vkft_add_f32(rec, next, a->x_mid, next, BT * C))
+    (void)I;
+    return 0;
+#undef TRY
+}
+
 int vkft_llama_step(vkft_model *m, vkft_recorder *rec, int backward) {
     const vkft_model_config *c = &m->cfg;
     uint32_t BT = m->BT, C = c->hidden_size, I = c->intermediate_size, L = c->num_layers;
@@ -58,26 +90,7 @@ int vkft_llama_step(vkft_model *m, vkft_recorder *rec, int backward) {
 #define TRY(x)                                                                                           \
     if ((x)) return -1;
     TRY(vkft_arch_embed(m, rec, m->wte, m->layer[0].x_in))
-    for (uint32_t l = 0; l < L; l++) {
-        vkft_block_params *p = &m->blocks[l];
-        vkft_layer_acts *a = &m->layer[l];
-        vkft_buf next = l + 1 < L ? m->layer[l + 1].x_in : m->x_final;
-        TRY(vkft_rmsnorm_forward(rec, a->x_in, vkft_pbuf(m, p->ln1_w), a->h1, a->stat1a, BT, C, eps))
-        TRY(vkft_linear_forward(m, rec, &p->q, a->h1, a->q, BT))
-        TRY(vkft_linear_forward(m, rec, &p->k, a->h1, a->k, BT))
-        TRY(vkft_linear_forward(m, rec, &p->v, a->h1, a->v, BT))
-        TRY(vkft_arch_rope(m, rec, a->q, c->num_heads, 0))
-        TRY(vkft_arch_rope(m, rec, a->k, c->num_kv_heads, 0))
-        TRY(vkft_attention_forward(rec, &dims, a->attn, a->lse, a->q, a->k, a->v, &lengths))
-        TRY(vkft_linear_forward(m, rec, &p->o, a->attn, a->x_mid, BT))
-        TRY(vkft_add_f32(rec, a->x_mid, a->x_in, a->x_mid, BT * C))
-        TRY(vkft_rmsnorm_forward(rec, a->x_mid, vkft_pbuf(m, p->ln2_w), a->h2, a->stat2a, BT, C, eps))
-        TRY(vkft_linear_forward(m, rec, &p->gate, a->h2, a->g, BT))
-        TRY(vkft_linear_forward(m, rec, &p->up, a->h2, a->u, BT))
-        TRY(vkft_swiglu_forward(rec, a->g, a->u, a->a, BT * I))
-        TRY(vkft_linear_forward(m, rec, &p->down, a->a, next, BT))
-        TRY(vkft_add_f32(rec, next, a->x_mid, next, BT * C))
-    }
+    for (uint32_t l = 0; l < L; l++) TRY(llama_layer_forward(m, rec, l))
     TRY(vkft_rmsnorm_forward(rec, m->x_final, vkft_pbuf(m, m->lnf_w), m->hf, m->statfa, BT, C, eps))
     int head = m->lm_head >= 0 ? m->lm_head : m->wte;
     TRY(vkft_arch_lm_head_loss(m, rec, head, m->hf, backward))
@@ -91,6 +104,7 @@ int vkft_llama_step(vkft_model *m, vkft_recorder *rec, int backward) {
     for (uint32_t l = L; l-- > 0;) {
         vkft_block_params *p = &m->blocks[l];
         vkft_layer_acts *a = &m->layer[l];
+        if (m->checkpoint) TRY(llama_layer_forward(m, rec, l)) /* recompute what was not kept */
         /* MLP: next = x_mid + down(swiglu(gate(h2), up(h2))) */
         TRY(vkft_linear_backward(m, rec, &p->down, a->a, m->dx, m->da, BT, 0))
         TRY(vkft_swiglu_backward(rec, a->g, a->u, m->da, m->dg, m->du, BT * I))

@@ -207,6 +207,11 @@ int vkft_block_linears(vkft_model *m, uint32_t l, vkft_linear **out) {
     return n;
 }
 
+void vkft_model_set_checkpointing(vkft_model *m, int on) {
+    if (m->checkpoint != on) m->planned = 0;
+    m->checkpoint = on;
+}
+
 void vkft_model_set_trainable(vkft_model *m, int trainable) {
     for (int i = 0; i < m->n_params; i++) m->params[i].trainable = trainable;
 }
@@ -256,11 +261,17 @@ int vkft_model_plan(vkft_model *m, uint32_t B, uint32_t T, int train, vkft_memor
         alloc_f(m, &b->lengths, B, scr))
         return -1;
     m->layer = calloc(c->num_layers, sizeof *m->layer);
-    /* In eval, one set of layer activations serves every layer (nothing is kept for a backward). */
+    /* In eval, one set of layer activations serves every layer (nothing is kept for a backward); with
+     * checkpointing, every layer keeps its own input and shares the rest. */
     for (uint32_t l = 0; l < c->num_layers; l++) {
         vkft_layer_acts *a = &m->layer[l];
         if (!train && l > 0) {
             *a = m->layer[0];
+            continue;
+        }
+        if (train && m->checkpoint && l > 0) {
+            *a = m->layer[0];
+            if (alloc_f(m, &a->x_in, BT * C, act)) return -1;
             continue;
         }
         if (alloc_f(m, &a->x_in, BT * C, act) || alloc_f(m, &a->stat1a, BT, act) ||

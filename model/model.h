@@ -86,6 +86,10 @@ int vkft_model_merge_lora(vkft_model *m, char *err, size_t errlen);
 /* The module names LoRA was applied to (for the adapter's target_modules), comma-separated. */
 const char *vkft_model_lora_targets(const vkft_model *m);
 
+/* Activation checkpointing (on: keep only each layer's input during the forward and recompute the layer
+ * before its backward: less memory, about a third more compute). Takes effect at the next plan. */
+void vkft_model_set_checkpointing(vkft_model *m, int on);
+
 /* Plans (allocates) the activations, gradients and scratch for batches of B x T; prints nothing, returns
  * the bytes planned per kind. */
 typedef struct {

@@ -48,6 +48,7 @@ struct vkft_model {
     vkft_buf dx, dh, dh2, dq, dk, dv, dattn, delta, dg, du, da, norm_scratch, dqkv;
     vkft_buf dxa;            /* LoRA: d(x A^T) [BT, r] */
     uint32_t lora_r_max;
+    int checkpoint;          /* activation checkpointing: keep only each layer's input, recompute the rest */
     char lora_targets[512];  /* the adapted module names' last parts, comma-separated */
     vkft_memory_plan plan;
 };

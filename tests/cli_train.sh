@@ -141,9 +141,9 @@ then ok "resume continues the exact loss curve"; else bad "resume: $(tail -3 "$t
 # Full fine-tuning with a cosine schedule, warm-up and gradient accumulation; frozen embeddings.
 if "$VKFT" train "$tmp/cfg.json" --set output_dir="$tmp/full" --set method=full --set optim.lr=0.003 \
      --set schedule.type=cosine --set schedule.warmup_steps=3 --set batch.grad_accum=2 --set batch.micro_batch_size=2 \
-     --set 'freeze=["embed_tokens"]' >"$tmp/out.txt" 2>&1 && d=$(loss_drop "$tmp/full/metrics.jsonl" 0.8) \
+     --set 'freeze=["embed_tokens"]' --set activation_checkpointing=true >"$tmp/out.txt" 2>&1 && d=$(loss_drop "$tmp/full/metrics.jsonl" 0.8) \
    && [ -f "$tmp/full/model/model.safetensors" ] && [ -f "$tmp/full/model/config.json" ]; then
-  ok "full fine-tuning (cosine, warm-up, accumulation, frozen embeddings): $d"
+  ok "full fine-tuning (cosine, warm-up, accumulation, frozen embeddings, checkpointing): $d"
 else bad "full: $(tail -5 "$tmp/out.txt")"; fi
 grep -q "trainable   .* of .* parameters" "$tmp/out.txt" && ok "banner shows trainable parameters" || bad "banner"
 

@@ -160,6 +160,42 @@ static void run_case(test_state *t, const char *name, const char *tmp) {
     CHECK(t, compared > 0, "%s: no gradients compared", name);
     printf("%-18s logits %.1e  loss %.1e (%.5f)  gradients of %d tensors: worst %.1e (%s)\n", name, worst, loss_err,
            loss, compared, worst_grad, worst_name);
+
+    /* Activation checkpointing: less activation memory, the same gradients (the recomputed forward is the
+     * same arithmetic, so they agree exactly). */
+    {
+        int n = vkft_model_param_count(m);
+        float **before = calloc(n, sizeof *before);
+        for (int i = 0; i < n; i++) {
+            vkft_param *pp = vkft_model_param(m, i);
+            before[i] = malloc(pp->numel * 4);
+            vkft_download(ctx, pp->grad, 0, before[i], pp->numel * 4);
+        }
+        vkft_memory_plan plain, ckpt;
+        vkft_model_plan(m, bt.B, bt.T, 1, &plain);
+        vkft_model_set_checkpointing(m, 1);
+        ok = vkft_model_plan(m, bt.B, bt.T, 1, &ckpt) == 0 &&
+             vkft_model_set_batch(m, bt.ids, bt.targets, bt.lengths, bt.types) == 0 && vkft_rec_begin(rec) == 0 &&
+             vkft_model_zero_grads(m, rec) == 0 && vkft_model_record_step(m, rec, 1, 1.0f) == 0 &&
+             vkft_rec_end(rec) == 0 && vkft_rec_submit(rec) == 0;
+        CHECK(t, ok, "%s: checkpointed step: %s", name, vkft_last_error(ctx));
+        int differ = 0;
+        for (int i = 0; ok && i < n; i++) {
+            vkft_param *pp = vkft_model_param(m, i);
+            float *g = malloc(pp->numel * 4);
+            vkft_download(ctx, pp->grad, 0, g, pp->numel * 4);
+            differ += memcmp(g, before[i], pp->numel * 4) != 0;
+            free(g);
+        }
+        CHECK(t, differ == 0, "%s: %d gradients differ with activation checkpointing", name, differ);
+        CHECK(t, ckpt.activations < plain.activations, "%s: checkpointing keeps %llu bytes of activations, not "
+                                                        "fewer than %llu",
+              name, (unsigned long long)ckpt.activations, (unsigned long long)plain.activations);
+        printf("%-18s checkpointing: same gradients, activations %.0f -> %.0f KiB\n", name,
+               plain.activations / 1024.0, ckpt.activations / 1024.0);
+        for (int i = 0; i < n; i++) free(before[i]);
+        free(before);
+    }
 rec_done:
     vkft_recorder_destroy(rec);
     vkft_st_close(&want);

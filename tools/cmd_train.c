@@ -327,6 +327,7 @@ static int train(run *r, int resume, char *err, size_t errlen) {
     } else {
         apply_freeze(r->m, c);
     }
+    vkft_model_set_checkpointing(r->m, c->activation_checkpointing);
     vkft_memory_plan plan;
     if (vkft_model_plan(r->m, B, T, 1, &plan)) {
         snprintf(err, errlen, "%s", vkft_last_error(r->ctx));

@@ -51,6 +51,7 @@ static const key_def KEYS[] = {
     {"log_every", T_INT, F(log_every), "1"},
     {"seed", T_INT64, F(seed), "42"},
     {"precision.weights", T_STR, F(weights), "\"f32\""},
+    {"activation_checkpointing", T_BOOL, F(activation_checkpointing), "false"},
     {"freeze", T_STRLIST, F(freeze), "[]"},
 };
 static const int N_KEYS = (int)(sizeof KEYS / sizeof KEYS[0]);
@@ -358,6 +359,7 @@ char *vkft_train_config_json(const vkft_train_config *c) {
     cJSON_AddNumberToObject(r, "seed", (double)c->seed);
     cJSON *p = cJSON_AddObjectToObject(r, "precision");
     cJSON_AddStringToObject(p, "weights", c->weights);
+    cJSON_AddBoolToObject(r, "activation_checkpointing", c->activation_checkpointing);
     cJSON *f = cJSON_AddArrayToObject(r, "freeze");
     for (int i = 0; i < c->n_freeze; i++) cJSON_AddItemToArray(f, cJSON_CreateString(c->freeze[i]));
     char *out = cJSON_Print(r);

@@ -25,6 +25,7 @@ typedef struct {
     int epochs, max_steps, eval_every, save_every, log_every;
     long long seed;
     char weights[8];
+    int activation_checkpointing;
     char freeze[VKFT_MAX_TARGETS][128];
     int n_freeze;
 } vkft_train_config;
