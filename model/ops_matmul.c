@@ -22,8 +22,8 @@ enum { LP_TM = 2, LP_TN = 3 };
 enum { T_BM = 2, T_BN = 3, T_BK = 4, T_TM = 5, T_TN = 6 };
 enum { CM_BM = 2, CM_BN = 3, CM_BK = 4, CM_SG = 5 };
 
-/* lavapipe: one subgroup per workgroup, 16 rows x 4 columns per lane (measured best of 4..32 x 4..16 on a
- * 2-core AVX-512 machine, with 32 x 4 equal; see docs/benchmarks.md). */
+/* lavapipe: one subgroup per workgroup, 32 rows x 4 columns per lane (measured best of 4..32 x 4..16 on a
+ * 2-core AVX-512 machine, about 15% ahead of 16 x 4; see docs/benchmarks.md). */
 static void spec_cpu(const vkft_device_caps *caps, uint32_t *spec) {
     spec[0] = caps->subgroup_size ? caps->subgroup_size : 8;
 }
@@ -67,7 +67,7 @@ static void spec_coopmat(const vkft_device_caps *caps, uint32_t *spec) {
 #define ROW_CPU(form, F, bt, variant)                                                                        \
     {                                                                                                        \
         .name = "matmul_" form "_" bt "_lp", .shader = "matmul", .variants = {variant},                      \
-        .push_size = sizeof(push_matmul), .spec = {8, F, 16, 4}, .spec_count = 4, .specialize = spec_cpu     \
+        .push_size = sizeof(push_matmul), .spec = {8, F, 32, 4}, .spec_count = 4, .specialize = spec_cpu     \
     }
 #define ROW_TILED(form, F, bt, variant)                                                                      \
     {                                                                                                        \

@@ -15,7 +15,7 @@
 #include "vkft.glsl"
 #include "matmul_common.glsl"
 
-layout(constant_id = 2) const uint TM = 16; // rows of C per workgroup (even)
+layout(constant_id = 2) const uint TM = 32; // rows of C per workgroup (even)
 layout(constant_id = 3) const uint TN = 4;  // columns of C per lane (a multiple of 4)
 
 #define SG gl_WorkGroupSize.x
@@ -122,8 +122,8 @@ void main() {
                         av[kk][i + 1u] = t.y;
                     }
             }
-            [[unroll]] for (uint kk = 0; kk < 4u; kk++)
-                [[unroll]] for (uint i = 0; i < TM; i++)
+            [[unroll]] for (uint i = 0; i < TM; i++)
+                [[unroll]] for (uint kk = 0; kk < 4u; kk++)
                     [[unroll]] for (uint j = 0; j < TN; j++) acc[i][j] = fma(av[kk][i], bv[kk][j], acc[i][j]);
         }
     }
