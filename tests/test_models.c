@@ -196,6 +196,28 @@ static void run_case(test_state *t, const char *name, const char *tmp) {
         for (int i = 0; i < n; i++) free(before[i]);
         free(before);
     }
+
+    /* LoRA with B = 0 (as PEFT initializes it) leaves the logits exactly as they were. */
+    {
+        size_t nl = (size_t)bt.B * bt.T * cfg->vocab_size;
+        float *base = malloc(nl * 4), *adapted = malloc(nl * 4);
+        vkft_model_set_checkpointing(m, 0);
+        const char *all[] = {"all-linear"};
+        vkft_lora_opts lo = {4, 8.0f, 0, all, 1, 7};
+        ok = vkft_model_plan(m, bt.B, bt.T, 0, NULL) == 0 &&
+             vkft_model_set_batch(m, bt.ids, bt.targets, bt.lengths, bt.types) == 0 && vkft_rec_begin(rec) == 0 &&
+             vkft_model_record_step(m, rec, 0, 1.0f) == 0 && vkft_rec_end(rec) == 0 && vkft_rec_submit(rec) == 0 &&
+             vkft_model_read_logits(m, base) == 0 && vkft_model_add_lora(m, &lo, err, sizeof err) > 0 &&
+             vkft_model_plan(m, bt.B, bt.T, 0, NULL) == 0 &&
+             vkft_model_set_batch(m, bt.ids, bt.targets, bt.lengths, bt.types) == 0 && vkft_rec_begin(rec) == 0 &&
+             vkft_model_record_step(m, rec, 0, 1.0f) == 0 && vkft_rec_end(rec) == 0 && vkft_rec_submit(rec) == 0 &&
+             vkft_model_read_logits(m, adapted) == 0;
+        CHECK(t, ok, "%s: LoRA forward: %s %s", name, err, vkft_last_error(ctx));
+        CHECK(t, ok && memcmp(base, adapted, nl * 4) == 0, "%s: LoRA with B = 0 changed the logits", name);
+        printf("%-18s LoRA (all linear layers, B = 0): logits unchanged\n", name);
+        free(base);
+        free(adapted);
+    }
 rec_done:
     vkft_recorder_destroy(rec);
     vkft_st_close(&want);
