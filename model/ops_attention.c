@@ -81,15 +81,19 @@ static const vkft_kernel_def *kernel_for(uint32_t D, int which) {
     return NULL;
 }
 
-/* The subgroup-shaped kernel when D splits into 4-wide groups over the subgroup, else the plain one. */
+/* The subgroup-shaped kernel when D splits into 4-wide groups over the subgroup and the subgroup size is
+ * fixed (a workgroup of subgroup_size invocations is then exactly one subgroup: lavapipe, NVIDIA), else
+ * the plain one (also for devices whose compiler may pick another subgroup size, e.g. AMD, Intel). */
 static const vkft_kernel_def *kernel_for_device(vkft_recorder *rec, uint32_t D, int which) {
     const vkft_device_caps *caps = vkft_device(vkft_rec_ctx(rec));
-    uint32_t sg = caps && caps->subgroup_size ? caps->subgroup_size : 32;
-    int has_ops = caps && (caps->subgroup_ops & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT) &&
+    if (!caps || !caps->subgroup_size) return kernel_for(D, which);
+    uint32_t sg = caps->subgroup_size;
+    int fixed = caps->subgroup_size_min == sg && caps->subgroup_size_max == sg;
+    int has_ops = (caps->subgroup_ops & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT) &&
                   (caps->subgroup_ops & VK_SUBGROUP_FEATURE_BALLOT_BIT);
-    if (has_ops && D % (4 * sg) == 0)
+    if (fixed && has_ops && D % (4 * sg) == 0)
         for (int i = 0; i < N_SG_DIMS; i++)
-            if (sg_head_dims[i] == D && 1) return &sg_kernels[i * K_PER_DIM + which];
+            if (sg_head_dims[i] == D) return &sg_kernels[i * K_PER_DIM + which];
     return kernel_for(D, which);
 }
 
