@@ -84,9 +84,9 @@ static const vkft_kernel_def *kernel_for(uint32_t D, int which) {
 /* The subgroup-shaped kernel when D splits into 4-wide groups over the subgroup and the subgroup size is
  * fixed (a workgroup of subgroup_size invocations is then exactly one subgroup: lavapipe, NVIDIA), else
  * the plain one (also for devices whose compiler may pick another subgroup size, e.g. AMD, Intel). */
-static const vkft_kernel_def *kernel_for_device(vkft_recorder *rec, uint32_t D, int which) {
+static const vkft_kernel_def *kernel_for_device(vkft_recorder *rec, uint32_t D, int which, int plain) {
     const vkft_device_caps *caps = vkft_device(vkft_rec_ctx(rec));
-    if (!caps || !caps->subgroup_size) return kernel_for(D, which);
+    if (plain || !caps || !caps->subgroup_size) return kernel_for(D, which);
     uint32_t sg = caps->subgroup_size;
     int fixed = caps->subgroup_size_min == sg && caps->subgroup_size_max == sg;
     int has_ops = (caps->subgroup_ops & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT) &&
@@ -142,11 +142,11 @@ static int prepare(vkft_recorder *rec, const char *what, const vkft_attention_di
     return 0;
 }
 
-int vkft_attention_forward(vkft_recorder *rec, const vkft_attention_dims *dims, vkft_buf out, vkft_buf lse,
-                           vkft_buf q, vkft_buf k, vkft_buf v, const vkft_buf *lengths) {
+static int attention_forward(vkft_recorder *rec, int plain, const vkft_attention_dims *dims, vkft_buf out,
+                             vkft_buf lse, vkft_buf q, vkft_buf k, vkft_buf v, const vkft_buf *lengths) {
     push_attention p;
     if (prepare(rec, "attention_forward", dims, lengths, &p)) return -1;
-    const vkft_kernel_def *kd = kernel_for_device(rec, dims->D, K_FORWARD);
+    const vkft_kernel_def *kd = kernel_for_device(rec, dims->D, K_FORWARD, plain);
     /* Without lengths, q is bound in their place (the shader does not read it). */
     vkft_binding b[] = {{q, VKFT_READ},    {k, VKFT_READ},
                         {v, VKFT_READ},    {lengths ? *lengths : q, VKFT_READ},
@@ -155,13 +155,13 @@ int vkft_attention_forward(vkft_recorder *rec, const vkft_attention_dims *dims, 
                              6);
 }
 
-int vkft_attention_backward(vkft_recorder *rec, const vkft_attention_dims *dims, vkft_buf dq, vkft_buf dk,
-                            vkft_buf dv, vkft_buf delta, vkft_buf dout, vkft_buf q, vkft_buf k, vkft_buf v,
-                            vkft_buf out, vkft_buf lse, const vkft_buf *lengths) {
+static int attention_backward(vkft_recorder *rec, int plain, const vkft_attention_dims *dims, vkft_buf dq,
+                              vkft_buf dk, vkft_buf dv, vkft_buf delta, vkft_buf dout, vkft_buf q, vkft_buf k,
+                              vkft_buf v, vkft_buf out, vkft_buf lse, const vkft_buf *lengths) {
     push_attention p;
     if (prepare(rec, "attention_backward", dims, lengths, &p)) return -1;
-    const vkft_kernel_def *kq = kernel_for_device(rec, dims->D, K_BACKWARD_DQ);
-    const vkft_kernel_def *kkv = kernel_for_device(rec, dims->D, K_BACKWARD_DKDV);
+    const vkft_kernel_def *kq = kernel_for_device(rec, dims->D, K_BACKWARD_DQ, plain);
+    const vkft_kernel_def *kkv = kernel_for_device(rec, dims->D, K_BACKWARD_DKDV, plain);
     vkft_buf len = lengths ? *lengths : q;
     vkft_binding b1[] = {{q, VKFT_READ},    {k, VKFT_READ},   {v, VKFT_READ},
                          {len, VKFT_READ},  {out, VKFT_READ}, {lse, VKFT_READ},
@@ -174,6 +174,29 @@ int vkft_attention_backward(vkft_recorder *rec, const vkft_attention_dims *dims,
                          {dout, VKFT_READ}, {dk, VKFT_WRITE}, {dv, VKFT_WRITE}};
     return vkft_rec_dispatch(rec, kkv, &p, vkft_groups(dims->T, rows_per_group(rec, kkv)), dims->Hkv, dims->B,
                              b2, 9);
+}
+
+int vkft_attention_forward(vkft_recorder *rec, const vkft_attention_dims *dims, vkft_buf out, vkft_buf lse,
+                           vkft_buf q, vkft_buf k, vkft_buf v, const vkft_buf *lengths) {
+    return attention_forward(rec, 0, dims, out, lse, q, k, v, lengths);
+}
+
+int vkft_attention_backward(vkft_recorder *rec, const vkft_attention_dims *dims, vkft_buf dq, vkft_buf dk,
+                            vkft_buf dv, vkft_buf delta, vkft_buf dout, vkft_buf q, vkft_buf k, vkft_buf v,
+                            vkft_buf out, vkft_buf lse, const vkft_buf *lengths) {
+    return attention_backward(rec, 0, dims, dq, dk, dv, delta, dout, q, k, v, out, lse, lengths);
+}
+
+int vkft_attention_forward_plain(vkft_recorder *rec, const vkft_attention_dims *dims, vkft_buf out,
+                                 vkft_buf lse, vkft_buf q, vkft_buf k, vkft_buf v, const vkft_buf *lengths) {
+    return attention_forward(rec, 1, dims, out, lse, q, k, v, lengths);
+}
+
+int vkft_attention_backward_plain(vkft_recorder *rec, const vkft_attention_dims *dims, vkft_buf dq,
+                                  vkft_buf dk, vkft_buf dv, vkft_buf delta, vkft_buf dout, vkft_buf q,
+                                  vkft_buf k, vkft_buf v, vkft_buf out, vkft_buf lse,
+                                  const vkft_buf *lengths) {
+    return attention_backward(rec, 1, dims, dq, dk, dv, delta, dout, q, k, v, out, lse, lengths);
 }
 
 /* Visible (query, key) pairs per head and sequence, assuming no padding. */

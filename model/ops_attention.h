@@ -32,6 +32,17 @@ int vkft_attention_backward(vkft_recorder *rec, const vkft_attention_dims *dims,
                             vkft_buf dv, vkft_buf delta, vkft_buf dout, vkft_buf q, vkft_buf k, vkft_buf v,
                             vkft_buf out, vkft_buf lse, const vkft_buf *lengths);
 
+/* The same with the plain kernels (one row per invocation) forced: vkft_attention_forward/backward use the
+ * subgroup-shaped kernels where they apply (D a multiple of 4 x a fixed subgroup size: lavapipe at D = 32,
+ * 64, 96, 128; NVIDIA at 128) and these elsewhere. Tests use these to check, on lavapipe, the kernels GPUs
+ * with wide subgroups run. */
+int vkft_attention_forward_plain(vkft_recorder *rec, const vkft_attention_dims *dims, vkft_buf out,
+                                 vkft_buf lse, vkft_buf q, vkft_buf k, vkft_buf v, const vkft_buf *lengths);
+int vkft_attention_backward_plain(vkft_recorder *rec, const vkft_attention_dims *dims, vkft_buf dq,
+                                  vkft_buf dk, vkft_buf dv, vkft_buf delta, vkft_buf dout, vkft_buf q,
+                                  vkft_buf k, vkft_buf v, vkft_buf out, vkft_buf lse,
+                                  const vkft_buf *lengths);
+
 /* Floating-point operations of one forward / backward (a multiply-add counts 2; causal halves the
  * score matrix), for benchmarks. */
 double vkft_attention_forward_flops(const vkft_attention_dims *dims);

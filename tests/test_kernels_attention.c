@@ -118,7 +118,9 @@ static void free_results(attn_results *r) {
 }
 
 /* Runs forward then backward in one recording (twice: the results must repeat bit for bit). */
-static int run_gpu(test_state *t, vkft_ctx *ctx, const attn_case *c, const attn_inputs *in, attn_results *r) {
+/* plain: force the one-row-per-invocation kernels (the ones GPUs with 32-wide subgroups run at D=64). */
+static int run_gpu(test_state *t, vkft_ctx *ctx, const attn_case *c, int plain, const attn_inputs *in,
+                   attn_results *r) {
     vkft_attention_dims dims = {c->B, c->T, c->H, c->Hkv, c->D, c->causal, c->scale};
     vkft_buf q = test_buf_f32(t, ctx, in->q, in->nq), k = test_buf_f32(t, ctx, in->k, in->nk);
     vkft_buf v = test_buf_f32(t, ctx, in->v, in->nk), dout = test_buf_f32(t, ctx, in->dout, in->nq);
@@ -129,9 +131,12 @@ static int run_gpu(test_state *t, vkft_ctx *ctx, const attn_case *c, const attn_
     CHECK(t, vkft_upload(ctx, len, 0, in->len, c->B * 4) == 0, "upload lengths");
     vkft_recorder *rec = vkft_recorder_create(ctx);
     const vkft_buf *lp = c->padded ? &len : NULL;
-    int rc = !rec || vkft_rec_begin(rec) || vkft_attention_forward(rec, &dims, out, lse, q, k, v, lp) ||
-             vkft_attention_backward(rec, &dims, dq, dk, dv, delta, dout, q, k, v, out, lse, lp) ||
-             vkft_rec_end(rec) || vkft_rec_submit(rec);
+    int rc =
+        !rec || vkft_rec_begin(rec) ||
+        (plain ? vkft_attention_forward_plain : vkft_attention_forward)(rec, &dims, out, lse, q, k, v, lp) ||
+        (plain ? vkft_attention_backward_plain : vkft_attention_backward)(rec, &dims, dq, dk, dv, delta, dout,
+                                                                          q, k, v, out, lse, lp) ||
+        vkft_rec_end(rec) || vkft_rec_submit(rec);
     CHECK(t, rc == 0, "attention record/submit: %s", vkft_last_error(ctx));
     r->out = test_download_f32(t, ctx, out, in->nq);
     r->lse = test_download_f32(t, ctx, lse, in->nl);
@@ -173,7 +178,7 @@ static double lse_err(const attn_case *c, const attn_inputs *in, const float *go
     return worst;
 }
 
-static void test_case(test_state *t, vkft_ctx *ctx, const attn_case *c, uint64_t seed) {
+static void test_case(test_state *t, vkft_ctx *ctx, const attn_case *c, int plain, uint64_t seed) {
     attn_inputs in;
     make_inputs(c, &in, seed);
     attention_ref_dims rd = {
@@ -184,14 +189,15 @@ static void test_case(test_state *t, vkft_ctx *ctx, const attn_case *c, uint64_t
     attention_forward_ref(&rd, out, lse, in.q, in.k, in.v);
     attention_backward_ref(&rd, dq, dk, dv, in.dout, in.q, in.k, in.v);
     attn_results r = {0};
-    if (run_gpu(t, ctx, c, &in, &r) == 0) {
+    if (run_gpu(t, ctx, c, plain, &in, &r) == 0) {
         int bad_pad;
         double e_out = test_max_rel_err(r.out, out, in.nq), e_lse = lse_err(c, &in, r.lse, lse, &bad_pad);
         double e_dq = test_max_rel_err(r.dq, dq, in.nq), e_dk = test_max_rel_err(r.dk, dk, in.nk);
         double e_dv = test_max_rel_err(r.dv, dv, in.nk);
-        printf("B=%u T=%-3u H=%u Hkv=%u D=%-3u %-13s %-6s out %.1e lse %.1e dq %.1e dk %.1e dv %.1e\n", c->B,
-               c->T, c->H, c->Hkv, c->D, c->causal ? "causal" : "bidirectional", c->padded ? "padded" : "",
-               e_out, e_lse, e_dq, e_dk, e_dv);
+        printf("%s B=%u T=%-3u H=%u Hkv=%u D=%-3u %-13s %-6s out %.1e lse %.1e dq %.1e dk %.1e dv %.1e\n",
+               plain ? "plain" : "auto ", c->B, c->T, c->H, c->Hkv, c->D,
+               c->causal ? "causal" : "bidirectional", c->padded ? "padded" : "", e_out, e_lse, e_dq, e_dk,
+               e_dv);
         CHECK(t, e_out <= TOL_FORWARD, "out error %.2e > %.0e", e_out, TOL_FORWARD);
         CHECK(t, e_lse <= TOL_FORWARD, "lse error %.2e > %.0e", e_lse, TOL_FORWARD);
         CHECK(t, !bad_pad, "lse of a padding row is not -inf");
@@ -245,7 +251,7 @@ static void test_pytorch(test_state *t, vkft_ctx *ctx, const attn_case *c, uint6
     float *dq = read_expect(t, dir, "dq", in.nq), *dk = read_expect(t, dir, "dk", in.nk);
     float *dv = read_expect(t, dir, "dv", in.nk);
     attn_results r = {0};
-    if (out && lse && dq && dk && dv && run_gpu(t, ctx, c, &in, &r) == 0) {
+    if (out && lse && dq && dk && dv && run_gpu(t, ctx, c, 0, &in, &r) == 0) {
         int bad_pad;
         double e_out = test_max_rel_err(r.out, out, in.nq), e_lse = lse_err(c, &in, r.lse, lse, &bad_pad);
         double e_dq = test_max_rel_err(r.dq, dq, in.nq), e_dk = test_max_rel_err(r.dk, dk, in.nk);
@@ -297,7 +303,15 @@ int main(void) {
         {2, 70, 4, 4, 32, 0, 0, 0.25f}, {2, 7, 4, 1, 64, 1, 1, 0},   {1, 65, 3, 1, 128, 1, 0, 0},
         {1, 1, 2, 1, 16, 0, 0, 0},      {2, 33, 4, 2, 48, 0, 1, 0},  {1, 40, 2, 1, 80, 1, 0, 0},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) test_case(&t, ctx, &cases[i], 100 + i);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) test_case(&t, ctx, &cases[i], 0, 100 + i);
+    /* The plain kernels at the head dims where lavapipe takes the subgroup-shaped ones (GPUs with 32-wide
+     * subgroups run these at D=64). */
+    static const attn_case plain_cases[] = {{1, 129, 4, 2, 64, 1, 0, 0},
+                                            {2, 33, 4, 1, 64, 0, 1, 0},
+                                            {1, 65, 3, 1, 128, 1, 0, 0},
+                                            {2, 70, 4, 4, 32, 0, 0, 0}};
+    for (size_t i = 0; i < sizeof plain_cases / sizeof plain_cases[0]; i++)
+        test_case(&t, ctx, &plain_cases[i], 1, 200 + i);
 
     static const attn_case torch_cases[] = {{2, 33, 4, 2, 16, 1, 0, 0}, {2, 37, 4, 1, 64, 0, 1, 0}};
     for (size_t i = 0; i < 2; i++) test_pytorch(&t, ctx, &torch_cases[i], 900 + i);
