@@ -11,6 +11,7 @@
 #include <fnmatch.h>
 
 #include "data/lm_dataset.h"
+#include "data/sft_dataset.h"
 #include "model/export.h"
 #include "model/model.h"
 #include "model/optimizer.h"
@@ -48,6 +49,7 @@ static void usage(void) {
 
 typedef struct {
     int32_t *tokens; /* every window's tokens, back to back */
+    uint8_t *mask;   /* instruction data: 1 where a token is a target (a response); NULL: every token */
     uint64_t *start;
     uint32_t *len;
     size_t n;
@@ -84,8 +86,26 @@ static void make_windows(const vkft_lm_data *d, uint32_t seq_len, int packing, i
     }
 }
 
+/* Instruction data: one window per example, with the loss mask of its responses. */
+static void make_sft_windows(const vkft_sft_data *d, windows *w) {
+    w->tokens = malloc((d->tokens + 1) * 4);
+    w->mask = malloc(d->tokens + 1);
+    w->start = malloc((d->n + 1) * sizeof *w->start);
+    w->len = malloc((d->n + 1) * sizeof *w->len);
+    w->n = 0;
+    uint64_t used = 0;
+    for (size_t s = 0; s < d->n; s++) {
+        if (d->lens[s] < 2) continue;
+        memcpy(w->tokens + used, d->seqs[s], d->lens[s] * 4);
+        memcpy(w->mask + used, d->loss_mask[s], d->lens[s]);
+        w->start[w->n] = used;
+        w->len[w->n++] = d->lens[s];
+        used += d->lens[s];
+    }
+}
+
 static void free_windows(windows *w) {
-    free(w->tokens), free(w->start), free(w->len);
+    free(w->tokens), free(w->mask), free(w->start), free(w->len);
     memset(w, 0, sizeof *w);
 }
 
@@ -117,8 +137,10 @@ static void fill_batch(const windows *w, const size_t *idx, uint32_t n_rows, uin
     for (uint32_t b = 0; b < B; b++) {
         uint32_t len = b < n_rows ? w->len[idx[b]] : 0;
         const int32_t *src = b < n_rows ? w->tokens + w->start[idx[b]] : NULL;
+        const uint8_t *mask = b < n_rows && w->mask ? w->mask + w->start[idx[b]] : NULL;
         if (len) memcpy(ids + (size_t)b * T, src, len * 4);
-        for (uint32_t t = 0; t < T; t++) targets[b * T + t] = t + 1 < len ? src[t + 1] : -100;
+        for (uint32_t t = 0; t < T; t++)
+            targets[b * T + t] = t + 1 < len && (!mask || mask[t + 1]) ? src[t + 1] : -100;
         lengths[b] = len ? len : 1; /* an empty row attends to one (ignored) position */
         *tokens += len;
     }
@@ -272,6 +294,28 @@ static int export_result(run *r, char *err, size_t errlen) {
 }
 
 static int load_data(run *r, vkft_tokenizer *tok, const char *path, windows *w, char *err, size_t errlen) {
+    int sft = !strcmp(r->cfg.format, "alpaca") || !strcmp(r->cfg.format, "messages");
+    if (sft) {
+        int32_t eos = vkft_tokenizer_specials(tok).eos;
+        if (eos < 0) eos = vkft_model_cfg(r->m)->eos_token_id;
+        vkft_sft_data d;
+        long truncated;
+        if (vkft_sft_data_load(path, !strcmp(r->cfg.format, "alpaca") ? VKFT_SFT_ALPACA : VKFT_SFT_MESSAGES, tok, eos,
+                               (uint32_t)r->cfg.seq_len, vkft_model_cfg(r->m)->vocab_size, &d, &truncated, err, errlen))
+            return -1;
+        if (truncated)
+            fprintf(stderr, "note: %ld of %zu examples in %s were longer than data.seq_len %d and were cut\n",
+                    truncated, d.n, path, r->cfg.seq_len);
+        fprintf(stderr, "data        %s: %zu examples, %llu tokens, %llu of them responses (the loss)\n", path, d.n,
+                (unsigned long long)d.tokens, (unsigned long long)d.target_tokens);
+        make_sft_windows(&d, w);
+        vkft_sft_data_free(&d);
+        if (w->n == 0) {
+            snprintf(err, errlen, "%s holds no example of two or more tokens", path);
+            return -1;
+        }
+        return 0;
+    }
     vkft_lm_data d;
     int text = strcmp(r->cfg.format, "ids") != 0;
     if (vkft_lm_data_load(path, text ? tok : NULL, r->cfg.text_field, 1, vkft_model_cfg(r->m)->vocab_size, &d, err,

@@ -274,17 +274,14 @@ int vkft_train_config_load(const char *path, const char *const *sets, int n_sets
         cJSON_Delete(def);
         if (bad) goto done;
     }
-    static const char *const methods[] = {"full", "lora", NULL}, *const formats[] = {"text", "jsonl_text", "ids", NULL},
+    static const char *const methods[] = {"full", "lora", NULL}, *const formats[] = {"text", "jsonl_text", "ids", "alpaca", "messages", NULL},
                              *const schedules[] = {"constant", "linear", "cosine", NULL};
     if (!one_of(cfg->method, methods)) {
         fail(err, errlen, "%s: method \"%s\": use full or lora", path, cfg->method);
         goto done;
     }
     if (!one_of(cfg->format, formats)) {
-        fail(err, errlen, "%s: data.format \"%s\": use text, jsonl_text or ids%s", path, cfg->format,
-             !strcmp(cfg->format, "alpaca") || !strcmp(cfg->format, "messages")
-                 ? " (instruction formats are not supported by this version yet)"
-                 : "");
+        fail(err, errlen, "%s: data.format \"%s\": use text, jsonl_text, ids, alpaca or messages", path, cfg->format);
         goto done;
     }
     if (!one_of(cfg->schedule, schedules)) {
