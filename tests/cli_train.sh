@@ -180,6 +180,26 @@ else bad "resume none: $(cat "$tmp/e.txt")"; fi
 if [ $rc -ne 0 ] && grep -q "the loss is \(NaN\|infinite\); stopping" "$tmp/e.txt"; then
   ok "a diverging run stops: $(cat "$tmp/e.txt")"; else bad "NaN: rc $rc $(cat "$tmp/e.txt")"; fi
 
+# Ctrl-C: the run saves a checkpoint where it stopped and exits 130; --resume finishes it.
+"$VKFT" train "$tmp/cfg.json" --set output_dir="$tmp/int" --set max_steps=100000 --set eval_every=0 \
+  >"$tmp/int.txt" 2>&1 &
+pid=$!
+for _ in $(seq 1 300); do
+  [ -s "$tmp/int/metrics.jsonl" ] && [ "$(wc -l <"$tmp/int/metrics.jsonl")" -ge 3 ] && break
+  sleep 0.2
+done
+kill -INT $pid
+wait $pid; rc=$?
+if [ $rc -eq 130 ] && grep -q "interrupted at step [0-9]*; the checkpoint is saved" "$tmp/int.txt" \
+   && [ -f "$tmp/int/checkpoint/state.json" ]; then
+  ok "Ctrl-C saves a checkpoint: $(grep interrupted "$tmp/int.txt")"
+  step=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["step"])' "$tmp/int/checkpoint/state.json")
+  if "$VKFT" train "$tmp/cfg.json" --set output_dir="$tmp/int" --set max_steps=$((step + 2)) --set eval_every=0 \
+       --resume >"$tmp/out.txt" 2>&1 && grep -q "resuming   from step $step" "$tmp/out.txt" \
+     && [ "$(wc -l <"$tmp/int/metrics.jsonl")" -eq $((step + 2)) ]; then ok "the interrupted run resumes at step $step"
+  else bad "resume after Ctrl-C: $(tail -3 "$tmp/out.txt")"; fi
+else bad "Ctrl-C: rc $rc $(tail -3 "$tmp/int.txt")"; fi
+
 # Every key of the resolved configuration is documented in docs/config.md.
 missing=$($PY - "$tmp/lora/run_config.json" "$SRC/docs/config.md" <<'PY'
 import json, sys
