@@ -8,14 +8,6 @@
 
 #include "util/fsutil.h"
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 const char *vkft_arch_name(vkft_arch arch) {
     switch (arch) {
     case VKFT_ARCH_GPT2: return "gpt2";
@@ -32,11 +24,11 @@ static int get_uint(const cJSON *root, const char *const *names, uint32_t fallba
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, names[i]);
         if (!v || cJSON_IsNull(v)) continue;
         if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble != (double)(uint32_t)v->valuedouble)
-            return fail(err, errlen, "%s: \"%s\" must be a non-negative integer", path, names[i]);
+            return vkft_fail(err, errlen, "%s: \"%s\" must be a non-negative integer", path, names[i]);
         *out = (uint32_t)v->valuedouble;
         return 0;
     }
-    if (need) return fail(err, errlen, "%s: missing \"%s\"", path, names[0]);
+    if (need) return vkft_fail(err, errlen, "%s: missing \"%s\"", path, names[0]);
     *out = fallback;
     return 0;
 }
@@ -66,12 +58,12 @@ int vkft_config_parse(const char *text, const char *path, vkft_model_config *c, 
     if (!root || !cJSON_IsObject(root)) {
         const char *at = cJSON_GetErrorPtr();
         cJSON_Delete(root);
-        return fail(err, errlen, "%s: not valid JSON%s%.40s", path, at ? " near: " : "", at ? at : "");
+        return vkft_fail(err, errlen, "%s: not valid JSON%s%.40s", path, at ? " near: " : "", at ? at : "");
     }
     int rc = -1;
     const cJSON *mt = cJSON_GetObjectItemCaseSensitive(root, "model_type");
     if (!cJSON_IsString(mt)) {
-        fail(err, errlen, "%s: missing \"model_type\" (vkft supports gpt2, llama, mistral, qwen2, bert)", path);
+        vkft_fail(err, errlen, "%s: missing \"model_type\" (vkft supports gpt2, llama, mistral, qwen2, bert)", path);
         goto done;
     }
     snprintf(c->model_type, sizeof c->model_type, "%s", mt->valuestring);
@@ -83,7 +75,7 @@ int vkft_config_parse(const char *text, const char *path, vkft_model_config *c, 
     } else if (!strcmp(c->model_type, "bert")) {
         c->arch = VKFT_ARCH_BERT;
     } else {
-        fail(err, errlen, "%s: model_type \"%s\" is not supported (vkft supports gpt2, llama, mistral, qwen2, bert)",
+        vkft_fail(err, errlen, "%s: model_type \"%s\" is not supported (vkft supports gpt2, llama, mistral, qwen2, bert)",
              path, c->model_type);
         goto done;
     }
@@ -136,7 +128,7 @@ int vkft_config_parse(const char *text, const char *path, vkft_model_config *c, 
                 c->rope_original_max_positions =
                     (uint32_t)get_float(rs, "original_max_position_embeddings", 8192.0f);
             } else if (strcmp(t, "default") != 0) {
-                fail(err, errlen, "%s: rope_scaling type \"%s\" is not supported (vkft supports linear and llama3)",
+                vkft_fail(err, errlen, "%s: rope_scaling type \"%s\" is not supported (vkft supports linear and llama3)",
                      path, t);
                 goto done;
             }
@@ -156,23 +148,23 @@ int vkft_config_parse(const char *text, const char *path, vkft_model_config *c, 
         c->attention_bias = c->mlp_bias = 1;
         const cJSON *act = cJSON_GetObjectItemCaseSensitive(root, "hidden_act");
         if (cJSON_IsString(act) && strcmp(act->valuestring, "gelu") != 0) {
-            fail(err, errlen, "%s: hidden_act \"%s\" is not supported for bert (vkft supports gelu)", path,
+            vkft_fail(err, errlen, "%s: hidden_act \"%s\" is not supported for bert (vkft supports gelu)", path,
                  act->valuestring);
             goto done;
         }
     }
     if (c->arch != VKFT_ARCH_LLAMA && c->num_heads) c->head_dim = c->hidden_size / c->num_heads;
     if (c->num_heads == 0 || c->num_kv_heads == 0 || c->num_heads % c->num_kv_heads != 0) {
-        fail(err, errlen, "%s: num_attention_heads (%u) must be a positive multiple of num_key_value_heads (%u)", path,
+        vkft_fail(err, errlen, "%s: num_attention_heads (%u) must be a positive multiple of num_key_value_heads (%u)", path,
              c->num_heads, c->num_kv_heads);
         goto done;
     }
     if (c->arch != VKFT_ARCH_LLAMA && c->hidden_size % c->num_heads != 0) {
-        fail(err, errlen, "%s: hidden size %u is not divisible by %u heads", path, c->hidden_size, c->num_heads);
+        vkft_fail(err, errlen, "%s: hidden size %u is not divisible by %u heads", path, c->hidden_size, c->num_heads);
         goto done;
     }
     if (c->vocab_size == 0 || c->hidden_size == 0 || c->num_layers == 0 || c->head_dim == 0) {
-        fail(err, errlen, "%s: vocab_size, hidden size, layers and heads must be positive", path);
+        vkft_fail(err, errlen, "%s: vocab_size, hidden size, layers and heads must be positive", path);
         goto done;
     }
     rc = 0;

@@ -6,18 +6,11 @@
 
 #include "model/arch_common.h"
 #include "model/model_internal.h"
+#include "util/fsutil.h"
 #include "model/ops_basic.h"
 #include "model/ops_norm.h"
 #include "model/ops_xent.h"
 #include "model/safetensors.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 int vkft_model_add_param(vkft_model *m, const char *name, uint32_t d0, uint32_t d1, int optional) {
     m->params = realloc(m->params, (m->n_params + 1) * sizeof *m->params);
@@ -61,11 +54,11 @@ static const vkft_st_tensor *find_tensor(const vkft_safetensors *st, const char 
 
 static int upload_param(vkft_model *m, vkft_param *p, const vkft_st_tensor *t, char *err, size_t errlen) {
     float *host = malloc(p->numel * 4);
-    if (!host) return fail(err, errlen, "out of host memory loading %s", p->name);
+    if (!host) return vkft_fail(err, errlen, "out of host memory loading %s", p->name);
     vkft_to_f32(t->data, t->dtype, host, p->numel);
     int rc = vkft_upload(m->ctx, p->w, 0, host, p->numel * 4);
     free(host);
-    if (rc) return fail(err, errlen, "uploading %s: %s", p->name, vkft_last_error(m->ctx));
+    if (rc) return vkft_fail(err, errlen, "uploading %s: %s", p->name, vkft_last_error(m->ctx));
     return 0;
 }
 
@@ -86,7 +79,7 @@ int vkft_model_load(vkft_ctx *ctx, const char *dir, vkft_model **out, char *err,
                                               : vkft_bert_params(m);
     if (rc) {
         vkft_model_free(m);
-        return fail(err, errlen, "%s: %s", dir, vkft_last_error(ctx));
+        return vkft_fail(err, errlen, "%s: %s", dir, vkft_last_error(ctx));
     }
     vkft_safetensors st;
     if (vkft_st_open_dir(dir, &st, err, errlen)) {
@@ -113,7 +106,7 @@ int vkft_model_load(vkft_ctx *ctx, const char *dir, vkft_model **out, char *err,
             vkft_st_close(&st);
             char want[64];
             snprintf(want, sizeof want, p->ndim == 2 ? "[%u, %u]" : "[%u]", p->shape[0], p->shape[1]);
-            fail(err, errlen, "%s: tensor %s has %d dimensions (%lld elements), but config.json implies %s", dir,
+            vkft_fail(err, errlen, "%s: tensor %s has %d dimensions (%lld elements), but config.json implies %s", dir,
                  t->name, t->ndim, (long long)t->numel, want);
             vkft_model_free(m);
             return -1;
@@ -121,7 +114,7 @@ int vkft_model_load(vkft_ctx *ctx, const char *dir, vkft_model **out, char *err,
     }
     if (n_missing) {
         vkft_st_close(&st);
-        fail(err, errlen, "%s: the checkpoint lacks %d tensor%s that a %s model with this config.json needs: %s%s",
+        vkft_fail(err, errlen, "%s: the checkpoint lacks %d tensor%s that a %s model with this config.json needs: %s%s",
              dir, n_missing, n_missing == 1 ? "" : "s", m->cfg.model_type, missing, n_missing > 8 ? ", ..." : "");
         vkft_model_free(m);
         return -1;
@@ -133,7 +126,7 @@ int vkft_model_load(vkft_ctx *ctx, const char *dir, vkft_model **out, char *err,
     for (int i = 0; i < m->n_params && rc == 0; i++) {
         vkft_param *p = &m->params[i];
         if (vkft_arena_alloc(m->weights, p->numel * 4, &p->w)) {
-            rc = fail(err, errlen, "%s: %s", p->name, vkft_last_error(ctx));
+            rc = vkft_fail(err, errlen, "%s: %s", p->name, vkft_last_error(ctx));
             break;
         }
         m->plan.weights += p->numel * 4;
@@ -155,7 +148,7 @@ int vkft_model_load(vkft_ctx *ctx, const char *dir, vkft_model **out, char *err,
         vkft_arch_rope_inv_freq(&m->cfg, inv);
         rc = vkft_arena_alloc(m->weights, half * 4, &m->inv_freq) || vkft_upload(ctx, m->inv_freq, 0, inv, half * 4);
         free(inv);
-        if (rc) fail(err, errlen, "%s: %s", dir, vkft_last_error(ctx));
+        if (rc) vkft_fail(err, errlen, "%s: %s", dir, vkft_last_error(ctx));
     }
     if (rc) {
         vkft_model_free(m);

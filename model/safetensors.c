@@ -17,14 +17,6 @@
  * gigabytes). */
 #define MAX_HEADER (100u << 20)
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 static int by_name(const void *a, const void *b) {
     return strcmp(((const vkft_st_tensor *)a)->name, ((const vkft_st_tensor *)b)->name);
 }
@@ -47,31 +39,31 @@ static int load_file(vkft_safetensors *st, const char *path, int fi, char *err, 
     vkft_st_file *f = &st->files[fi];
     snprintf(f->path, sizeof f->path, "%s", path);
     int fd = open(path, O_RDONLY);
-    if (fd < 0) return fail(err, errlen, "cannot open %s: %s", path, strerror(errno));
+    if (fd < 0) return vkft_fail(err, errlen, "cannot open %s: %s", path, strerror(errno));
     struct stat sb;
     if (fstat(fd, &sb) != 0) {
         close(fd);
-        return fail(err, errlen, "cannot stat %s: %s", path, strerror(errno));
+        return vkft_fail(err, errlen, "cannot stat %s: %s", path, strerror(errno));
     }
     size_t size = (size_t)sb.st_size;
     if (size < 8) {
         close(fd);
-        return fail(err, errlen, "%s: truncated (%zu bytes; a safetensors file starts with an 8-byte header length)",
+        return vkft_fail(err, errlen, "%s: truncated (%zu bytes; a safetensors file starts with an 8-byte header length)",
                     path, size);
     }
     void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
-    if (map == MAP_FAILED) return fail(err, errlen, "cannot map %s: %s", path, strerror(errno));
+    if (map == MAP_FAILED) return vkft_fail(err, errlen, "cannot map %s: %s", path, strerror(errno));
     f->map = map;
     f->map_size = size;
     const uint8_t *bytes = map;
     uint64_t hlen = 0;
     for (int i = 7; i >= 0; i--) hlen = hlen << 8 | bytes[i];
     if (hlen > MAX_HEADER)
-        return fail(err, errlen, "%s: header length %llu is too large (over 100 MB): not a safetensors file or corrupt",
+        return vkft_fail(err, errlen, "%s: header length %llu is too large (over 100 MB): not a safetensors file or corrupt",
                     path, (unsigned long long)hlen);
     if (8 + hlen > size)
-        return fail(err, errlen, "%s: truncated: the header claims %llu bytes but the file has %zu", path,
+        return vkft_fail(err, errlen, "%s: truncated: the header claims %llu bytes but the file has %zu", path,
                     (unsigned long long)hlen, size);
     char *text = malloc(hlen + 1);
     memcpy(text, bytes + 8, hlen);
@@ -80,7 +72,7 @@ static int load_file(vkft_safetensors *st, const char *path, int fi, char *err, 
     free(text);
     if (!root || !cJSON_IsObject(root)) {
         cJSON_Delete(root);
-        return fail(err, errlen, "%s: the header is not a JSON object", path);
+        return vkft_fail(err, errlen, "%s: the header is not a JSON object", path);
     }
     const uint8_t *data = bytes + 8 + hlen;
     size_t data_size = size - 8 - hlen;
@@ -88,7 +80,7 @@ static int load_file(vkft_safetensors *st, const char *path, int fi, char *err, 
     for (cJSON *e = root->child; e && rc == 0; e = e->next) {
         if (!strcmp(e->string, "__metadata__")) {
             if (!cJSON_IsObject(e)) {
-                rc = fail(err, errlen, "%s: __metadata__ must be an object of strings", path);
+                rc = vkft_fail(err, errlen, "%s: __metadata__ must be an object of strings", path);
                 break;
             }
             for (cJSON *m = e->child; m; m = m->next)
@@ -99,20 +91,20 @@ static int load_file(vkft_safetensors *st, const char *path, int fi, char *err, 
         cJSON *shape = cJSON_GetObjectItemCaseSensitive(e, "shape");
         cJSON *off = cJSON_GetObjectItemCaseSensitive(e, "data_offsets");
         if (!cJSON_IsString(dt) || !cJSON_IsArray(shape) || !cJSON_IsArray(off) || cJSON_GetArraySize(off) != 2) {
-            rc = fail(err, errlen, "%s: tensor '%s' needs \"dtype\", \"shape\" and \"data_offsets\" [begin, end]",
+            rc = vkft_fail(err, errlen, "%s: tensor '%s' needs \"dtype\", \"shape\" and \"data_offsets\" [begin, end]",
                       path, e->string);
             break;
         }
         vkft_st_tensor t = {0};
         if (vkft_dtype_parse(dt->valuestring, &t.dtype)) {
-            rc = fail(err, errlen, "%s: tensor '%s' has dtype %s; vkft reads F32, F16 and BF16 (convert the "
+            rc = vkft_fail(err, errlen, "%s: tensor '%s' has dtype %s; vkft reads F32, F16 and BF16 (convert the "
                                    "checkpoint, e.g. with torch, to one of them)",
                       path, e->string, dt->valuestring);
             break;
         }
         t.ndim = cJSON_GetArraySize(shape);
         if (t.ndim > VKFT_ST_MAX_DIMS) {
-            rc = fail(err, errlen, "%s: tensor '%s' has %d dimensions (at most %d)", path, e->string, t.ndim,
+            rc = vkft_fail(err, errlen, "%s: tensor '%s' has %d dimensions (at most %d)", path, e->string, t.ndim,
                       VKFT_ST_MAX_DIMS);
             break;
         }
@@ -121,7 +113,7 @@ static int load_file(vkft_safetensors *st, const char *path, int fi, char *err, 
         for (cJSON *s = shape->child; s; s = s->next, d++) {
             if (!cJSON_IsNumber(s) || s->valuedouble < 0 || s->valuedouble != (double)(int64_t)s->valuedouble ||
                 s->valuedouble > 1e15) {
-                rc = fail(err, errlen, "%s: tensor '%s' has an invalid shape", path, e->string);
+                rc = vkft_fail(err, errlen, "%s: tensor '%s' has an invalid shape", path, e->string);
                 break;
             }
             t.shape[d] = (int64_t)s->valuedouble;
@@ -131,13 +123,13 @@ static int load_file(vkft_safetensors *st, const char *path, int fi, char *err, 
         double b = cJSON_GetArrayItem(off, 0)->valuedouble, en = cJSON_GetArrayItem(off, 1)->valuedouble;
         if (!cJSON_IsNumber(cJSON_GetArrayItem(off, 0)) || !cJSON_IsNumber(cJSON_GetArrayItem(off, 1)) || b < 0 ||
             en < b || en > (double)data_size) {
-            rc = fail(err, errlen, "%s: tensor '%s' has data_offsets [%.0f, %.0f] outside the %zu bytes of data%s",
+            rc = vkft_fail(err, errlen, "%s: tensor '%s' has data_offsets [%.0f, %.0f] outside the %zu bytes of data%s",
                       path, e->string, b, en, data_size, en > (double)data_size ? " (truncated file?)" : "");
             break;
         }
         t.nbytes = (size_t)(en - b);
         if ((uint64_t)t.numel * vkft_dtype_size(t.dtype) != t.nbytes) {
-            rc = fail(err, errlen, "%s: tensor '%s': shape needs %lld bytes of %s but data_offsets span %zu", path,
+            rc = vkft_fail(err, errlen, "%s: tensor '%s': shape needs %lld bytes of %s but data_offsets span %zu", path,
                       e->string, (long long)(t.numel * (int64_t)vkft_dtype_size(t.dtype)),
                       vkft_dtype_name(t.dtype), t.nbytes);
             break;
@@ -157,7 +149,7 @@ static int load_file(vkft_safetensors *st, const char *path, int fi, char *err, 
     qsort(order, n, sizeof *order, by_begin);
     for (int i = 1; i < n && rc == 0; i++)
         if ((const uint8_t *)order[i - 1]->data + order[i - 1]->nbytes > (const uint8_t *)order[i]->data)
-            rc = fail(err, errlen, "%s: tensors '%s' and '%s' overlap in the data section", path, order[i - 1]->name,
+            rc = vkft_fail(err, errlen, "%s: tensors '%s' and '%s' overlap in the data section", path, order[i - 1]->name,
                       order[i]->name);
     free(order);
     return rc;
@@ -167,7 +159,7 @@ static int finish(vkft_safetensors *st, char *err, size_t errlen) {
     qsort(st->tensors, st->count, sizeof *st->tensors, by_name);
     for (int i = 1; i < st->count; i++)
         if (!strcmp(st->tensors[i - 1].name, st->tensors[i].name))
-            return fail(err, errlen, "%s: tensor '%s' appears twice", st->files[st->tensors[i].file].path,
+            return vkft_fail(err, errlen, "%s: tensor '%s' appears twice", st->files[st->tensors[i].file].path,
                         st->tensors[i].name);
     return 0;
 }
@@ -190,7 +182,7 @@ int vkft_st_open_dir(const char *dir, vkft_safetensors *st, char *err, size_t er
     if (vkft_file_exists(path)) return vkft_st_open(path, st, err, errlen);
     snprintf(path, sizeof path, "%s/model.safetensors.index.json", dir);
     if (!vkft_file_exists(path))
-        return fail(err, errlen, "%s has neither model.safetensors nor model.safetensors.index.json (vkft reads "
+        return vkft_fail(err, errlen, "%s has neither model.safetensors nor model.safetensors.index.json (vkft reads "
                                  "safetensors checkpoints; convert .bin files with torch + safetensors)",
                     dir);
     char *text;
@@ -201,7 +193,7 @@ int vkft_st_open_dir(const char *dir, vkft_safetensors *st, char *err, size_t er
     cJSON *map = root ? cJSON_GetObjectItemCaseSensitive(root, "weight_map") : NULL;
     if (!cJSON_IsObject(map)) {
         cJSON_Delete(root);
-        return fail(err, errlen, "%s: expected a JSON object with \"weight_map\"", path);
+        return vkft_fail(err, errlen, "%s: expected a JSON object with \"weight_map\"", path);
     }
     /* The distinct shard files, in order of first mention. */
     char **shards = NULL;
@@ -210,7 +202,7 @@ int vkft_st_open_dir(const char *dir, vkft_safetensors *st, char *err, size_t er
         if (!cJSON_IsString(e) || strchr(e->valuestring, '/')) {
             cJSON_Delete(root);
             free(shards);
-            return fail(err, errlen, "%s: weight_map entry '%s' must name a file in the same folder", path, e->string);
+            return vkft_fail(err, errlen, "%s: weight_map entry '%s' must name a file in the same folder", path, e->string);
         }
         int seen = 0;
         for (int i = 0; i < nshards && !seen; i++) seen = !strcmp(shards[i], e->valuestring);
@@ -232,10 +224,10 @@ int vkft_st_open_dir(const char *dir, vkft_safetensors *st, char *err, size_t er
     for (cJSON *e = map->child; e && rc == 0; e = e->next) {
         const vkft_st_tensor *t = vkft_st_find(st, e->string);
         if (!t)
-            rc = fail(err, errlen, "%s names tensor '%s' in %s, but that file does not have it", path, e->string,
+            rc = vkft_fail(err, errlen, "%s names tensor '%s' in %s, but that file does not have it", path, e->string,
                       e->valuestring);
         else if (strcmp(strrchr(st->files[t->file].path, '/') + 1, e->valuestring))
-            rc = fail(err, errlen, "%s: tensor '%s' is in %s, not in %s as the index says", path, e->string,
+            rc = vkft_fail(err, errlen, "%s: tensor '%s' is in %s, not in %s as the index says", path, e->string,
                       st->files[t->file].path, e->valuestring);
     }
     free(shards);
@@ -292,7 +284,7 @@ int vkft_st_write(const char *path, const vkft_st_write_tensor *tensors, int cou
     for (int i = 0; i < count; i++) {
         const vkft_st_write_tensor *t = order[i];
         if (i > 0 && !strcmp(order[i - 1]->name, t->name)) {
-            rc = fail(err, errlen, "%s: tensor '%s' given twice", path, t->name);
+            rc = vkft_fail(err, errlen, "%s: tensor '%s' given twice", path, t->name);
             break;
         }
         int64_t numel = 1;
@@ -338,7 +330,7 @@ int vkft_st_write(const char *path, const vkft_st_write_tensor *tensors, int cou
     free(order);
     if (!ok) {
         vkft_atomic_abort(&af);
-        return fail(err, errlen, "writing %s failed: %s", path, strerror(errno));
+        return vkft_fail(err, errlen, "writing %s failed: %s", path, strerror(errno));
     }
     return vkft_atomic_commit(&af, err, errlen);
 }

@@ -2,12 +2,8 @@
 # The CLI as a user runs it: devices (text and JSON), a bad device choice, selfcheck, the profiler,
 # bench dispatch, and --help on every command. CTest sets VKFT (the binary) and VKFT_VALIDATION=1.
 set -u
-VKFT=${VKFT:-build/vkft}
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok: $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL: $1"; }
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/lib_cli.sh"
+out=$tmp
 
 if "$VKFT" devices >"$out/devices.txt" 2>"$out/err.txt" && grep -q "<- chosen" "$out/devices.txt" \
    && grep -q "subgroups: size" "$out/devices.txt" && grep -q "memory heap 0" "$out/devices.txt"; then
@@ -51,5 +47,4 @@ done
 "$VKFT" --help | grep -q "usage: vkft COMMAND" && ok "vkft --help" || bad "vkft --help"
 "$VKFT" nosuchcommand 2>/dev/null; [ $? -eq 2 ] && ok "unknown command exits 2" || bad "unknown command"
 
-echo "cli_devices: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish cli_devices

@@ -2,14 +2,7 @@
 # vkft eval as a user runs it, on tiny checkpoints from tests/reference/tiny_models.py: the loss equals
 # PyTorch's, --json is one object, and bad input gets a clear message.
 set -u
-VKFT=${VKFT:-build/vkft}
-SRC=${VKFT_SOURCE_DIR:-.}
-PY=/usr/bin/python3
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok: $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL: $1"; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/lib_cli.sh"
 
 for case in llama gpt2 qwen2; do
   $PY "$SRC/tests/reference/tiny_models.py" $case "$tmp/$case" >/dev/null || { bad "reference $case"; continue; }
@@ -58,5 +51,4 @@ printf '{"input_ids": [1, 99999]}\n' > "$tmp/oov.jsonl"
 [ $rc -ne 0 ] && grep -q "config.json" "$tmp/e.txt" && ok "missing model folder" || bad "missing model: $(cat "$tmp/e.txt")"
 "$VKFT" eval --help | grep -q "usage: vkft eval" && ok "eval --help" || bad "eval --help"
 
-echo "cli_models: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish cli_models

@@ -3,14 +3,7 @@
 # (LoRA and full), a resumed run continues the exact same curve, the PEFT adapter has PEFT's names and
 # shapes, metrics.jsonl has its keys, and bad configs and existing runs get clear messages.
 set -u
-VKFT=${VKFT:-build/vkft}
-SRC=${VKFT_SOURCE_DIR:-.}
-PY=/usr/bin/python3
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok: $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL: $1"; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/lib_cli.sh"
 export VKFT_PROGRESS=0
 
 $PY "$SRC/tests/reference/tiny_models.py" llama "$tmp/llama" >/dev/null || { echo "reference failed"; exit 1; }
@@ -216,5 +209,4 @@ PY
 if [ -z "$missing" ]; then ok "docs/config.md documents every key"; else bad "undocumented keys: $missing"; fi
 if "$VKFT" train --help | grep -q "usage: vkft train"; then ok "train --help"; else bad "train --help"; fi
 
-echo "cli_train: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish cli_train

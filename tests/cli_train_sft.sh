@@ -2,14 +2,7 @@
 # Instruction fine-tuning (data.format alpaca and messages) on the bundled demo model: the loss covers
 # exactly the response tokens, training lowers it, and malformed records are named by line and field.
 set -u
-VKFT=${VKFT:-build/vkft}
-SRC=${VKFT_SOURCE_DIR:-.}
-PY=/usr/bin/python3
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok: $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL: $1"; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/lib_cli.sh"
 export VKFT_PROGRESS=0
 model="$SRC/demo/model"
 tok="$model/tokenizer.json"
@@ -89,5 +82,4 @@ echo '{"messages": [{"role": "robot", "content": "x"}]}' >"$tmp/bad2.jsonl"
 if grep -q 'bad2.jsonl:1: messages\[0\].role "robot"' "$tmp/e.txt"; then ok "unknown role"
 else bad "unknown role: $(cat "$tmp/e.txt")"; fi
 
-echo "cli_train_sft: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish cli_train_sft

@@ -56,14 +56,6 @@ static const key_def KEYS[] = {
 };
 static const int N_KEYS = (int)(sizeof KEYS / sizeof KEYS[0]);
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 int vkft_train_config_keys(const char **names, int max) {
     for (int i = 0; i < N_KEYS && i < max; i++) names[i] = KEYS[i].key;
     return N_KEYS;
@@ -121,7 +113,7 @@ static int check_unknown(const cJSON *obj, const char *prefix, const char *file,
             if (check_unknown(e, path, file, err, errlen)) return -1;
             continue;
         }
-        return fail(err, errlen, "%s: unknown key \"%s\"; did you mean \"%s\"? (docs/config.md lists every key)", file,
+        return vkft_fail(err, errlen, "%s: unknown key \"%s\"; did you mean \"%s\"? (docs/config.md lists every key)", file,
                     path, nearest_key(path));
     }
     return 0;
@@ -160,33 +152,33 @@ static int store(const key_def *k, const cJSON *v, vkft_train_config *cfg, const
     char *dst = (char *)cfg + k->off;
     switch (k->k) {
     case T_STR:
-        if (!cJSON_IsString(v)) return fail(err, errlen, "%s: \"%s\" must be a string", file, k->key);
-        if (strlen(v->valuestring) >= k->size) return fail(err, errlen, "%s: \"%s\" is too long", file, k->key);
+        if (!cJSON_IsString(v)) return vkft_fail(err, errlen, "%s: \"%s\" must be a string", file, k->key);
+        if (strlen(v->valuestring) >= k->size) return vkft_fail(err, errlen, "%s: \"%s\" is too long", file, k->key);
         snprintf(dst, k->size, "%s", v->valuestring);
         return 0;
     case T_INT:
     case T_INT64:
         if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long long)v->valuedouble || v->valuedouble < 0)
-            return fail(err, errlen, "%s: \"%s\" must be a non-negative integer", file, k->key);
+            return vkft_fail(err, errlen, "%s: \"%s\" must be a non-negative integer", file, k->key);
         if (k->k == T_INT) {
-            if (v->valuedouble > 2147483647.0) return fail(err, errlen, "%s: \"%s\" is too large", file, k->key);
+            if (v->valuedouble > 2147483647.0) return vkft_fail(err, errlen, "%s: \"%s\" is too large", file, k->key);
             *(int *)dst = (int)v->valuedouble;
         } else {
             *(long long *)dst = (long long)v->valuedouble;
         }
         return 0;
     case T_NUM:
-        if (!cJSON_IsNumber(v)) return fail(err, errlen, "%s: \"%s\" must be a number", file, k->key);
+        if (!cJSON_IsNumber(v)) return vkft_fail(err, errlen, "%s: \"%s\" must be a number", file, k->key);
         *(double *)dst = v->valuedouble;
         return 0;
     case T_BOOL:
-        if (!cJSON_IsBool(v)) return fail(err, errlen, "%s: \"%s\" must be true or false", file, k->key);
+        if (!cJSON_IsBool(v)) return vkft_fail(err, errlen, "%s: \"%s\" must be true or false", file, k->key);
         *(int *)dst = cJSON_IsTrue(v);
         return 0;
     case T_BETAS:
         if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) != 2 || !cJSON_IsNumber(cJSON_GetArrayItem(v, 0)) ||
             !cJSON_IsNumber(cJSON_GetArrayItem(v, 1)))
-            return fail(err, errlen, "%s: \"%s\" must be two numbers, e.g. [0.9, 0.999]", file, k->key);
+            return vkft_fail(err, errlen, "%s: \"%s\" must be two numbers, e.g. [0.9, 0.999]", file, k->key);
         cfg->beta1 = cJSON_GetArrayItem(v, 0)->valuedouble;
         cfg->beta2 = cJSON_GetArrayItem(v, 1)->valuedouble;
         return 0;
@@ -201,12 +193,12 @@ static int store(const key_def *k, const cJSON *v, vkft_train_config *cfg, const
             *count = 1;
             return 0;
         }
-        if (!cJSON_IsArray(v)) return fail(err, errlen, "%s: \"%s\" must be a list of strings", file, k->key);
+        if (!cJSON_IsArray(v)) return vkft_fail(err, errlen, "%s: \"%s\" must be a list of strings", file, k->key);
         for (const cJSON *e = v->child; e; e = e->next) {
             if (!cJSON_IsString(e) || strlen(e->valuestring) >= width)
-                return fail(err, errlen, "%s: \"%s\" must be a list of (short) strings", file, k->key);
+                return vkft_fail(err, errlen, "%s: \"%s\" must be a list of (short) strings", file, k->key);
             if (*count == VKFT_MAX_TARGETS)
-                return fail(err, errlen, "%s: \"%s\" has more than %d entries", file, k->key, VKFT_MAX_TARGETS);
+                return vkft_fail(err, errlen, "%s: \"%s\" has more than %d entries", file, k->key, VKFT_MAX_TARGETS);
             snprintf(list[(*count)++], width, "%s", e->valuestring);
         }
         return 0;
@@ -235,27 +227,27 @@ int vkft_train_config_load(const char *path, const char *const *sets, int n_sets
         for (const char *p = text; at && p < at && *p; p++) line += *p == '\n';
         cJSON_Delete(root);
         free(text);
-        return fail(err, errlen, "%s:%d: not valid JSON (a JSON object of settings is expected)", path, line);
+        return vkft_fail(err, errlen, "%s:%d: not valid JSON (a JSON object of settings is expected)", path, line);
     }
     free(text);
     int rc = -1;
     for (int i = 0; i < n_sets; i++) {
         const char *eq = strchr(sets[i], '=');
         if (!eq || eq == sets[i]) {
-            fail(err, errlen, "--set %s: expected key=value, e.g. --set lora.r=16", sets[i]);
+            vkft_fail(err, errlen, "--set %s: expected key=value, e.g. --set lora.r=16", sets[i]);
             goto done;
         }
         char key[128];
         snprintf(key, sizeof key, "%.*s", (int)(eq - sets[i]), sets[i]);
         if (!find_key(key)) {
-            fail(err, errlen, "--set %s: unknown key \"%s\"; did you mean \"%s\"?", sets[i], key, nearest_key(key));
+            vkft_fail(err, errlen, "--set %s: unknown key \"%s\"; did you mean \"%s\"?", sets[i], key, nearest_key(key));
             goto done;
         }
         cJSON *v = cJSON_Parse(eq + 1);
         if (!v) v = cJSON_CreateString(eq + 1);
         if (set_path(root, key, v)) {
             cJSON_Delete(v);
-            fail(err, errlen, "--set %s: cannot set it", sets[i]);
+            vkft_fail(err, errlen, "--set %s: cannot set it", sets[i]);
             goto done;
         }
     }
@@ -265,7 +257,7 @@ int vkft_train_config_load(const char *path, const char *const *sets, int n_sets
         cJSON *v = get_path(root, k->key), *def = NULL;
         if (!v) {
             if (!k->def) {
-                fail(err, errlen, "%s: \"%s\" is required (see docs/config.md)", path, k->key);
+                vkft_fail(err, errlen, "%s: \"%s\" is required (see docs/config.md)", path, k->key);
                 goto done;
             }
             v = def = cJSON_Parse(k->def);
@@ -277,35 +269,35 @@ int vkft_train_config_load(const char *path, const char *const *sets, int n_sets
     static const char *const methods[] = {"full", "lora", NULL}, *const formats[] = {"text", "jsonl_text", "ids", "alpaca", "messages", NULL},
                              *const schedules[] = {"constant", "linear", "cosine", NULL};
     if (!one_of(cfg->method, methods)) {
-        fail(err, errlen, "%s: method \"%s\": use full or lora", path, cfg->method);
+        vkft_fail(err, errlen, "%s: method \"%s\": use full or lora", path, cfg->method);
         goto done;
     }
     if (!one_of(cfg->format, formats)) {
-        fail(err, errlen, "%s: data.format \"%s\": use text, jsonl_text, ids, alpaca or messages", path, cfg->format);
+        vkft_fail(err, errlen, "%s: data.format \"%s\": use text, jsonl_text, ids, alpaca or messages", path, cfg->format);
         goto done;
     }
     if (!one_of(cfg->schedule, schedules)) {
-        fail(err, errlen, "%s: schedule.type \"%s\": use constant, linear or cosine", path, cfg->schedule);
+        vkft_fail(err, errlen, "%s: schedule.type \"%s\": use constant, linear or cosine", path, cfg->schedule);
         goto done;
     }
     if (strcmp(cfg->weights, "f32") != 0) {
-        fail(err, errlen, "%s: precision.weights \"%s\": this version trains with f32 weights only", path,
+        vkft_fail(err, errlen, "%s: precision.weights \"%s\": this version trains with f32 weights only", path,
              cfg->weights);
         goto done;
     }
     if (cfg->lora_dropout != 0.0) {
-        fail(err, errlen, "%s: lora.dropout %g: this version supports lora.dropout 0 only", path, cfg->lora_dropout);
+        vkft_fail(err, errlen, "%s: lora.dropout %g: this version supports lora.dropout 0 only", path, cfg->lora_dropout);
         goto done;
     }
     if (cfg->seq_len < 2 || cfg->micro_batch_size < 1 || cfg->grad_accum < 1 || cfg->lora_r < 1 || cfg->lr <= 0 ||
         cfg->log_every < 1) {
-        fail(err, errlen, "%s: data.seq_len >= 2, batch sizes >= 1, lora.r >= 1, optim.lr > 0 and log_every >= 1 "
+        vkft_fail(err, errlen, "%s: data.seq_len >= 2, batch sizes >= 1, lora.r >= 1, optim.lr > 0 and log_every >= 1 "
                           "are needed",
              path);
         goto done;
     }
     if (cfg->max_steps == 0 && cfg->epochs == 0) {
-        fail(err, errlen, "%s: set epochs or max_steps", path);
+        vkft_fail(err, errlen, "%s: set epochs or max_steps", path);
         goto done;
     }
     rc = 0;

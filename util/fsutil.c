@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
+int vkft_fail(char *err, size_t errlen, const char *fmt, ...) {
     if (err && errlen) {
         va_list ap;
         va_start(ap, fmt);
@@ -21,11 +21,11 @@ static int fail(char *err, size_t errlen, const char *fmt, ...) {
 
 int vkft_atomic_open(vkft_atomic_file *af, const char *path, char *err, size_t errlen) {
     memset(af, 0, sizeof *af);
-    if (strlen(path) >= sizeof af->path) return fail(err, errlen, "%s: path too long", path);
+    if (strlen(path) >= sizeof af->path) return vkft_fail(err, errlen, "%s: path too long", path);
     snprintf(af->path, sizeof af->path, "%s", path);
     snprintf(af->tmp, sizeof af->tmp, "%s.tmp.%ld", path, (long)getpid());
     af->f = fopen(af->tmp, "wb");
-    if (!af->f) return fail(err, errlen, "cannot write %s: %s", af->tmp, strerror(errno));
+    if (!af->f) return vkft_fail(err, errlen, "cannot write %s: %s", af->tmp, strerror(errno));
     return 0;
 }
 
@@ -40,7 +40,7 @@ static void fsync_parent(const char *path) {
 }
 
 int vkft_atomic_commit(vkft_atomic_file *af, char *err, size_t errlen) {
-    if (!af->f) return fail(err, errlen, "%s: not open", af->path);
+    if (!af->f) return vkft_fail(err, errlen, "%s: not open", af->path);
     int bad = ferror(af->f) || fflush(af->f) != 0 || fsync(fileno(af->f)) != 0;
     int saved = errno;
     if (fclose(af->f) != 0 && !bad) {
@@ -50,12 +50,12 @@ int vkft_atomic_commit(vkft_atomic_file *af, char *err, size_t errlen) {
     af->f = NULL;
     if (bad) {
         unlink(af->tmp);
-        return fail(err, errlen, "writing %s failed: %s (is the disk full?)", af->path, strerror(saved));
+        return vkft_fail(err, errlen, "writing %s failed: %s (is the disk full?)", af->path, strerror(saved));
     }
     if (rename(af->tmp, af->path) != 0) {
         saved = errno;
         unlink(af->tmp);
-        return fail(err, errlen, "cannot rename %s to %s: %s", af->tmp, af->path, strerror(saved));
+        return vkft_fail(err, errlen, "cannot rename %s to %s: %s", af->tmp, af->path, strerror(saved));
     }
     fsync_parent(af->path);
     return 0;
@@ -73,7 +73,7 @@ int vkft_write_file_atomic(const char *path, const void *data, size_t n, char *e
     if (n && fwrite(data, 1, n, af.f) != n) {
         int saved = errno;
         vkft_atomic_abort(&af);
-        return fail(err, errlen, "writing %s failed: %s", path, strerror(saved));
+        return vkft_fail(err, errlen, "writing %s failed: %s", path, strerror(saved));
     }
     return vkft_atomic_commit(&af, err, errlen);
 }
@@ -82,13 +82,13 @@ int vkft_read_file(const char *path, char **data, size_t *n, char *err, size_t e
     *data = NULL;
     *n = 0;
     FILE *f = fopen(path, "rb");
-    if (!f) return fail(err, errlen, "cannot open %s: %s", path, strerror(errno));
+    if (!f) return vkft_fail(err, errlen, "cannot open %s: %s", path, strerror(errno));
     size_t cap = 1 << 16, len = 0;
     char *buf = malloc(cap + 1);
     for (;;) {
         if (!buf) {
             fclose(f);
-            return fail(err, errlen, "%s: out of memory", path);
+            return vkft_fail(err, errlen, "%s: out of memory", path);
         }
         size_t got = fread(buf + len, 1, cap - len, f);
         len += got;
@@ -102,7 +102,7 @@ int vkft_read_file(const char *path, char **data, size_t *n, char *err, size_t e
     fclose(f);
     if (bad) {
         free(buf);
-        return fail(err, errlen, "reading %s failed", path);
+        return vkft_fail(err, errlen, "reading %s failed", path);
     }
     buf[len] = 0;
     *data = buf;
@@ -113,16 +113,16 @@ int vkft_read_file(const char *path, char **data, size_t *n, char *err, size_t e
 int vkft_mkdirs(const char *path, char *err, size_t errlen) {
     char buf[4096];
     if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-        return fail(err, errlen, "%s: path too long", path);
+        return vkft_fail(err, errlen, "%s: path too long", path);
     for (char *p = buf + 1; *p; p++) {
         if (*p != '/') continue;
         *p = 0;
         if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-            return fail(err, errlen, "cannot create folder %s: %s", buf, strerror(errno));
+            return vkft_fail(err, errlen, "cannot create folder %s: %s", buf, strerror(errno));
         *p = '/';
     }
     if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-        return fail(err, errlen, "cannot create folder %s: %s", buf, strerror(errno));
+        return vkft_fail(err, errlen, "cannot create folder %s: %s", buf, strerror(errno));
     return 0;
 }
 

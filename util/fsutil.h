@@ -31,4 +31,7 @@ int vkft_read_file(const char *path, char **data, size_t *n, char *err, size_t e
 int vkft_mkdirs(const char *path, char *err, size_t errlen);
 
 int vkft_file_exists(const char *path);
+
+/* Formats a message into err (errlen bytes) and returns -1: `return vkft_fail(err, errlen, ...)`. */
+int vkft_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 #endif
