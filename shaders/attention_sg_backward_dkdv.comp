@@ -84,7 +84,7 @@ void main() {
             }
             // dV += P^T dO, dK += dS^T Q: query i0 + tn*SG + u's values are in lane u
             [[unroll]] for (uint tn = 0; tn < TN; tn++)
-                [[unroll]] for (uint u = 0; u < SG; u++) {
+                for (uint u = 0; u < SG; u++) {
                     uint i = i0 + tn * SG + u;
                     if (i < iend) {
                         uint qu = qrow0 + i * qstride4 + lane;

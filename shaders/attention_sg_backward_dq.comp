@@ -82,7 +82,7 @@ void main() {
         }
         // dQ += dS K: key j0 + tn*SG + t's dS values are in lane t
         [[unroll]] for (uint tn = 0; tn < TN; tn++)
-            [[unroll]] for (uint t = 0; t < SG; t++) {
+            for (uint t = 0; t < SG; t++) {
                 uint j = j0 + tn * SG + t;
                 if (j < kend) {
                     uint kt = krow0 + j * kstride4 + lane;

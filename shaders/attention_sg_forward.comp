@@ -73,7 +73,7 @@ void main() {
         }
         // O += P V: key j0 + tn*SG + t's probabilities are in lane t
         [[unroll]] for (uint tn = 0; tn < TN; tn++)
-            [[unroll]] for (uint t = 0; t < SG; t++) {
+            for (uint t = 0; t < SG; t++) {
                 uint j = j0 + tn * SG + t;
                 if (j < kend) {
                     uint vb = krow0 + j * kstride4 + lane;
