@@ -12,31 +12,17 @@ x W^T + scale (x A^T) B^T computes. Everything runs in float64."""
 import argparse
 import json
 import os
-import struct
 import sys
 
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import safetensors_io  # noqa: E402
 import tiny_models  # noqa: E402
 
 
 def read_safetensors(path):
-    data = open(path, "rb").read()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + n])
-    header.pop("__metadata__", None)
-    body = data[8 + n:]
-    out = {}
-    for name, e in header.items():
-        b, en = e["data_offsets"]
-        raw = bytearray(body[b:en])
-        if e["dtype"] == "BF16":
-            t = torch.frombuffer(raw, dtype=torch.int16).view(torch.bfloat16)
-        else:
-            t = torch.frombuffer(raw, dtype={"F32": torch.float32, "F16": torch.float16}[e["dtype"]])
-        out[name] = t.reshape(e["shape"]).clone()
-    return out
+    return safetensors_io.read(path)[0]
 
 
 def main():
