@@ -6,7 +6,9 @@
 // barriers. Head-dim vectors held per lane are split into NG groups of 4 columns, lane-interleaved:
 // columns g*4*SG + lane*4 + {0..3}; so D must be a multiple of 4*SG (the launcher checks). Each step
 // streams SG*TN rows, TN per lane (row tn*SG + lane): every uniform load then feeds TN lanes' worth of
-// multiply-adds, as in the matmul's register block.
+// multiply-adds, as in the matmul's register block. The loops over the SG lanes whose values are
+// broadcast stay rolled (subgroupBroadcast with a dynamically uniform lane, SPIR-V 1.5+): unrolled, LLVM
+// took 5-12x longer to compile them on lavapipe (minutes at D=128) and the kernels ran 1.3-1.5x slower.
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #extension GL_KHR_shader_subgroup_ballot : require
