@@ -117,6 +117,12 @@ assert w["loss"] < p["loss"], (w, p)
 ' "$with" "$merged" "$plain"; then ok "merged model = base + adapter ($with vs $merged; base $plain)"
 else bad "merge: $with / $merged / $plain $(cat "$tmp/e.txt")"; fi
 
+g_adapter=$("$VKFT" generate --model "$tmp/llama/model" --adapter "$tmp/lora/adapter" --ids "5 6 7" \
+  --max-new-tokens 6 --greedy --ignore-eos 2>/dev/null)
+g_merged=$("$VKFT" generate --model "$tmp/merged" --ids "5 6 7" --max-new-tokens 6 --greedy --ignore-eos 2>/dev/null)
+if [ -n "$g_adapter" ] && [ "$g_adapter" = "$g_merged" ]; then ok "generate --adapter = the merged model ($g_adapter)"
+else bad "generate --adapter '$g_adapter' vs merged '$g_merged'"; fi
+
 # Resume: 10 steps, then --resume to 36, equals the uninterrupted run (same total: same schedule).
 "$VKFT" train "$tmp/cfg.json" --set output_dir="$tmp/part" --set max_steps=10 >/dev/null 2>&1
 "$VKFT" train "$tmp/cfg.json" --set output_dir="$tmp/part" --resume >"$tmp/out.txt" 2>&1

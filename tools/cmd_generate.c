@@ -25,6 +25,7 @@ static void usage(FILE *f) {
             "Continues a prompt with a causal language model (gpt2, llama, mistral, qwen2 checkpoints in a\n"
             "Hugging Face folder: config.json, model.safetensors), decoding with a KV cache on the device.\n"
             "  --model DIR           the model folder\n"
+            "  --adapter DIR         a PEFT LoRA adapter to apply (merged into the weights on load)\n"
             "  --prompt TEXT         text, encoded with DIR/tokenizer.json (BOS added as the tokenizer's\n"
             "                        post-processor says; --no-special: not); prints the generated text\n"
             "  --ids \"1 2 3\"         the prompt as token ids (spaces or commas); prints the generated ids\n"
@@ -174,7 +175,7 @@ int cmd_generate(int argc, char **argv) {
         usage(stdout);
         return 0;
     }
-    const char *dir = NULL, *prompt = NULL, *ids_arg = NULL, *device = NULL, *v;
+    const char *dir = NULL, *prompt = NULL, *ids_arg = NULL, *device = NULL, *adapter = NULL, *v;
     long max_new = 32, top_k = 0;
     double temperature = -1, top_p = 1.0;
     unsigned long long seed = 0;
@@ -182,6 +183,7 @@ int cmd_generate(int argc, char **argv) {
     for (int i = 1; i < argc && !bad; i++) {
         char *end = NULL;
         if ((v = cli_value(argc, argv, &i, "--model", &bad))) dir = v;
+        else if ((v = cli_value(argc, argv, &i, "--adapter", &bad))) adapter = v;
         else if ((v = cli_value(argc, argv, &i, "--prompt", &bad))) prompt = v;
         else if ((v = cli_value(argc, argv, &i, "--ids", &bad))) ids_arg = v;
         else if ((v = cli_value(argc, argv, &i, "--device", &bad))) device = v;
@@ -292,7 +294,11 @@ int cmd_generate(int argc, char **argv) {
         return 2;
     }
     if (!(ctx = cli_open_device(device))) goto done;
-    if (vkft_model_load(ctx, dir, &m, err, sizeof err)) {
+    /* A LoRA adapter is folded into the weights: the same outputs, and decoding stays one matrix-vector
+     * product per layer. */
+    if (vkft_model_load(ctx, dir, &m, err, sizeof err) ||
+        (adapter && (vkft_model_load_adapter(m, adapter, err, sizeof err) ||
+                     vkft_model_merge_lora(m, err, sizeof err) < 0))) {
         fprintf(stderr, "vkft generate: %s\n", err);
         goto done;
     }
