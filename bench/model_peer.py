@@ -4,7 +4,7 @@ folder (config.json + model.safetensors, F32) in plain PyTorch on the CPU.
 
 Usage
     /usr/bin/python3 bench/model_peer.py --model DIR [--batch B] [--seq T] [--iters N] [--warmup N]
-                                         [--threads N] [--json]
+                                         [--threads N] [--device cpu|cuda] [--autocast bf16] [--json]
 
 The model is tests/reference/tiny_models.py's forward (GPT-2, Llama family, BERT re-implemented line by
 line after transformers' eager modeling code; Debian's torch 1.13 has no transformers package), run in
@@ -16,6 +16,9 @@ The batch is B sequences of T random ids (no padding); causal LMs predict the ne
 input_ids, shifted inside the forward), BERT predicts every position. Tokens/s counts B*T tokens per step.
 Timing: --warmup untimed steps, then --iters timed steps, wall clock (time.perf_counter) and this process's
 CPU time. torch.set_num_threads(--threads, default 2).
+--device cuda and --autocast bf16 are for the GPU machine (PyTorch as users run it there: weights fp32,
+matmuls under torch.autocast bf16); timing then synchronizes the device after each step. Not run here (no
+GPU and a CPU-only torch on this machine).
 """
 import argparse
 import json
@@ -57,55 +60,66 @@ def read_safetensors(path):
     return out
 
 
-def make_batch(cfg, B, T, seed=0):
+def make_batch(cfg, B, T, seed=0, device="cpu"):
     gen = torch.Generator().manual_seed(seed)
     ids = torch.randint(5, cfg["vocab_size"], (B, T), generator=gen)
     batch = {"input_ids": ids, "attention_mask": torch.ones(B, T, dtype=torch.long), "labels": ids.clone()}
     if cfg["model_type"] == "bert":
         batch["token_type_ids"] = torch.zeros(B, T, dtype=torch.long)
-    return batch
+    return {k: v.to(device) for k, v in batch.items()}
 
 
-def time_steps(step, warmup, iters):
+def time_steps(step, warmup, iters, sync=lambda: None):
     for _ in range(warmup):
         step()
+    sync()
     t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(iters):
         step()
+    sync()
     return (time.perf_counter() - t0) / iters, (time.process_time() - c0) / iters
 
 
-def run(model_dir, B, T, iters, warmup, threads):
+def run(model_dir, B, T, iters, warmup, threads, device="cpu", autocast=None):
     torch.set_num_threads(threads)
     with open(os.path.join(model_dir, "config.json")) as f:
         cfg = json.load(f)
     stored = read_safetensors(os.path.join(model_dir, "model.safetensors"))
-    P = {n: t.requires_grad_(True) for n, t in stored.items() if not tm.is_buffer(n)}
+    P = {n: t.to(device).requires_grad_(True) for n, t in stored.items() if not tm.is_buffer(n)}
     nparams = sum(t.numel() for t in P.values())
-    batch = make_batch(cfg, B, T)
+    batch = make_batch(cfg, B, T, device=device)
     losses = []
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+
+    def forward():
+        if autocast:
+            with torch.autocast(device_type=device.split(":")[0], dtype=torch.bfloat16):
+                return tm.forward(cfg, P, batch)["loss"]
+        return tm.forward(cfg, P, batch)["loss"]
 
     def fwd():
         with torch.no_grad():
-            losses.append(float(tm.forward(cfg, P, batch)["loss"]))
+            losses.append(forward().detach())
 
     def fwd_bwd():
         for t in P.values():
             t.grad = None
-        loss = tm.forward(cfg, P, batch)["loss"]
+        loss = forward()
         loss.backward()
-        losses.append(float(loss.detach()))
+        losses.append(loss.detach())
 
-    f_s, f_cpu = time_steps(fwd, warmup, iters)
-    fb_s, fb_cpu = time_steps(fwd_bwd, warmup, iters)
+    f_s, f_cpu = time_steps(fwd, warmup, iters, sync)
+    fb_s, fb_cpu = time_steps(fwd_bwd, warmup, iters, sync)
     tokens = B * T
+    where = "CPU" if device == "cpu" else device
     return {
-        "peer": "pytorch %s (tiny_models.py eager forward, fp32, CPU)" % torch.__version__,
+        "peer": "pytorch %s (tiny_models.py eager forward, %s, %s)" % (
+            torch.__version__, "bf16 autocast" if autocast else "fp32", where),
         "model": model_dir, "model_type": cfg["model_type"], "parameters": nparams,
         "batch": B, "seq": T, "iters": iters, "warmup": warmup, "threads": torch.get_num_threads(),
         "forward_ms": f_s * 1e3, "forward_cpu_ms": f_cpu * 1e3, "forward_tokens_per_s": tokens / f_s,
         "train_ms": fb_s * 1e3, "train_cpu_ms": fb_cpu * 1e3, "train_tokens_per_s": tokens / fb_s,
-        "loss": losses[-1],
+        "loss": float(losses[-1]),
     }
 
 
@@ -117,11 +131,13 @@ def main(argv):
     ap.add_argument("--iters", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    ap.add_argument("--autocast", choices=["bf16"], default=None, help="run under torch.autocast bf16")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args(argv)
     if a.batch < 1 or a.seq < 2 or a.iters < 1 or a.warmup < 0 or a.threads < 1:
         ap.error("--batch >= 1, --seq >= 2, --iters >= 1, --warmup >= 0, --threads >= 1")
-    r = run(a.model, a.batch, a.seq, a.iters, a.warmup, a.threads)
+    r = run(a.model, a.batch, a.seq, a.iters, a.warmup, a.threads, a.device, a.autocast)
     if a.json:
         print(json.dumps(r))
     else:

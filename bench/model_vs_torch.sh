@@ -26,6 +26,7 @@
 #   DEVICE=N     vkft --device
 #   PYTHON=PATH  the Python with torch (default /usr/bin/python3)
 #   PEER=0       skip PyTorch (vkft only)
+#   PEER_ARGS=.. more model_peer.py options, e.g. "--device cuda --autocast bf16" on a GPU machine
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -67,9 +68,10 @@ set -- bench model --model "$dir" --batch "$B" --seq "$T" --iters "$ITERS" --war
 "$VKFT" "$@" > "$tmp/vkft.json"
 cat "$tmp/vkft.json"
 if [ "$PEER" != 0 ]; then
-    echo "-- PyTorch: bench/model_peer.py --model $dir --batch $B --seq $T --iters $ITERS --warmup $WARMUP --threads $THREADS"
+    echo "-- PyTorch: bench/model_peer.py --model $dir --batch $B --seq $T --iters $ITERS --warmup $WARMUP --threads $THREADS ${PEER_ARGS:-}"
+    # shellcheck disable=SC2086
     "$PYTHON" "$here/model_peer.py" --model "$dir" --batch "$B" --seq "$T" --iters "$ITERS" --warmup "$WARMUP" \
-        --threads "$THREADS" --json > "$tmp/peer.json"
+        --threads "$THREADS" ${PEER_ARGS:-} --json > "$tmp/peer.json"
     cat "$tmp/peer.json"
 else
     echo '{}' > "$tmp/peer.json"
