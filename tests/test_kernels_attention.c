@@ -302,6 +302,7 @@ int main(void) {
         {2, 33, 4, 1, 8, 0, 1, 0},      {1, 129, 4, 2, 64, 1, 0, 0}, {2, 129, 2, 2, 64, 0, 1, 0},
         {2, 70, 4, 4, 32, 0, 0, 0.25f}, {2, 7, 4, 1, 64, 1, 1, 0},   {1, 65, 3, 1, 128, 1, 0, 0},
         {1, 1, 2, 1, 16, 0, 0, 0},      {2, 33, 4, 2, 48, 0, 1, 0},  {1, 40, 2, 1, 80, 1, 0, 0},
+        {1, 1, 2, 1, 64, 1, 0, 0},      {3, 3, 2, 2, 32, 0, 1, 0},   {2, 9, 4, 2, 64, 1, 1, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) test_case(&t, ctx, &cases[i], 0, 100 + i);
     /* The plain kernels at the head dims where lavapipe takes the subgroup-shaped ones (GPUs with 32-wide
