@@ -14,17 +14,30 @@ static vkft_buf lora_b_rows(vkft_buf b, const vkft_linear *l) {
     return vkft_buf_slice(b, (VkDeviceSize)l->col * l->lora_r * 4, (VkDeviceSize)l->out * l->lora_r * 4);
 }
 
+/* The matmul element type of a weight stored in dtype. */
+static vkft_mm_btype btype_of(vkft_dtype t) {
+    return t == VKFT_F16 ? VKFT_MM_B_F16 : t == VKFT_BF16 ? VKFT_MM_B_BF16 : VKFT_MM_B_F32;
+}
+
+/* A Conv1D slice's weight view starts at its first column: elements of the weight's own size. */
+static vkft_buf weight_col_view(vkft_model *m, const vkft_linear *l) {
+    vkft_buf w = vkft_pbuf(m, l->w);
+    VkDeviceSize esz = vkft_dtype_size(m->params[l->w].dtype), off = (VkDeviceSize)l->col * esz;
+    return vkft_buf_slice(w, off, w.size - off);
+}
+
 int vkft_linear_forward(vkft_model *m, vkft_recorder *rec, const vkft_linear *l, vkft_buf x, vkft_buf y,
                         uint32_t rows) {
     vkft_matmul_opts o = vkft_matmul_opts_default();
     vkft_buf w = vkft_pbuf(m, l->w);
+    o.b_type = btype_of(m->params[l->w].dtype);
     if (l->b >= 0) o.bias = l->conv1d ? col_view(vkft_pbuf(m, l->b), l->col, (uint64_t)l->out * 4) : vkft_pbuf(m, l->b);
     int rc;
     if (!l->conv1d) {
         rc = vkft_matmul(rec, VKFT_MM_NT, x, w, y, rows, l->out, l->in, &o);
     } else {
         o.ldb = l->ld;
-        rc = vkft_matmul(rec, VKFT_MM_NN, x, col_view(w, l->col, w.size), y, rows, l->out, l->in, &o);
+        rc = vkft_matmul(rec, VKFT_MM_NN, x, weight_col_view(m, l), y, rows, l->out, l->in, &o);
     }
     if (rc || l->lora_r == 0) return rc;
     /* y += scale * (x A^T) B^T, never forming B A */
@@ -64,13 +77,14 @@ int vkft_linear_backward(vkft_model *m, vkft_recorder *rec, const vkft_linear *l
                          vkft_buf dx, uint32_t rows, int accumulate_dx) {
     vkft_buf w = vkft_pbuf(m, l->w), dw = vkft_pgrad(m, l->w);
     vkft_matmul_opts o = vkft_matmul_opts_default();
+    o.b_type = btype_of(m->params[l->w].dtype);
     if (dx.block) {
         o.beta = accumulate_dx ? 1.0f : 0.0f;
         if (!l->conv1d) {
             if (vkft_matmul(rec, VKFT_MM_NN, dy, w, dx, rows, l->in, l->out, &o)) return -1;
         } else {
             o.ldb = l->ld; /* dx = dy . W_slice^T: W_slice is [in, out] with rows ld apart */
-            if (vkft_matmul(rec, VKFT_MM_NT, dy, col_view(w, l->col, w.size), dx, rows, l->in, l->out, &o)) return -1;
+            if (vkft_matmul(rec, VKFT_MM_NT, dy, weight_col_view(m, l), dx, rows, l->in, l->out, &o)) return -1;
         }
     }
     if (dw.block) {

@@ -363,3 +363,34 @@ int vkft_model_zero_grads(vkft_model *m, vkft_recorder *rec) {
         if (m->params[i].grad.block && vkft_rec_fill(rec, m->params[i].grad, 0)) return -1;
     return 0;
 }
+
+int64_t vkft_model_store_frozen_weights(vkft_model *m, vkft_dtype dtype, char *err, size_t errlen) {
+    if (dtype == VKFT_F32) return 0;
+    int64_t saved = 0;
+    for (uint32_t l = 0; l < m->cfg.num_layers; l++) {
+        vkft_linear *lin[10];
+        int n = vkft_block_linears(m, l, lin);
+        for (int i = 0; i < n; i++) {
+            vkft_param *p = &m->params[lin[i]->w];
+            if (p->trainable || p->dtype != VKFT_F32) continue; /* trainable: fp32; a fused weight: once */
+            float *host = malloc(p->numel * 4);
+            void *half = malloc(p->numel * 2);
+            vkft_buf nb;
+            int rc = vkft_download(m->ctx, p->w, 0, host, p->numel * 4);
+            if (!rc) {
+                vkft_from_f32(host, dtype, half, p->numel);
+                rc = vkft_arena_alloc(m->weights, p->numel * 2, &nb) || vkft_upload(m->ctx, nb, 0, half, p->numel * 2);
+            }
+            free(host);
+            free(half);
+            if (rc) return vkft_fail(err, errlen, "storing %s as %s: %s", p->name, vkft_dtype_name(dtype),
+                                     vkft_last_error(m->ctx));
+            vkft_arena_free(m->weights, p->w);
+            p->w = nb;
+            p->dtype = dtype;
+            saved += (int64_t)p->numel * 2;
+        }
+    }
+    m->plan.weights -= (uint64_t)saved;
+    return saved;
+}

@@ -19,6 +19,7 @@ typedef struct {
     int trainable;
     int optional;       /* may be absent from the checkpoint (then zero) */
     int lora;           /* a LoRA parameter (not in the base checkpoint) */
+    vkft_dtype dtype;   /* of w on the device: F32, or F16/BF16 for frozen linear weights */
     int loaded;
 } vkft_param;
 
@@ -83,6 +84,9 @@ int vkft_model_add_lora(vkft_model *m, const vkft_lora_opts *o, char *err, size_
 int vkft_model_load_adapter(vkft_model *m, const char *dir, char *err, size_t errlen);
 /* Folds every LoRA update into its base weight (W += scale B A); returns the number of merged layers. */
 int vkft_model_merge_lora(vkft_model *m, char *err, size_t errlen);
+/* Stores every frozen linear-layer weight (not embeddings, norms or the output head) in fp16 or bf16 on
+ * the device, halving their memory; products still accumulate in fp32. Returns bytes saved, or -1. */
+int64_t vkft_model_store_frozen_weights(vkft_model *m, vkft_dtype dtype, char *err, size_t errlen);
 /* The module names LoRA was applied to (for the adapter's target_modules), comma-separated. */
 const char *vkft_model_lora_targets(const vkft_model *m);
 

@@ -371,6 +371,13 @@ static int train(run *r, int resume, char *err, size_t errlen) {
     } else {
         apply_freeze(r->m, c);
     }
+    if (strcmp(c->weights, "f32") != 0) {
+        vkft_dtype dt = !strcmp(c->weights, "f16") ? VKFT_F16 : VKFT_BF16;
+        int64_t saved = vkft_model_store_frozen_weights(r->m, dt, err, errlen);
+        if (saved < 0) return -1;
+        fprintf(stderr, "precision   frozen linear weights stored as %s (%.1f MiB saved)\n", c->weights,
+                saved / 1048576.0);
+    }
     vkft_model_set_checkpointing(r->m, c->activation_checkpointing);
     vkft_memory_plan plan;
     if (vkft_model_plan(r->m, B, T, 1, &plan)) {

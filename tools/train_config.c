@@ -280,9 +280,9 @@ int vkft_train_config_load(const char *path, const char *const *sets, int n_sets
         vkft_fail(err, errlen, "%s: schedule.type \"%s\": use constant, linear or cosine", path, cfg->schedule);
         goto done;
     }
-    if (strcmp(cfg->weights, "f32") != 0) {
-        vkft_fail(err, errlen, "%s: precision.weights \"%s\": this version trains with f32 weights only", path,
-             cfg->weights);
+    static const char *const precisions[] = {"f32", "f16", "bf16", NULL};
+    if (!one_of(cfg->weights, precisions)) {
+        vkft_fail(err, errlen, "%s: precision.weights \"%s\": use f32, f16 or bf16", path, cfg->weights);
         goto done;
     }
     if (cfg->lora_dropout != 0.0) {
