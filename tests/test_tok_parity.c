@@ -84,7 +84,7 @@ static int ensure_npm(void) {
 static void compare_ids(test_state *t, vkft_tokenizer *tok, const char *ref_name, const char *label,
                         const char *input, int special, int whole) {
     char cmd[12000], *ref = NULL, *text = NULL, err[512];
-    size_t ref_n, text_n;
+    size_t ref_n = 0, text_n = 0;
     snprintf(cmd, sizeof cmd,
              "node '%s/bench/tok_reference.js' --npm '%s' --tokenizer '%s' --input '%s' %s %s", src_dir,
              npm_dir, ref_name, input, special ? "--special" : "", whole ? "--whole" : "");
@@ -140,7 +140,7 @@ static void compare_ids(test_state *t, vkft_tokenizer *tok, const char *ref_name
 static void compare_decode(test_state *t, vkft_tokenizer *tok, const char *ref_name, const char *label,
                            const char *input, int roundtrip) {
     char cmd[12000], *ref = NULL, *text = NULL, *dec = NULL, err[512];
-    size_t ref_n, text_n;
+    size_t ref_n = 0, text_n = 0;
     /* ids from vkft (checked equal above), written for the reference to decode */
     if (vkft_read_file(input, &text, &text_n, err, sizeof err)) {
         CHECK(t, 0, "%s", err);
@@ -217,7 +217,7 @@ static void compare_decode(test_state *t, vkft_tokenizer *tok, const char *ref_n
 static void compare_pairs(test_state *t, vkft_tokenizer *tok, const char *ref_name, const char *label,
                           const char *corpus) {
     char *text, *ref = NULL, cmd[12000], pairs_path[4300];
-    size_t n, ref_n;
+    size_t n = 0, ref_n = 0;
     if (vkft_read_file(corpus, &text, &n, err_buf, sizeof err_buf)) return;
     char **lines, **rlines;
     size_t *lens, *rlens;
