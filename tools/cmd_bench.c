@@ -67,7 +67,13 @@ int bench_dispatch_main(int argc, char **argv) {
     int iters = 200, bad = 0;
     for (int i = 1; i < argc; i++) {
         const char *v;
-        if ((v = cli_value(argc, argv, &i, "--device", &bad))) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: vkft bench dispatch [--device N|NAME] [--iters N]\n\n"
+                   "The cost of a submission (submit + fence wait), of one empty dispatch, and of 100 dependent\n"
+                   "(with barriers) and 100 independent dispatches recorded in one command buffer; each case is\n"
+                   "recorded once and submitted N times (default 200) after a warm-up.\n");
+            return 0;
+        } else if ((v = cli_value(argc, argv, &i, "--device", &bad))) {
             device = v;
         } else if ((v = cli_value(argc, argv, &i, "--iters", &bad))) {
             iters = atoi(v);
@@ -116,7 +122,9 @@ int cmd_bench(int argc, char **argv) {
     }
     for (size_t i = 0; i < sizeof benches / sizeof benches[0]; i++)
         if (!strcmp(argv[1], benches[i].name)) {
-            if (cli_wants_help(argc - 1, argv + 1)) {
+            /* dispatch and model explain their own options; the others are described by the table */
+            int own_help = !strcmp(argv[1], "dispatch") || !strcmp(argv[1], "model");
+            if (!own_help && cli_wants_help(argc - 1, argv + 1)) {
                 usage();
                 return 0;
             }
