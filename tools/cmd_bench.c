@@ -97,16 +97,19 @@ static const struct {
     const char *name;
     int (*run)(int argc, char **argv);
     const char *help;
+    int own_help; /* the bench answers --help itself; else this table's line is the help */
 } benches[] = {
     {"dispatch", bench_dispatch_main,
      "the cost of a submission, of an empty dispatch, and of 100 dependent and 100 independent\n"
-     "             dispatches recorded in one command buffer  [--iters N]"},
-    {"rows", bench_rows_main, "row-wise/elementwise kernels, cross-entropy, AdamW  [--iters N] [--only NAME]"},
-    {"matmul", bench_matmul_main, "A.B, A.B^T, A^T.B at training shapes  [--shapes small] [--path cpu|tiled]"},
-    {"model", bench_model_main, "model forward, forward+backward tokens/s --model DIR [--batch B] [--seq T]"},
+     "             dispatches recorded in one command buffer  [--iters N]",
+     1},
+    {"rows", bench_rows_main, "row-wise/elementwise kernels, cross-entropy, AdamW  [--iters N] [--only NAME]", 0},
+    {"matmul", bench_matmul_main, "A.B, A.B^T, A^T.B at training shapes  [--shapes small] [--path cpu|tiled]", 0},
+    {"model", bench_model_main, "model forward, forward+backward tokens/s --model DIR [--batch B] [--seq T]", 1},
     {"attention", bench_attention_main,
      "fused attention forward and backward, T=512 and 2048, 9 and 32 heads of 64\n"
-     "             [--small] [--iters N] [--batch B] [--kv-heads N] [--bidirectional]"},
+     "             [--small] [--iters N] [--batch B] [--kv-heads N] [--bidirectional]",
+     0},
 };
 
 static void usage(void) {
@@ -122,9 +125,7 @@ int cmd_bench(int argc, char **argv) {
     }
     for (size_t i = 0; i < sizeof benches / sizeof benches[0]; i++)
         if (!strcmp(argv[1], benches[i].name)) {
-            /* dispatch and model explain their own options; the others are described by the table */
-            int own_help = !strcmp(argv[1], "dispatch") || !strcmp(argv[1], "model");
-            if (!own_help && cli_wants_help(argc - 1, argv + 1)) {
+            if (!benches[i].own_help && cli_wants_help(argc - 1, argv + 1)) {
                 usage();
                 return 0;
             }
