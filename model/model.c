@@ -245,7 +245,7 @@ int vkft_model_plan(vkft_model *m, uint32_t B, uint32_t T, int train, vkft_memor
     uint64_t BT = m->BT, C = c->hidden_size, HD = (uint64_t)c->num_heads * c->head_dim,
              KD = (uint64_t)c->num_kv_heads * c->head_dim, I = c->intermediate_size, V = c->vocab_size;
     uint64_t *act = &m->plan.activations, *scr = &m->plan.scratch;
-    int gpt2 = c->arch == VKFT_ARCH_GPT2, llama = c->arch == VKFT_ARCH_LLAMA, bert = c->arch == VKFT_ARCH_BERT;
+    int llama = c->arch == VKFT_ARCH_LLAMA, bert = c->arch == VKFT_ARCH_BERT;
     vkft_batch_dev *b = &m->batch;
     b->B = B;
     b->T = T;
@@ -276,7 +276,6 @@ int vkft_model_plan(vkft_model *m, uint32_t B, uint32_t T, int train, vkft_memor
             alloc_f(m, &a->a, BT * I, act))
             return -1;
         if (llama && alloc_f(m, &a->u, BT * I, act)) return -1;
-        if (gpt2 && alloc_f(m, &a->qkv, BT * 3 * C, act)) return -1;
         if (bert && (alloc_f(m, &a->o_pre, BT * C, act) || alloc_f(m, &a->m_pre, BT * C, act))) return -1;
     }
     if (alloc_f(m, &m->x_final, BT * C, act) || alloc_f(m, &m->statfa, BT, act) || alloc_f(m, &m->statfb, BT, act) ||
@@ -298,11 +297,10 @@ int vkft_model_plan(vkft_model *m, uint32_t B, uint32_t T, int train, vkft_memor
     }
     if (m->lora_r_max && train && alloc_f(m, &m->dxa, BT * m->lora_r_max, scr)) return -1;
     if (train) {
-        uint64_t wide = I > 3 * C ? I : 3 * C;
         if (alloc_f(m, &m->dx, BT * C, scr) || alloc_f(m, &m->dh, BT * C, scr) || alloc_f(m, &m->dh2, BT * C, scr) ||
             alloc_f(m, &m->dq, BT * HD, scr) || alloc_f(m, &m->dk, BT * KD, scr) || alloc_f(m, &m->dv, BT * KD, scr) ||
             alloc_f(m, &m->dattn, BT * HD, scr) || alloc_f(m, &m->delta, (uint64_t)B * c->num_heads * T, scr) ||
-            alloc_f(m, &m->dg, BT * wide, scr) || alloc_f(m, &m->du, BT * I, scr) || alloc_f(m, &m->da, BT * wide, scr) ||
+            alloc_f(m, &m->dg, BT * I, scr) || alloc_f(m, &m->du, BT * I, scr) || alloc_f(m, &m->da, BT * I, scr) ||
             alloc_f(m, &m->norm_scratch, vkft_norm_scratch_floats((uint32_t)BT, (uint32_t)(C > I ? C : I)), scr))
             return -1;
     }

@@ -51,10 +51,6 @@ typedef struct {
     vkft_buf input_ids, position_ids, token_type_ids, targets, lengths;
 } vkft_batch_dev;
 
-typedef struct {
-    int train;           /* plan gradients and saved activations for backward */
-    const char *trainable_all; /* unused placeholder for the trainer's freeze patterns */
-} vkft_model_options;
 
 /* Loads DIR (config.json + safetensors) onto the context's device. Missing tensors are listed by name. */
 int vkft_model_load(vkft_ctx *ctx, const char *dir, vkft_model **out, char *err, size_t errlen);

@@ -8,7 +8,6 @@ typedef struct {
     vkft_buf x_in;          /* residual stream entering the layer [BT, C] */
     vkft_buf stat1a, stat1b; /* norm statistics (layernorm: mean, rstd; rmsnorm: rstd) */
     vkft_buf h1;            /* normed input to attention [BT, C] (bert: the attention's input) */
-    vkft_buf qkv;           /* gpt2: fused c_attn output [BT, 3C] (unused otherwise) */
     vkft_buf q, k, v;       /* [BT, H*D], [BT, Hkv*D] (after RoPE) */
     vkft_buf attn, lse;     /* attention output [BT, H*D], logsumexp [B, H, T] */
     vkft_buf x_mid;         /* residual after attention [BT, C] */
@@ -45,7 +44,7 @@ struct vkft_model {
     vkft_buf logits;                        /* [BT, V]; becomes dlogits in a backward step */
     vkft_buf row_loss, loss_stats, loss;
     /* backward scratch */
-    vkft_buf dx, dh, dh2, dq, dk, dv, dattn, delta, dg, du, da, norm_scratch, dqkv;
+    vkft_buf dx, dh, dh2, dq, dk, dv, dattn, delta, dg, du, da, norm_scratch;
     vkft_buf dxa;            /* LoRA: d(x A^T) [BT, r] */
     uint32_t lora_r_max;
     int checkpoint;          /* activation checkpointing: keep only each layer's input, recompute the rest */
