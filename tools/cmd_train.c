@@ -357,11 +357,8 @@ static int train(run *r, int resume, char *err, size_t errlen) {
 
     /* Parameters to train, the plan, the optimizer. */
     if (!strcmp(c->method, "lora") && c->lora_init_adapter[0]) {
-        /* Start from an existing adapter: its rank, alpha and targets, and its A and B. */
+        /* Start from an existing adapter: its rank, alpha and targets, and its A and B (trainable). */
         if (vkft_model_load_adapter(r->m, c->lora_init_adapter, err, errlen)) return -1;
-        vkft_model_set_trainable(r->m, 0);
-        for (int i = 0; i < vkft_model_param_count(r->m); i++)
-            if (vkft_model_param(r->m, i)->lora) vkft_model_param(r->m, i)->trainable = 1;
     } else if (!strcmp(c->method, "lora")) {
         const char *targets[VKFT_MAX_TARGETS];
         for (int i = 0; i < c->lora_n_targets; i++) targets[i] = c->lora_targets[i];
