@@ -30,9 +30,9 @@ say "system: ${PRETTY_NAME:-unknown}"
 debian_mirror() {
   local m
   m=$(grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' \
-        | grep -v security | head -n1 || true)
+        | grep -v security | sed -n 1p || true)
   [ -n "$m" ] || m=$(grep -hs '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null \
-        | awk '{print $2}' | grep -v security | head -n1 || true)
+        | awk '{print $2}' | grep -v security | sed -n 1p || true)
   [ -n "$m" ] || m="http://deb.debian.org/debian"
   echo "$m"
 }
@@ -175,5 +175,5 @@ if [ "$best_score" -ge 2 ]; then
 else
   say "glslc cannot compile GL_EXT_bfloat16: bf16 cooperative-matrix variants will not be built"
 fi
-"$glslc_choice" --version | head -n1 | sed 's/^/[setup] /'
+"$glslc_choice" --version | sed -n "1s/^/[setup] /p" # sed reads it all: no SIGPIPE under pipefail
 say "done"
