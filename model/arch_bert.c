@@ -61,10 +61,8 @@ static int bert_layer_forward(vkft_model *m, vkft_recorder *rec, uint32_t l) {
     const vkft_model_config *c = &m->cfg;
     uint32_t BT = m->BT, C = c->hidden_size, I = c->intermediate_size, L = c->num_layers;
     float eps = c->norm_eps;
-    vkft_attention_dims dims = {m->B, m->T, c->num_heads, c->num_heads, c->head_dim, 0, 0};
+    vkft_attention_dims dims = vkft_arch_attention_dims(m);
     vkft_buf lengths = m->batch.lengths;
-#define TRY(x)                                                                                           \
-    if ((x)) return -1;
     vkft_block_params *p = &m->blocks[l];
     vkft_layer_acts *a = &m->layer[l];
     vkft_buf next = l + 1 < L ? m->layer[l + 1].x_in : m->x_final;
@@ -82,20 +80,16 @@ static int bert_layer_forward(vkft_model *m, vkft_recorder *rec, uint32_t l) {
     TRY(vkft_add_f32(rec, a->m_pre, a->x_mid, a->m_pre, BT * C))
     TRY(vkft_layernorm_forward(rec, a->m_pre, vkft_pbuf(m, p->ln2_w), vkft_pbuf(m, p->ln2_b), next, a->stat2a,
                                a->stat2b, BT, C, eps))
-    (void)I;
     return 0;
-#undef TRY
 }
 
 int vkft_bert_step(vkft_model *m, vkft_recorder *rec, int backward) {
     const vkft_model_config *c = &m->cfg;
     uint32_t BT = m->BT, C = c->hidden_size, I = c->intermediate_size, L = c->num_layers;
     float eps = c->norm_eps;
-    vkft_attention_dims dims = {m->B, m->T, c->num_heads, c->num_heads, c->head_dim, 0, 0};
+    vkft_attention_dims dims = vkft_arch_attention_dims(m);
     vkft_buf lengths = m->batch.lengths;
     vkft_linear transform = {.w = m->mlm_dense_w, .b = m->mlm_dense_b, .in = C, .out = C};
-#define TRY(x)                                                                                           \
-    if ((x)) return -1;
     TRY(vkft_arch_embed(m, rec, m->wte, m->layer[0].x_in))
     for (uint32_t l = 0; l < L; l++) TRY(bert_layer_forward(m, rec, l))
     /* MLM head: LayerNorm(gelu(dense(h))) then the tied decoder with its bias. */
@@ -135,5 +129,4 @@ int vkft_bert_step(vkft_model *m, vkft_recorder *rec, int backward) {
     }
     TRY(vkft_arch_embed_backward(m, rec, m->wte, m->dx))
     return 0;
-#undef TRY
 }

@@ -10,6 +10,13 @@
 #include "model/ops_rope.h"
 #include "model/ops_xent.h"
 
+vkft_attention_dims vkft_arch_attention_dims(const vkft_model *m) {
+    const vkft_model_config *c = &m->cfg;
+    vkft_attention_dims d = {m->B, m->T, c->num_heads, c->num_kv_heads, c->head_dim,
+                             c->arch != VKFT_ARCH_BERT, 0};
+    return d;
+}
+
 int vkft_arch_embed(vkft_model *m, vkft_recorder *rec, int wte, vkft_buf x) {
     const vkft_model_config *c = &m->cfg;
     uint32_t BT = m->BT, C = c->hidden_size;

@@ -2,6 +2,14 @@
 #ifndef VKFT_ARCH_COMMON_H
 #define VKFT_ARCH_COMMON_H
 #include "model/model_internal.h"
+#include "model/ops_attention.h"
+
+/* Returns -1 from the calling function when a recording call fails (its message is on the context). */
+#define TRY(x)                                                                                           \
+    if ((x)) return -1;
+
+/* The attention shape of this model and batch: bert attends both ways, the decoders causally. */
+vkft_attention_dims vkft_arch_attention_dims(const vkft_model *m);
 
 /* x = wte[ids] (+ wpe[positions] for gpt2 and bert, + token types and the embedding LayerNorm for bert). */
 int vkft_arch_embed(vkft_model *m, vkft_recorder *rec, int wte, vkft_buf x);

@@ -56,10 +56,8 @@ static int gpt2_layer_forward(vkft_model *m, vkft_recorder *rec, uint32_t l) {
     const vkft_model_config *c = &m->cfg;
     uint32_t BT = m->BT, C = c->hidden_size, I = c->intermediate_size, L = c->num_layers;
     float eps = c->norm_eps;
-    vkft_attention_dims dims = {m->B, m->T, c->num_heads, c->num_heads, c->head_dim, 1, 0};
+    vkft_attention_dims dims = vkft_arch_attention_dims(m);
     vkft_buf lengths = m->batch.lengths;
-#define TRY(x)                                                                                           \
-    if ((x)) return -1;
     vkft_block_params *p = &m->blocks[l];
     vkft_layer_acts *a = &m->layer[l];
     vkft_buf next = l + 1 < L ? m->layer[l + 1].x_in : m->x_final;
@@ -77,19 +75,15 @@ static int gpt2_layer_forward(vkft_model *m, vkft_recorder *rec, uint32_t l) {
     TRY(vkft_activation_forward(rec, VKFT_ACT_GELU_TANH, a->g, a->a, BT * I))
     TRY(vkft_linear_forward(m, rec, &p->proj, a->a, next, BT))
     TRY(vkft_add_f32(rec, next, a->x_mid, next, BT * C))
-    (void)I;
     return 0;
-#undef TRY
 }
 
 int vkft_gpt2_step(vkft_model *m, vkft_recorder *rec, int backward) {
     const vkft_model_config *c = &m->cfg;
     uint32_t BT = m->BT, C = c->hidden_size, I = c->intermediate_size, L = c->num_layers;
     float eps = c->norm_eps;
-    vkft_attention_dims dims = {m->B, m->T, c->num_heads, c->num_heads, c->head_dim, 1, 0};
+    vkft_attention_dims dims = vkft_arch_attention_dims(m);
     vkft_buf lengths = m->batch.lengths;
-#define TRY(x)                                                                                           \
-    if ((x)) return -1;
     TRY(vkft_arch_embed(m, rec, m->wte, m->layer[0].x_in))
     for (uint32_t l = 0; l < L; l++) TRY(gpt2_layer_forward(m, rec, l))
     TRY(vkft_layernorm_forward(rec, m->x_final, vkft_pbuf(m, m->lnf_w), vkft_pbuf(m, m->lnf_b), m->hf, m->statfa,
@@ -122,5 +116,4 @@ int vkft_gpt2_step(vkft_model *m, vkft_recorder *rec, int backward) {
     }
     TRY(vkft_arch_embed_backward(m, rec, m->wte, m->dx))
     return 0;
-#undef TRY
 }

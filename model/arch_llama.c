@@ -54,10 +54,8 @@ static int llama_layer_forward(vkft_model *m, vkft_recorder *rec, uint32_t l) {
     const vkft_model_config *c = &m->cfg;
     uint32_t BT = m->BT, C = c->hidden_size, I = c->intermediate_size, L = c->num_layers;
     float eps = c->norm_eps;
-    vkft_attention_dims dims = {m->B, m->T, c->num_heads, c->num_kv_heads, c->head_dim, 1, 0};
+    vkft_attention_dims dims = vkft_arch_attention_dims(m);
     vkft_buf lengths = m->batch.lengths;
-#define TRY(x)                                                                                           \
-    if ((x)) return -1;
     vkft_block_params *p = &m->blocks[l];
     vkft_layer_acts *a = &m->layer[l];
     vkft_buf next = l + 1 < L ? m->layer[l + 1].x_in : m->x_final;
@@ -76,19 +74,15 @@ static int llama_layer_forward(vkft_model *m, vkft_recorder *rec, uint32_t l) {
     TRY(vkft_swiglu_forward(rec, a->g, a->u, a->a, BT * I))
     TRY(vkft_linear_forward(m, rec, &p->down, a->a, next, BT))
     TRY(vkft_add_f32(rec, next, a->x_mid, next, BT * C))
-    (void)I;
     return 0;
-#undef TRY
 }
 
 int vkft_llama_step(vkft_model *m, vkft_recorder *rec, int backward) {
     const vkft_model_config *c = &m->cfg;
     uint32_t BT = m->BT, C = c->hidden_size, I = c->intermediate_size, L = c->num_layers;
     float eps = c->norm_eps;
-    vkft_attention_dims dims = {m->B, m->T, c->num_heads, c->num_kv_heads, c->head_dim, 1, 0};
-    vkft_buf none = {0}, lengths = m->batch.lengths;
-#define TRY(x)                                                                                           \
-    if ((x)) return -1;
+    vkft_attention_dims dims = vkft_arch_attention_dims(m);
+    vkft_buf lengths = m->batch.lengths;
     TRY(vkft_arch_embed(m, rec, m->wte, m->layer[0].x_in))
     for (uint32_t l = 0; l < L; l++) TRY(llama_layer_forward(m, rec, l))
     TRY(vkft_rmsnorm_forward(rec, m->x_final, vkft_pbuf(m, m->lnf_w), m->hf, m->statfa, BT, C, eps))
@@ -127,7 +121,5 @@ int vkft_llama_step(vkft_model *m, vkft_recorder *rec, int backward) {
         TRY(vkft_add_f32(rec, m->dx, m->dh, m->dx, BT * C))
     }
     TRY(vkft_arch_embed_backward(m, rec, m->wte, m->dx))
-    (void)none;
     return 0;
-#undef TRY
 }
