@@ -356,6 +356,11 @@ int vkft_model_read_logits(vkft_model *m, float *logits) {
     return vkft_download(m->ctx, m->logits, 0, logits, (size_t)m->BT * m->cfg.vocab_size * 4);
 }
 
+int vkft_model_read_hidden(vkft_model *m, float *hidden) {
+    vkft_buf h = m->cfg.arch == VKFT_ARCH_BERT ? m->x_final : m->hf;
+    return vkft_download(m->ctx, h, 0, hidden, (size_t)m->BT * m->cfg.hidden_size * 4);
+}
+
 int vkft_model_zero_grads(vkft_model *m, vkft_recorder *rec) {
     for (int i = 0; i < m->n_params; i++)
         if (m->params[i].grad.block && vkft_rec_fill(rec, m->params[i].grad, 0)) return -1;

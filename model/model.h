@@ -107,6 +107,9 @@ int vkft_model_record_step(vkft_model *m, vkft_recorder *rec, int backward, floa
 /* After submission: the loss, the logits [B, T, V] and the non-ignored token count. */
 int vkft_model_read_loss(vkft_model *m, float *loss, float *tokens);
 int vkft_model_read_logits(vkft_model *m, float *logits);
+/* After submission of a forward: the last hidden state [B, T, hidden] as transformers' last_hidden_state
+ * (after the final norm for GPT-2 and Llama; the last encoder layer's output for BERT). */
+int vkft_model_read_hidden(vkft_model *m, float *hidden);
 /* Records zeroing of every gradient. */
 int vkft_model_zero_grads(vkft_model *m, vkft_recorder *rec);
 vkft_ctx *vkft_model_ctx(vkft_model *m);

@@ -126,6 +126,22 @@ static void run_case(test_state *t, const char *name, const char *tmp) {
           loss_err);
     free(logits);
 
+    /* The last hidden state, as transformers' hidden_states[num_layers]. */
+    char hname[64];
+    snprintf(hname, sizeof hname, "hidden_states.%u", cfg->num_layers);
+    const vkft_st_tensor *wh = vkft_st_find(&want, hname);
+    size_t nh = (size_t)bt.B * bt.T * cfg->hidden_size;
+    float *hidden = malloc(nh * 4);
+    if (CHECK(t, wh && vkft_model_read_hidden(m, hidden) == 0, "%s: read_hidden or %s missing", name, hname)) {
+        double hworst = 0;
+        for (uint32_t b = 0; b < bt.B; b++) {
+            size_t off = (size_t)b * bt.T * cfg->hidden_size, len = (size_t)bt.lengths[b] * cfg->hidden_size;
+            hworst = fmax(hworst, rel_err(hidden + off, (const float *)wh->data + off, len));
+        }
+        CHECK(t, hworst <= 1e-4, "%s: last hidden state rel. error %.2e", name, hworst);
+    }
+    free(hidden);
+
     /* Forward and backward: every parameter's gradient. */
     ok = vkft_rec_begin(rec) == 0 && vkft_model_zero_grads(m, rec) == 0 && vkft_model_record_step(m, rec, 1, 1.0f) == 0 &&
          vkft_rec_end(rec) == 0 && vkft_rec_submit(rec) == 0;
