@@ -97,10 +97,9 @@ int vkft_bert_step(vkft_model *m, vkft_recorder *rec, int backward) {
     TRY(vkft_activation_forward(rec, VKFT_ACT_GELU_ERF, m->mlm_t, m->mlm_g, BT * C))
     TRY(vkft_layernorm_forward(rec, m->mlm_g, vkft_pbuf(m, m->mlm_ln_w), vkft_pbuf(m, m->mlm_ln_b), m->hf,
                                m->statfa, m->statfb, BT, C, eps))
-    TRY(vkft_arch_lm_head_loss(m, rec, m->wte, m->hf, backward))
+    TRY(vkft_arch_lm_head_loss(m, rec, m->wte, m->hf, m->dh, backward))
     if (!backward) return 0;
 
-    TRY(vkft_arch_lm_head_backward(m, rec, m->wte, m->hf, m->dh))
     TRY(vkft_layernorm_backward(rec, m->mlm_g, vkft_pbuf(m, m->mlm_ln_w), m->statfa, m->statfb, m->dh, m->dh,
                                 vkft_pgrad(m, m->mlm_ln_w), vkft_pgrad(m, m->mlm_ln_b), m->norm_scratch, BT, C, 1))
     TRY(vkft_activation_backward(rec, VKFT_ACT_GELU_ERF, m->mlm_t, m->dh, m->dh, BT * C))

@@ -56,32 +56,31 @@ int vkft_arch_embed_backward(vkft_model *m, vkft_recorder *rec, int wte, vkft_bu
     return 0;
 }
 
-int vkft_arch_lm_head_loss(vkft_model *m, vkft_recorder *rec, int w, vkft_buf h, int backward) {
+int vkft_arch_lm_head_loss(vkft_model *m, vkft_recorder *rec, int w, vkft_buf h, vkft_buf dh, int backward) {
     const vkft_model_config *c = &m->cfg;
-    vkft_matmul_opts o = vkft_matmul_opts_default();
+    uint32_t V = c->vocab_size, C = c->hidden_size, rows_max = m->head_rows;
+    vkft_buf none = {0}, gw = vkft_pgrad(m, w), gb = vkft_pgrad(m, m->mlm_bias);
+    vkft_matmul_opts o = vkft_matmul_opts_default(), acc = vkft_matmul_opts_default();
     if (m->mlm_bias >= 0) o.bias = vkft_pbuf(m, m->mlm_bias);
-    if (vkft_matmul(rec, VKFT_MM_NT, h, vkft_pbuf(m, w), m->logits, m->BT, c->vocab_size, c->hidden_size, &o))
-        return -1;
-    vkft_buf none = {0};
-    return vkft_cross_entropy_forward_backward(rec, m->logits, m->batch.targets, none, backward ? m->logits : none,
-                                               m->row_loss, m->loss_stats, m->loss, m->BT, c->vocab_size, -100, 0.0f,
-                                               m->grad_scale);
-}
-
-int vkft_arch_lm_head_backward(vkft_model *m, vkft_recorder *rec, int w, vkft_buf h, vkft_buf dh) {
-    const vkft_model_config *c = &m->cfg;
-    /* m->logits now holds d loss / d logits */
-    if (vkft_matmul(rec, VKFT_MM_NN, m->logits, vkft_pbuf(m, w), dh, m->BT, c->hidden_size, c->vocab_size, NULL))
-        return -1;
-    vkft_buf gw = vkft_pgrad(m, w);
-    if (gw.block) {
-        vkft_matmul_opts g = vkft_matmul_opts_default();
-        g.beta = 1.0f;
-        if (vkft_matmul(rec, VKFT_MM_TN, m->logits, h, gw, c->vocab_size, c->hidden_size, m->BT, &g)) return -1;
+    acc.beta = 1.0f;
+    /* The mean's denominator needs every target, so it comes first; then each chunk of rows has its
+     * logits computed, turned into losses and (in place) d loss / d logits, and taken back to dh and W's
+     * gradient before the next chunk reuses the buffer. */
+    if (vkft_cross_entropy_denom(rec, m->batch.targets, none, m->loss_stats, m->BT, V, -100)) return -1;
+    for (uint32_t row0 = 0; row0 < m->BT; row0 += rows_max) {
+        uint32_t rows = m->BT - row0 < rows_max ? m->BT - row0 : rows_max;
+        vkft_buf logits = vkft_buf_slice(m->logits, 0, (VkDeviceSize)rows * V * 4);
+        vkft_buf hc = vkft_buf_slice(h, (VkDeviceSize)row0 * C * 4, (VkDeviceSize)rows * C * 4);
+        TRY(vkft_matmul(rec, VKFT_MM_NT, hc, vkft_pbuf(m, w), logits, rows, V, C, &o))
+        TRY(vkft_cross_entropy_rows(rec, logits, m->batch.targets, none, m->loss_stats, backward ? logits : none,
+                                    m->row_loss, row0, rows, V, -100, 0.0f, m->grad_scale))
+        if (!backward) continue;
+        vkft_buf dhc = vkft_buf_slice(dh, (VkDeviceSize)row0 * C * 4, (VkDeviceSize)rows * C * 4);
+        TRY(vkft_matmul(rec, VKFT_MM_NN, logits, vkft_pbuf(m, w), dhc, rows, C, V, NULL))
+        if (gw.block) TRY(vkft_matmul(rec, VKFT_MM_TN, logits, hc, gw, V, C, rows, &acc))
+        if (gb.block) TRY(vkft_colsum_f32(rec, logits, rows, V, gb, 1))
     }
-    vkft_buf gb = vkft_pgrad(m, m->mlm_bias);
-    if (m->mlm_bias >= 0 && gb.block && vkft_colsum_f32(rec, m->logits, m->BT, c->vocab_size, gb, 1)) return -1;
-    return 0;
+    return vkft_cross_entropy_mean(rec, m->row_loss, m->loss_stats, m->loss, m->BT);
 }
 
 int vkft_arch_rope(vkft_model *m, vkft_recorder *rec, vkft_buf x, uint32_t heads, int inverse) {

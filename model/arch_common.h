@@ -16,11 +16,9 @@ int vkft_arch_embed(vkft_model *m, vkft_recorder *rec, int wte, vkft_buf x);
 /* Adds the embedding tables' gradients from dx (the gradient of x); bert: dx is first taken back through
  * the embedding LayerNorm (m->dx is overwritten). */
 int vkft_arch_embed_backward(vkft_model *m, vkft_recorder *rec, int wte, vkft_buf dx);
-/* logits = h W^T (+ the MLM bias for bert) and the mean cross-entropy; with backward the logits buffer
- * receives d loss / d logits (times the step's gradient scale). */
-int vkft_arch_lm_head_loss(vkft_model *m, vkft_recorder *rec, int w, vkft_buf h, int backward);
-/* dh = dlogits W, and W's (and the MLM bias's) gradients. */
-int vkft_arch_lm_head_backward(vkft_model *m, vkft_recorder *rec, int w, vkft_buf h, vkft_buf dh);
+/* logits = h W^T (+ the MLM bias for bert) and the mean cross-entropy, m->head_rows rows at a time; with
+ * backward also dh = d loss / d h and W's (and the MLM bias's) gradients, times the step's gradient scale. */
+int vkft_arch_lm_head_loss(vkft_model *m, vkft_recorder *rec, int w, vkft_buf h, vkft_buf dh, int backward);
 /* Rotates [BT, heads, head_dim] in place by each token's position (inverse = 1: the backward). */
 int vkft_arch_rope(vkft_model *m, vkft_recorder *rec, vkft_buf x, uint32_t heads, int inverse);
 /* RoPE's inverse frequencies for the config (rope_theta, linear or llama3 scaling), head_dim / 2 floats,

@@ -88,10 +88,9 @@ int vkft_gpt2_step(vkft_model *m, vkft_recorder *rec, int backward) {
     for (uint32_t l = 0; l < L; l++) TRY(gpt2_layer_forward(m, rec, l))
     TRY(vkft_layernorm_forward(rec, m->x_final, vkft_pbuf(m, m->lnf_w), vkft_pbuf(m, m->lnf_b), m->hf, m->statfa,
                                m->statfb, BT, C, eps))
-    TRY(vkft_arch_lm_head_loss(m, rec, m->wte, m->hf, backward))
+    TRY(vkft_arch_lm_head_loss(m, rec, m->wte, m->hf, m->dh, backward))
     if (!backward) return 0;
 
-    TRY(vkft_arch_lm_head_backward(m, rec, m->wte, m->hf, m->dh))
     TRY(vkft_layernorm_backward(rec, m->x_final, vkft_pbuf(m, m->lnf_w), m->statfa, m->statfb, m->dh, m->dx,
                                 vkft_pgrad(m, m->lnf_w), vkft_pgrad(m, m->lnf_b), m->norm_scratch, BT, C, 1))
     for (uint32_t l = L; l-- > 0;) {

@@ -87,12 +87,11 @@ int vkft_llama_step(vkft_model *m, vkft_recorder *rec, int backward) {
     for (uint32_t l = 0; l < L; l++) TRY(llama_layer_forward(m, rec, l))
     TRY(vkft_rmsnorm_forward(rec, m->x_final, vkft_pbuf(m, m->lnf_w), m->hf, m->statfa, BT, C, eps))
     int head = m->lm_head >= 0 ? m->lm_head : m->wte;
-    TRY(vkft_arch_lm_head_loss(m, rec, head, m->hf, backward))
+    TRY(vkft_arch_lm_head_loss(m, rec, head, m->hf, m->dh, backward))
     if (!backward) return 0;
 
     /* Backward: dh = d(final normed hidden) from the head, then the layers in reverse. m->dx carries the
      * gradient of the residual stream. */
-    TRY(vkft_arch_lm_head_backward(m, rec, head, m->hf, m->dh))
     TRY(vkft_rmsnorm_backward(rec, m->x_final, vkft_pbuf(m, m->lnf_w), m->statfa, m->dh, m->dx,
                               vkft_pgrad(m, m->lnf_w), m->norm_scratch, BT, C, 1))
     for (uint32_t l = L; l-- > 0;) {

@@ -205,6 +205,30 @@ void vkft_model_set_checkpointing(vkft_model *m, int on) {
     m->checkpoint = on;
 }
 
+void vkft_model_set_logits_budget(vkft_model *m, uint64_t bytes) {
+    if (m->logits_budget != bytes) m->planned = 0;
+    m->logits_budget = bytes;
+}
+
+/* Rows of logits per LM-head chunk: as many as the budget (and the device's binding range) allows, a
+ * multiple of the rows whose hidden states start at an aligned offset (chunks bind slices of h and dh). */
+static uint32_t lm_head_rows(const vkft_model *m) {
+    const vkft_device_caps *caps = vkft_device(m->ctx);
+    uint64_t row_bytes = (uint64_t)m->cfg.vocab_size * 4, budget = m->logits_budget ? m->logits_budget : 64ull << 20;
+    if (caps && caps->max_storage_buffer_range && budget > caps->max_storage_buffer_range)
+        budget = caps->max_storage_buffer_range;
+    uint64_t align = caps && caps->min_storage_buffer_offset_alignment ? caps->min_storage_buffer_offset_alignment : 256;
+    uint64_t h_row = (uint64_t)m->cfg.hidden_size * 4, a = align, b = h_row % align;
+    while (b) { /* gcd(align, h_row) */
+        uint64_t r = a % b;
+        a = b;
+        b = r;
+    }
+    uint64_t step = align / a, rows = budget / row_bytes / step * step;
+    if (rows < step) rows = step;
+    return rows >= m->BT ? m->BT : (uint32_t)rows;
+}
+
 void vkft_model_set_trainable(vkft_model *m, int trainable) {
     for (int i = 0; i < m->n_params; i++) m->params[i].trainable = trainable;
 }
@@ -229,6 +253,7 @@ int vkft_model_plan(vkft_model *m, uint32_t B, uint32_t T, int train, vkft_memor
     m->B = B;
     m->T = T;
     m->BT = B * T;
+    m->head_rows = lm_head_rows(m);
     m->plan.gradients = m->plan.activations = m->plan.scratch = 0;
     /* gradients, once per trainable parameter */
     for (int i = 0; i < m->n_params; i++) {
@@ -279,7 +304,7 @@ int vkft_model_plan(vkft_model *m, uint32_t B, uint32_t T, int train, vkft_memor
         if (bert && (alloc_f(m, &a->o_pre, BT * C, act) || alloc_f(m, &a->m_pre, BT * C, act))) return -1;
     }
     if (alloc_f(m, &m->x_final, BT * C, act) || alloc_f(m, &m->statfa, BT, act) || alloc_f(m, &m->statfb, BT, act) ||
-        alloc_f(m, &m->hf, BT * C, act) || alloc_f(m, &m->logits, BT * V, act) ||
+        alloc_f(m, &m->hf, BT * C, act) || alloc_f(m, &m->logits, (uint64_t)m->head_rows * V, act) ||
         alloc_f(m, &m->row_loss, BT, scr) || alloc_f(m, &m->loss_stats, 4, scr) || alloc_f(m, &m->loss, 1, scr) ||
         alloc_f(m, &m->emb_status, 2, scr))
         return -1;
@@ -353,6 +378,10 @@ int vkft_model_read_loss(vkft_model *m, float *loss, float *tokens) {
 }
 
 int vkft_model_read_logits(vkft_model *m, float *logits) {
+    if (m->head_rows < m->BT)
+        return vkft_set_error(m->ctx, "the logits of a %u x %u batch are computed %u rows at a time and not kept; "
+                              "raise the logits budget (vkft_model_set_logits_budget) to read them",
+                              m->B, m->T, m->head_rows);
     return vkft_download(m->ctx, m->logits, 0, logits, (size_t)m->BT * m->cfg.vocab_size * 4);
 }
 

@@ -90,6 +90,11 @@ const char *vkft_model_lora_targets(const vkft_model *m);
  * before its backward: less memory, about a third more compute). Takes effect at the next plan. */
 void vkft_model_set_checkpointing(vkft_model *m, int on);
 
+/* The LM head computes the logits [B*T, vocab] a chunk of rows at a time (forward, loss and backward of
+ * each chunk before the next), keeping at most `bytes` of them (0: the default, 64 MiB; never more than
+ * the device's storage-buffer range). Takes effect at the next plan. */
+void vkft_model_set_logits_budget(vkft_model *m, uint64_t bytes);
+
 /* Plans (allocates) the activations, gradients and scratch for batches of B x T; prints nothing, returns
  * the bytes planned per kind. */
 typedef struct {
@@ -104,7 +109,8 @@ int vkft_model_set_batch(vkft_model *m, const int32_t *ids, const int32_t *targe
 /* Records the forward pass and the loss (mean cross-entropy over non-ignored targets); with backward,
  * also the logits gradient and the backward pass into the parameters' gradients (added to them). */
 int vkft_model_record_step(vkft_model *m, vkft_recorder *rec, int backward, float grad_scale);
-/* After submission: the loss, the logits [B, T, V] and the non-ignored token count. */
+/* After submission: the loss and the non-ignored token count; the logits [B, T, V] when the plan keeps
+ * them all (one chunk: see vkft_model_set_logits_budget; else -1 with the context's error set). */
 int vkft_model_read_loss(vkft_model *m, float *loss, float *tokens);
 int vkft_model_read_logits(vkft_model *m, float *logits);
 /* After submission of a forward: the last hidden state [B, T, hidden] as transformers' last_hidden_state

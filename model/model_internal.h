@@ -41,7 +41,9 @@ struct vkft_model {
     vkft_buf emb_status;                    /* the embedding kernels' invalid-id report (2 uint32) */
     vkft_buf inv_freq;                      /* llama: RoPE inverse frequencies [head_dim / 2] */
     float grad_scale;                       /* of the step being recorded */
-    vkft_buf logits;                        /* [BT, V]; becomes dlogits in a backward step */
+    vkft_buf logits;                        /* [head_rows, V]; becomes dlogits in a backward step */
+    uint32_t head_rows;                     /* rows of logits computed at a time (BT: all of them) */
+    uint64_t logits_budget;                 /* bytes allowed for that buffer (0: the default) */
     vkft_buf row_loss, loss_stats, loss;
     /* backward scratch */
     vkft_buf dx, dh, dh2, dq, dk, dv, dattn, delta, dg, du, da, norm_scratch;
