@@ -16,7 +16,7 @@
 #include "matmul_common.glsl"
 
 layout(constant_id = 2) const uint TM = 32; // rows of C per workgroup (even)
-layout(constant_id = 3) const uint TN = 4;  // columns of C per lane (a multiple of 4)
+layout(constant_id = 3) const uint TN = 4;  // columns of C per lane (a multiple of B values per 64-bit word: 2 fp32, 4 fp16)
 
 #define SG gl_WorkGroupSize.x
 

@@ -171,7 +171,8 @@ int main(void) {
            vkft_matmul_path_name(vkft_matmul_path_for(ctx, VKFT_MM_B_F32)));
 
     static const int sizes[][3] = {{1, 1, 1},    {7, 7, 7},     {33, 33, 33},    {1, 129, 33},  {129, 1, 7},
-                                   {64, 64, 64}, {70, 200, 67}, {129, 129, 129}, {17, 257, 300}};
+                                   {64, 64, 64}, {70, 200, 67}, {129, 129, 129}, {17, 257, 300},
+                                   {48, 16, 36}, {100, 24, 64}};
     const int n_sizes = sizeof sizes / sizeof sizes[0];
     uint64_t seed = 1;
     /* the cooperative-matrix path too where the device has it (not lavapipe); unverified until then */
