@@ -9,7 +9,12 @@
 #include "data/u64map.h"
 #include "util/fsutil.h"
 
-static const char *const method_names[VKFT_AUG_NMETHODS] = {"sr", "ri", "rs", "rd", "reorder"};
+static const char *const method_names[VKFT_AUG_NMETHODS] = {"sr",  "ri",         "rs",           "rd",
+                                                            "reorder", "mlm", "paraphrase", "backtranslate"};
+
+int vkft_augment_method_needs_model(int m) {
+    return m == VKFT_AUG_MLM || m == VKFT_AUG_PARAPHRASE || m == VKFT_AUG_BACKTRANSLATE;
+}
 
 const char *vkft_augment_method_name(int m) {
     return m >= 0 && m < VKFT_AUG_NMETHODS ? method_names[m] : "?";
@@ -25,6 +30,7 @@ void vkft_augment_opts_defaults(vkft_augment_opts *o) {
     o->max_senses = 2;
     o->provenance_field = "augmentation";
     o->seed = 1;
+    o->top_k = 5;
 }
 
 int vkft_augment_parse_methods(vkft_augment_opts *o, const char *list, char *err, size_t errlen) {
@@ -38,8 +44,8 @@ int vkft_augment_parse_methods(vkft_augment_opts *o, const char *list, char *err
             if (!strcasecmp(p, method_names[i])) m = i;
         if (m < 0) {
             snprintf(err, errlen,
-                     "unknown augmentation method '%s'; known: sr, ri, rs, rd, reorder (masked-LM and "
-                     "paraphrase methods need the model API, not available yet)",
+                     "unknown augmentation method '%s'; known: sr, ri, rs, rd, reorder, mlm, paraphrase, "
+                     "backtranslate",
                      p);
             return -1;
         }
@@ -335,6 +341,7 @@ static int reorder(const char *text, vkft_buf *out, uint64_t *rng) {
 
 int vkft_augment_text(vkft_augmenter *a, int method, const char *text, vkft_buf *out, uint64_t *rng) {
     if (method == VKFT_AUG_REORDER) return reorder(text, out, rng);
+    if (vkft_augment_method_needs_model(method)) return 0; /* through the step's backend only */
     words ws = {0};
     if (split_words(text, &ws)) {
         words_free(&ws);
@@ -432,17 +439,139 @@ int vkft_augment_text(vkft_augmenter *a, int method, const char *text, vkft_buf 
     return changed > 0;
 }
 
+/* ---- masked-LM substitution (the model's part runs in the backend) ----------------------------- */
+
+/* Picks the words to mask, as sr picks the words to replace, and writes the text with their cores
+ * replaced by the mask token. masked[] receives the word indices in text order; returns the count. */
+static int mlm_mask(vkft_augmenter *a, const words *ws, uint64_t *rng, const char *mask, int *masked,
+                    vkft_buf *out) {
+    char *prot = malloc((size_t)ws->n + 1);
+    int *idx = malloc(sizeof(int) * (size_t)ws->n + 1), m = 0;
+    if (!prot || !idx) {
+        free(prot);
+        free(idx);
+        return -1;
+    }
+    mark_protected(a, ws, prot);
+    for (int i = 0; i < ws->n; i++)
+        if (!prot[i] && eligible(a, ws->w[i])) idx[m++] = i;
+    for (int i = m - 1; i > 0; i--) {
+        int j = rnd(rng, i + 1), t = idx[i];
+        idx[i] = idx[j];
+        idx[j] = t;
+    }
+    int want = (int)lround(a->o.rate * ws->n), nm = 0;
+    if (want < 1) want = 1;
+    if (want > m) want = m;
+    char *pick = calloc((size_t)ws->n + 1, 1);
+    for (int i = 0; i < want; i++) pick[idx[i]] = 1;
+    out->n = 0;
+    for (int i = 0; i < ws->n; i++) {
+        if (i) vkft_buf_addc(out, ' ');
+        if (!pick[i]) {
+            vkft_buf_adds(out, ws->w[i]);
+            continue;
+        }
+        size_t cs, ce;
+        core(ws->w[i], &cs, &ce);
+        vkft_buf_add(out, ws->w[i], cs);
+        vkft_buf_adds(out, mask);
+        vkft_buf_adds(out, ws->w[i] + ce);
+        masked[nm++] = i;
+    }
+    vkft_buf_nul(out);
+    free(pick);
+    free(idx);
+    free(prot);
+    return nm;
+}
+
+/* A candidate is acceptable when it is not the word it replaces and not a protected one-word term. */
+static int mlm_acceptable(vkft_augmenter *a, const char *word, const char *cand) {
+    size_t cs, ce, n = strlen(cand);
+    core(word, &cs, &ce);
+    if (ce - cs == n && !strncasecmp(word + cs, cand, n)) return 0;
+    for (int p = 0; p < a->nprot; p++)
+        if (!a->prot[p][1] && !strcasecmp(a->prot[p][0], cand)) return 0;
+    return 1;
+}
+
+/* Replaces each masked word by one of the first top_k acceptable candidates (cands: the backend's
+ * answer), keeping the word's punctuation and first-letter case; records each choice in detail (an
+ * array). Returns the number of words replaced. */
+static int mlm_fill(vkft_augmenter *a, words *ws, const int *masked, int nm, const char *cands,
+                    size_t cands_len, uint64_t *rng, cJSON *detail) {
+    const char *p = cands, *end = cands + cands_len;
+    int replaced = 0;
+    for (int k = 0; k < nm; k++) {
+        const char *ok[64];
+        int n_ok = 0;
+        while (p < end && *p) { /* this mask's list, up to its empty terminator */
+            if (n_ok < a->o.top_k && n_ok < 64 && mlm_acceptable(a, ws->w[masked[k]], p)) ok[n_ok++] = p;
+            p += strlen(p) + 1;
+        }
+        if (p < end) p++;
+        char *word = ws->w[masked[k]];
+        size_t cs, ce;
+        core(word, &cs, &ce);
+        cJSON *d = cJSON_CreateObject();
+        cJSON_AddNumberToObject(d, "word", masked[k]);
+        char *from = strndup(word + cs, ce - cs);
+        cJSON_AddStringToObject(d, "from", from);
+        free(from);
+        if (!n_ok) {
+            cJSON_AddNullToObject(d, "to");
+            cJSON_AddItemToArray(detail, d);
+            continue;
+        }
+        const char *c = ok[rnd(rng, n_ok)];
+        size_t cl = strlen(c), tail = strlen(word) - ce;
+        char *r = malloc(cs + cl + tail + 1);
+        memcpy(r, word, cs);
+        memcpy(r + cs, c, cl);
+        if (isupper((unsigned char)word[cs])) r[cs] = (char)toupper((unsigned char)r[cs]);
+        memcpy(r + cs + cl, word + ce, tail + 1);
+        cJSON_AddStringToObject(d, "to", c);
+        cJSON_AddItemToArray(detail, d);
+        free(ws->w[masked[k]]);
+        ws->w[masked[k]] = r;
+        replaced++;
+    }
+    return replaced;
+}
+
 /* ---- the step ---------------------------------------------------------------------------------- */
+
+/* With a model method: what the first pass keeps per record, and the copies made between the passes. */
+typedef struct {
+    int method;
+    char *text;
+    cJSON *detail; /* provenance extras: mlm substitutions, the generation seed */
+} aug_copy;
+typedef struct {
+    char *text, *label; /* NULL when absent */
+    uint64_t rng;
+    aug_copy *copies;
+    int n_copies;
+} aug_rec;
+typedef struct {
+    long rec;
+    uint64_t rng;
+    int *masked, nm;
+} aug_job_meta;
 
 struct vkft_augment_step {
     vkft_augmenter *a;
+    int deferred; /* a model method is used: two passes, model work in between */
+    aug_rec *recs;
+    long n_recs, cap_recs, cursor;
     vkft_augment_opts o;
     const char *field, *label_field;
     vkft_u64map label_ids;
     long counts[1024];
     int nlabels;
     long max_count;
-    long made[VKFT_AUG_NMETHODS], skipped[VKFT_AUG_NMETHODS], records_augmented;
+    long made[VKFT_AUG_NMETHODS], skipped[VKFT_AUG_NMETHODS], records_augmented, model_jobs;
     vkft_buf out;
 };
 
@@ -467,9 +596,7 @@ static int aug_count(void *ctx, const vkft_record *rec, char *err, size_t errlen
     return 0;
 }
 
-static int copies_for(vkft_augment_step *s, const cJSON *obj) {
-    char buf[64];
-    const char *l = vkft_path_text(obj, s->label_field, buf, sizeof buf);
+static int copies_for_label(vkft_augment_step *s, const char *l) {
     if (s->o.n_per_class) {
         if (!l) return 0;
         for (int i = 0; i < s->o.n_per_class; i++)
@@ -486,14 +613,230 @@ static int copies_for(vkft_augment_step *s, const cJSON *obj) {
     return s->o.copies;
 }
 
+static int copies_for(vkft_augment_step *s, const cJSON *obj) {
+    char buf[64];
+    return copies_for_label(s, vkft_path_text(obj, s->label_field, buf, sizeof buf));
+}
+
+static uint64_t record_rng(const vkft_augment_step *s, const vkft_record *rec) {
+    return s->o.seed ^ vkft_hash64(rec->path, strlen(rec->path), 7) ^
+           ((uint64_t)rec->line * 0x9e3779b97f4a7c15ULL);
+}
+
+/* Writes one augmented copy of rec with its provenance (detail's items are added to it). */
+static int emit_copy(vkft_augment_step *s, vkft_record *rec, int m, const char *text, const cJSON *detail,
+                     vkft_emitter *em, char *err, size_t errlen) {
+    cJSON *copy = cJSON_Duplicate(rec->obj, 1);
+    if (!copy) {
+        snprintf(err, errlen, "augment: out of memory");
+        return -1;
+    }
+    cJSON_SetValuestring(vkft_path_get(copy, s->field), text);
+    cJSON_DeleteItemFromObjectCaseSensitive(copy, s->o.provenance_field);
+    cJSON *p = cJSON_AddObjectToObject(copy, s->o.provenance_field);
+    char src[600];
+    snprintf(src, sizeof src, "%s:%ld", rec->path, rec->line);
+    cJSON_AddStringToObject(p, "source", src);
+    cJSON_AddNumberToObject(p, "source_index", (double)rec->index);
+    cJSON_AddStringToObject(p, "method", method_names[m]);
+    for (const cJSON *d = detail ? detail->child : NULL; d; d = d->next)
+        cJSON_AddItemToObject(p, d->string, cJSON_Duplicate(d, 1));
+    int w = vkft_emit(em, copy, err, errlen);
+    cJSON_Delete(copy);
+    return w ? -1 : 0;
+}
+
+/* ---- deferred mode (model methods) --------------------------------------------------------------- */
+
+static int keep_count(void *ctx, const vkft_record *rec, char *err, size_t errlen) {
+    vkft_augment_step *s = ctx;
+    if (s->o.minority) aug_count(ctx, rec, err, errlen);
+    if (s->n_recs == s->cap_recs) {
+        long c = s->cap_recs ? s->cap_recs * 2 : 1024;
+        aug_rec *p = realloc(s->recs, sizeof *p * (size_t)c);
+        if (!p) {
+            snprintf(err, errlen, "augment: out of memory keeping the texts");
+            return -1;
+        }
+        s->recs = p;
+        s->cap_recs = c;
+    }
+    aug_rec *r = &s->recs[s->n_recs++];
+    memset(r, 0, sizeof *r);
+    cJSON *v = vkft_path_get(rec->obj, s->field);
+    char buf[64];
+    const char *l = vkft_path_text(rec->obj, s->label_field, buf, sizeof buf);
+    if (cJSON_IsString(v)) r->text = strdup(v->valuestring);
+    if (l) r->label = strdup(l);
+    r->rng = record_rng(s, rec);
+    return 0;
+}
+
+static void add_copy(aug_rec *r, int m, char *text, cJSON *detail) {
+    aug_copy *p = realloc(r->copies, sizeof *p * (size_t)(r->n_copies + 1));
+    if (!p) {
+        free(text);
+        cJSON_Delete(detail);
+        return;
+    }
+    r->copies = p;
+    r->copies[r->n_copies++] = (aug_copy){m, text, detail};
+}
+
+/* Generated text: leading whitespace skipped, cut at the first line break, trailing whitespace trimmed. */
+static char *first_line(const char *t) {
+    while (*t && isspace((unsigned char)*t)) t++;
+    size_t n = strcspn(t, "\r\n");
+    while (n && isspace((unsigned char)t[n - 1])) n--;
+    return strndup(t, n);
+}
+
+/* Between the passes: every copy of every record; the model jobs in one call to the backend. */
+static int deferred_prepare(void *ctx, char *err, size_t errlen) {
+    vkft_augment_step *s = ctx;
+    vkft_aug_job *jobs = NULL;
+    aug_job_meta *meta = NULL;
+    long nj = 0, cap = 0;
+    int rc = -1;
+    for (long i = 0; i < s->n_recs; i++) {
+        aug_rec *r = &s->recs[i];
+        if (!r->text) continue;
+        int copies = copies_for_label(s, r->label);
+        for (int c = 0; c < copies; c++) {
+            int m = s->o.methods[c % s->o.n_methods];
+            if (!vkft_augment_method_needs_model(m)) {
+                int trc = vkft_augment_text(s->a, m, r->text, &s->out, &r->rng);
+                if (trc < 0) goto oom;
+                if (trc == 0)
+                    s->skipped[m]++;
+                else
+                    add_copy(r, m, strdup(s->out.p), NULL);
+                continue;
+            }
+            if (nj == cap) {
+                cap = cap ? cap * 2 : 256;
+                vkft_aug_job *nj_ = realloc(jobs, sizeof *jobs * (size_t)cap);
+                aug_job_meta *nm_ = nj_ ? realloc(meta, sizeof *meta * (size_t)cap) : NULL;
+                if (nj_) jobs = nj_;
+                if (!nm_) goto oom;
+                meta = nm_;
+            }
+            vkft_aug_job *j = &jobs[nj];
+            aug_job_meta *mt = &meta[nj];
+            memset(j, 0, sizeof *j);
+            memset(mt, 0, sizeof *mt);
+            mt->rec = i;
+            mt->rng = next_u64(&r->rng); /* each job its own generator: results do not depend on batching */
+            j->method = m;
+            j->seed = mt->rng & 0xffffffffu; /* fits a JSON number exactly, for the provenance */
+            if (m == VKFT_AUG_MLM) {
+                words ws = {0};
+                if (split_words(r->text, &ws)) {
+                    words_free(&ws);
+                    goto oom;
+                }
+                mt->masked = malloc(sizeof(int) * (size_t)ws.n + 1);
+                vkft_buf mtext = {0};
+                int n = mt->masked ? mlm_mask(s->a, &ws, &mt->rng, s->o.backend->mask_token, mt->masked, &mtext)
+                                   : -1;
+                words_free(&ws);
+                if (n < 0) goto oom;
+                if (n == 0) {
+                    s->skipped[m]++;
+                    free(mt->masked);
+                    vkft_buf_free(&mtext);
+                    continue;
+                }
+                mt->nm = n;
+                j->n_masks = n;
+                j->text = mtext.p; /* owned by the job */
+            } else {
+                j->text = r->text;
+            }
+            nj++;
+        }
+    }
+    s->model_jobs = nj;
+    if (nj && s->o.backend->run(s->o.backend->user, jobs, nj, err, errlen)) goto done;
+    for (long k = 0; k < nj; k++) {
+        vkft_aug_job *j = &jobs[k];
+        aug_job_meta *mt = &meta[k];
+        aug_rec *r = &s->recs[mt->rec];
+        int m = j->method;
+        if (!j->ok) {
+            s->skipped[m]++;
+            continue;
+        }
+        cJSON *detail = cJSON_CreateObject();
+        char *text = NULL;
+        if (m == VKFT_AUG_MLM) {
+            words ws = {0};
+            split_words(r->text, &ws);
+            cJSON *subs = cJSON_AddArrayToObject(detail, "substitutions");
+            if (j->out && mlm_fill(s->a, &ws, mt->masked, mt->nm, j->out, j->out_len, &mt->rng, subs) > 0) {
+                join(&ws, &s->out);
+                text = strdup(s->out.p);
+            }
+            words_free(&ws);
+        } else {
+            text = first_line(j->out ? j->out : "");
+            cJSON_AddNumberToObject(detail, "seed", (double)j->seed);
+            if (text && (!*text || !strcmp(text, r->text))) {
+                free(text);
+                text = NULL;
+            }
+        }
+        if (!text) {
+            s->skipped[m]++;
+            cJSON_Delete(detail);
+            continue;
+        }
+        add_copy(r, m, text, detail);
+    }
+    rc = 0;
+    goto done;
+oom:
+    snprintf(err, errlen, "augment: out of memory");
+done:
+    for (long k = 0; k < nj; k++) {
+        if (jobs[k].method == VKFT_AUG_MLM) free((char *)jobs[k].text);
+        free(jobs[k].out);
+        free(meta[k].masked);
+    }
+    free(jobs);
+    free(meta);
+    return rc;
+}
+
+static int deferred_apply(void *ctx, vkft_record *rec, vkft_emitter *em, char *err, size_t errlen) {
+    vkft_augment_step *s = ctx;
+    if (s->cursor >= s->n_recs) {
+        snprintf(err, errlen, "%s:%ld: the input changed between the two passes", rec->path, rec->line);
+        return VKFT_STEP_FAIL;
+    }
+    aug_rec *r = &s->recs[s->cursor++];
+    if (r->n_copies) s->records_augmented++;
+    for (int c = 0; c < r->n_copies; c++) {
+        aug_copy *cp = &r->copies[c];
+        if (emit_copy(s, rec, cp->method, cp->text, cp->detail, em, err, errlen)) return VKFT_STEP_FAIL;
+        s->made[cp->method]++;
+        free(cp->text);
+        cJSON_Delete(cp->detail);
+    }
+    free(r->copies);
+    free(r->text);
+    free(r->label);
+    memset(r, 0, sizeof *r);
+    return VKFT_STEP_KEEP;
+}
+
 static int aug_apply(void *ctx, vkft_record *rec, vkft_emitter *em, char *err, size_t errlen) {
     vkft_augment_step *s = ctx;
     cJSON *v = vkft_path_get(rec->obj, s->field);
     if (!cJSON_IsString(v)) return VKFT_STEP_KEEP;
     int copies = copies_for(s, rec->obj);
     if (copies <= 0) return VKFT_STEP_KEEP;
-    uint64_t rng = s->o.seed ^ vkft_hash64(rec->path, strlen(rec->path), 7) ^
-                   ((uint64_t)rec->line * 0x9e3779b97f4a7c15ULL);
+    uint64_t rng = record_rng(s, rec);
     int any = 0;
     for (int c = 0; c < copies; c++) {
         int m = s->o.methods[c % s->o.n_methods];
@@ -506,22 +849,7 @@ static int aug_apply(void *ctx, vkft_record *rec, vkft_emitter *em, char *err, s
             s->skipped[m]++;
             continue;
         }
-        cJSON *copy = cJSON_Duplicate(rec->obj, 1);
-        if (!copy) {
-            snprintf(err, errlen, "augment: out of memory");
-            return VKFT_STEP_FAIL;
-        }
-        cJSON_SetValuestring(vkft_path_get(copy, s->field), s->out.p);
-        cJSON_DeleteItemFromObjectCaseSensitive(copy, s->o.provenance_field);
-        cJSON *p = cJSON_AddObjectToObject(copy, s->o.provenance_field);
-        char src[600];
-        snprintf(src, sizeof src, "%s:%ld", rec->path, rec->line);
-        cJSON_AddStringToObject(p, "source", src);
-        cJSON_AddNumberToObject(p, "source_index", (double)rec->index);
-        cJSON_AddStringToObject(p, "method", method_names[m]);
-        int w = vkft_emit(em, copy, err, errlen);
-        cJSON_Delete(copy);
-        if (w) return VKFT_STEP_FAIL;
+        if (emit_copy(s, rec, m, s->out.p, NULL, em, err, errlen)) return VKFT_STEP_FAIL;
         s->made[m]++;
         any = 1;
     }
@@ -543,6 +871,10 @@ static void aug_summarize(void *ctx, cJSON *sum) {
     cJSON_AddNumberToObject(r, "rate", s->o.rate);
     cJSON_AddNumberToObject(r, "protected_terms", (double)s->a->nprot);
     cJSON_AddStringToObject(r, "provenance_field", s->o.provenance_field);
+    if (s->deferred) {
+        cJSON_AddNumberToObject(r, "model_jobs", (double)s->model_jobs);
+        cJSON_AddNumberToObject(r, "top_k", s->o.top_k);
+    }
 }
 
 int vkft_augment_step_new(vkft_augment_step **out, const vkft_augment_opts *o, const char *text_field,
@@ -563,8 +895,20 @@ int vkft_augment_step_new(vkft_augment_step **out, const vkft_augment_opts *o, c
         return -1;
     }
     memset(step, 0, sizeof *step);
-    if (o->minority) step->count = aug_count;
-    step->apply = aug_apply;
+    for (int i = 0; i < o->n_methods; i++) s->deferred |= vkft_augment_method_needs_model(o->methods[i]);
+    if (s->deferred && !o->backend) {
+        snprintf(err, errlen, "augmentation methods mlm, paraphrase and backtranslate need a model (--model DIR)");
+        vkft_augment_step_free(s);
+        return -1;
+    }
+    if (s->deferred) {
+        step->count = keep_count;
+        step->prepare = deferred_prepare;
+        step->apply = deferred_apply;
+    } else {
+        if (o->minority) step->count = aug_count;
+        step->apply = aug_apply;
+    }
     step->summarize = aug_summarize;
     step->ctx = s;
     *out = s;
@@ -574,6 +918,16 @@ int vkft_augment_step_new(vkft_augment_step **out, const vkft_augment_opts *o, c
 void vkft_augment_step_free(vkft_augment_step *s) {
     if (!s) return;
     vkft_augmenter_free(s->a);
+    for (long i = 0; i < s->n_recs; i++) {
+        for (int c = 0; c < s->recs[i].n_copies; c++) {
+            free(s->recs[i].copies[c].text);
+            cJSON_Delete(s->recs[i].copies[c].detail);
+        }
+        free(s->recs[i].copies);
+        free(s->recs[i].text);
+        free(s->recs[i].label);
+    }
+    free(s->recs);
     vkft_u64map_free(&s->label_ids);
     vkft_buf_free(&s->out);
     free(s);

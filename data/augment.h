@@ -12,16 +12,27 @@
  * provenance object {"source": "FILE:LINE", "source_index": N, "method": "sr"} under --provenance-field;
  * originals are written too. Copies per record: a number, per class (LABEL=N), or "minority" (each
  * class is raised towards the largest class, capped by max_copies). Deterministic for a seed.
- * Model-driven methods (masked-LM substitution, paraphrase, back-translation) need the model API and
- * are not implemented yet. */
+ * Model-driven methods run through a backend the caller supplies (tools/data_model.c, on vkft's model
+ * API; data/ itself needs no GPU):
+ *   mlm  contextual substitution: n = max(1, rate * words) eligible words are replaced by the backend's
+ *        mask token (all at once), the masked LM returns whole-word candidates per mask, best first;
+ *        one of the first top_k that is not the original word nor a protected term is picked with the
+ *        copy's generator (top_k 1: the model's best)
+ *   paraphrase, backtranslate  the backend rewrites the text with a causal LM and prompt templates
+ * With a model method the step reads the input twice: the first pass keeps the texts, the model work
+ * is done for all records in batches between the passes, the second pass writes. */
 #ifndef VKFT_DATA_AUGMENT_H
 #define VKFT_DATA_AUGMENT_H
 #include <stdint.h>
 
+#include "data/augment_backend.h"
 #include "data/step.h"
 #include "data/wordnet.h"
 
-enum { VKFT_AUG_SR = 0, VKFT_AUG_RI, VKFT_AUG_RS, VKFT_AUG_RD, VKFT_AUG_REORDER, VKFT_AUG_NMETHODS };
+/* 1 for the methods that need a model backend (mlm, paraphrase, backtranslate). */
+int vkft_augment_method_needs_model(int m);
+
+
 
 #define VKFT_AUG_MAX_CLASS_RULES 64
 
@@ -44,10 +55,12 @@ typedef struct {
     int max_senses;               /* WordNet senses per part of speech (default 2) */
     const char *provenance_field; /* default "augmentation" */
     uint64_t seed;
+    int top_k;                           /* mlm: pick among this many candidates (default 5) */
+    const vkft_augment_backend *backend; /* needed by model-driven methods */
 } vkft_augment_opts;
 
 void vkft_augment_opts_defaults(vkft_augment_opts *o);
-/* Parses "sr,ri,rs,rd,reorder" into o->methods. */
+/* Parses "sr,ri,rs,rd,reorder,mlm,paraphrase,backtranslate" into o->methods. */
 int vkft_augment_parse_methods(vkft_augment_opts *o, const char *list, char *err, size_t errlen);
 const char *vkft_augment_method_name(int m);
 

@@ -1,8 +1,13 @@
 #include "tools/cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "util/fsutil.h"
 
 int cli_wants_help(int argc, char **argv) {
     for (int i = 1; i < argc; i++)
@@ -51,3 +56,40 @@ double cli_now_s(void) {
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
+
+/* Adds the ids of an eos_token_id value (an int or a list of ints) to eos[] (no duplicates). */
+static void add_eos_json(const cJSON *v, int32_t *eos, uint32_t *n, uint32_t max) {
+    if (!v) return;
+    if (cJSON_IsArray(v)) {
+        for (const cJSON *e = v->child; e; e = e->next) add_eos_json(e, eos, n, max);
+        return;
+    }
+    if (!cJSON_IsNumber(v) || v->valuedouble < 0) return;
+    int32_t id = (int32_t)v->valuedouble;
+    for (uint32_t i = 0; i < *n; i++)
+        if (eos[i] == id) return;
+    if (*n < max) eos[(*n)++] = id;
+}
+
+/* The end-of-sequence ids: config.json's and generation_config.json's eos_token_id (either may be a list,
+ * as for Llama 3) and the tokenizer's EOS. */
+uint32_t cli_eos_ids(const char *dir, const vkft_tokenizer *tok, int32_t *eos, uint32_t max) {
+    uint32_t n = 0;
+    static const char *const files[] = {"config.json", "generation_config.json"};
+    for (int f = 0; f < 2; f++) {
+        char path[4200], *text = NULL, err[256];
+        size_t len;
+        snprintf(path, sizeof path, "%s/%s", dir, files[f]);
+        if (!vkft_file_exists(path) || vkft_read_file(path, &text, &len, err, sizeof err)) continue;
+        cJSON *j = cJSON_ParseWithLength(text, len);
+        free(text);
+        add_eos_json(cJSON_GetObjectItem(j, "eos_token_id"), eos, &n, max);
+        cJSON_Delete(j);
+    }
+    if (tok) {
+        cJSON num = {.type = cJSON_Number, .valuedouble = vkft_tokenizer_specials(tok).eos};
+        add_eos_json(&num, eos, &n, max);
+    }
+    return n;
+}
+

@@ -1,6 +1,7 @@
 /* Small helpers shared by the subcommands: option matching, opening the device, timing. */
 #ifndef VKFT_CLI_H
 #define VKFT_CLI_H
+#include "data/tokenizer.h"
 #include "runtime/runtime.h"
 
 /* 1 if argv has --help or -h. */
@@ -15,4 +16,7 @@ vkft_ctx *cli_open_device(const char *device);
  * messages; returns 1 if there were validation messages, else 0. */
 int cli_close_device(vkft_ctx *ctx);
 double cli_now_s(void);
+/* The end-of-sequence ids of model folder dir (config.json's and generation_config.json's eos_token_id,
+ * an int or a list, and the tokenizer's EOS when tok is given), at most max, no duplicates. */
+uint32_t cli_eos_ids(const char *dir, const vkft_tokenizer *tok, int32_t *eos, uint32_t max);
 #endif

@@ -237,6 +237,10 @@ int data_run_step_keep(data_common *c, const char *cmd, vkft_step *step, cJSON *
         *keep = summary;
         return 0;
     }
+    return data_finish_step(c, cmd, summary);
+}
+
+int data_finish_step(data_common *c, const char *cmd, cJSON *summary) {
     int rc = 0;
     if (c->summary && data_write_json(c->summary, summary)) rc = 1;
     if (c->io.dry_run) {

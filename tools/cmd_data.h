@@ -2,7 +2,9 @@
  * step with a progress bar, and writing its summary. */
 #ifndef VKFT_TOOLS_CMD_DATA_H
 #define VKFT_TOOLS_CMD_DATA_H
+#include "data/labelcheck.h"
 #include "data/step.h"
+#include "tools/data_model.h"
 #include "tools/progress.h"
 
 #define DATA_MAX_IN 64
@@ -33,6 +35,9 @@ int data_check_io(data_common *c, const char *cmd, int need_out);
 int data_run_step(data_common *c, const char *cmd, vkft_step *step, cJSON *summary);
 /* The same, but hands the summary back in *keep (nothing printed or written) on success. */
 int data_run_step_keep(data_common *c, const char *cmd, vkft_step *step, cJSON *summary, cJSON **keep);
+/* What data_run_step does after the run: writes --summary, prints it (--dry-run) or a line. Consumes
+ * summary; returns the exit status. */
+int data_finish_step(data_common *c, const char *cmd, cJSON *summary);
 /* Writes summary JSON to path atomically; prints errors. */
 int data_write_json(const char *path, const cJSON *j);
 /* The common options' help text. */
@@ -41,6 +46,19 @@ extern const char *const data_common_opts[];
 
 /* Runs step argv[0] ("clean", ...) with its arguments (used by the pipeline). */
 int data_dispatch(int argc, char **argv);
+
+/* Model options shared by the model-driven parts (tools/cmd_data_model.c): consumes --model, --batch,
+ * --max-tokens, --device at argv[*i]. Returns 1 when consumed, 0 when not one of them, -1 on error. */
+int data_model_opt(data_model_opts *o, const char *cmd, int argc, char **argv, int *i);
+int data_pooling_parse(const char *cmd, const char *v, int *pooling);
+extern const char data_model_help[], data_embed_help[];
+extern const char *const data_model_opt_names[];
+/* balance --mode smote: embeddings (model or emb file), SMOTE to ratio, the features file at --out. */
+int data_smote(data_common *c, double ratio, uint64_t seed, int k, int pooling, const char *emb,
+               const data_model_opts *mo);
+/* report --model / --embeddings: adds "label_disagreements" to report. Returns 0 or 1 (printed). */
+int data_label_check(data_common *c, const vkft_labelcheck_opts *lo, int pooling, const char *emb,
+                     const data_model_opts *mo, cJSON *report);
 
 int cmd_data_report(int argc, char **argv);
 int cmd_data_balance(int argc, char **argv);

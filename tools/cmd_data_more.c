@@ -28,9 +28,17 @@ static const char report_help[] =
     "  --pmi-top N          terms per label (default 10)\n"
     "  --pmi-min-count N    minimum documents of the label containing the term (default 5)\n"
     "  --bins N             histogram bars (default 30)\n"
-    "  --no-png             no PNG histograms\n\n";
-static const char *const report_opts[] = {"--tokenizer",     "--terms", "--no-pii", "--no-near", "--pmi-top",
-                                          "--pmi-min-count", "--bins",  "--no-png", NULL};
+    "  --no-png             no PNG histograms\n"
+    "labels a quick model disagrees with (with --model or --embeddings): sentence embeddings of every\n"
+    "labelled record, a multinomial logistic regression with k-fold cross-validation; records whose\n"
+    "out-of-fold prediction differs from their label with probability >= the threshold are listed\n"
+    "  --folds N            cross-validation folds (default 5)\n"
+    "  --disagree-threshold P  list a record when p(predicted label) >= P (default 0.7)\n"
+    "%s%s\n";
+static const char *const report_opts[] = {"--tokenizer", "--terms",   "--no-pii",     "--no-near",
+                                          "--pmi-top",   "--pmi-min-count", "--bins", "--no-png",
+                                          "--folds",     "--disagree-threshold", "--pooling", "--embeddings",
+                                          "--model",     "--batch", "--max-tokens", "--device", NULL};
 
 /* Writes report.json, report.md and PNGs into dir; returns 0 or 1. */
 static int write_report(const char *dir, cJSON *j, vkft_report *r, int png) {
@@ -110,18 +118,42 @@ int cmd_data_report(int argc, char **argv) {
     data_common_init(&c);
     vkft_report_opts o;
     vkft_report_opts_defaults(&o);
-    int png = 1;
+    int png = 1, pooling = DM_POOL_MEAN;
+    data_model_opts mo;
+    data_model_opts_defaults(&mo);
+    vkft_labelcheck_opts lo;
+    vkft_labelcheck_opts_defaults(&lo);
+    const char *emb = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            printf("%s%s", report_help, data_common_help);
+            printf(report_help, data_embed_help, data_model_help);
+            printf("%s", data_common_help);
             return 0;
         }
         int r = data_common_opt(&c, cmd, argc, argv, &i);
+        if (!r) r = data_model_opt(&mo, cmd, argc, argv, &i);
         if (r < 0) return 2;
         if (r) continue;
         long x;
-        if (!strcmp(a, "--tokenizer")) {
+        if (!strcmp(a, "--folds")) {
+            if (!(v = data_value(cmd, argc, argv, &i)) || data_parse_long(cmd, a, v, &x)) return 2;
+            if (x < 2 || x > 100) {
+                fprintf(stderr, "vkft data report: --folds must be in 2..100\n");
+                return 2;
+            }
+            lo.folds = (int)x;
+        } else if (!strcmp(a, "--disagree-threshold")) {
+            if (!(v = data_value(cmd, argc, argv, &i)) || data_parse_double(cmd, a, v, &lo.threshold)) return 2;
+            if (!(lo.threshold > 0 && lo.threshold <= 1)) {
+                fprintf(stderr, "vkft data report: --disagree-threshold must be in (0, 1]\n");
+                return 2;
+            }
+        } else if (!strcmp(a, "--pooling")) {
+            if (!(v = data_value(cmd, argc, argv, &i)) || data_pooling_parse(cmd, v, &pooling)) return 2;
+        } else if (!strcmp(a, "--embeddings")) {
+            if (!(emb = data_value(cmd, argc, argv, &i))) return 2;
+        } else if (!strcmp(a, "--tokenizer")) {
             if (!(o.tokenizer_path = data_value(cmd, argc, argv, &i))) return 2;
         } else if (!strcmp(a, "--terms")) {
             if (!(o.terms_file = data_value(cmd, argc, argv, &i))) return 2;
@@ -146,11 +178,20 @@ int cmd_data_report(int argc, char **argv) {
         } else
             return data_unknown(cmd, a, report_opts);
     }
+    if (mo.dir && emb) {
+        fprintf(stderr, "vkft data report: give --model or --embeddings, not both\n");
+        return 2;
+    }
     if (data_check_io(&c, cmd, 1)) return 2;
     vkft_report *r = NULL;
     cJSON *j = run_report(&c, &o, &r);
     if (!j) return 1;
     int rc = 0;
+    if ((mo.dir || emb) && data_label_check(&c, &lo, pooling, emb, &mo, j)) {
+        cJSON_Delete(j);
+        vkft_report_free(r);
+        return 1;
+    }
     if (c.summary && data_write_json(c.summary, j)) rc = 1;
     if (c.io.dry_run) {
         char *s = cJSON_Print(j);
@@ -182,9 +223,16 @@ static const char balance_help[] =
     "                       (Cui et al. 2019) (default inverse)\n"
     "  --beta B             effective-number beta (default 0.999)\n"
     "  --weights-out FILE   write the class weights as a JSON config snippet for vkft train\n"
-    "SMOTE in embedding space needs the model API and is not available yet.\n\n";
-static const char *const balance_opts[] = {"--mode", "--ratio",       "--seed", "--weights",
-                                           "--beta", "--weights-out", NULL};
+    "SMOTE in embedding space (--mode smote, with --model or --embeddings): the records' sentence\n"
+    "embeddings plus synthetic vectors for the classes below ratio x the largest (each between a record\n"
+    "and one of its k nearest neighbours of the same class), written to --out as safetensors\n"
+    "(features [N, H] F32, labels [N] I32, source [N, 2] I32, lambda [N] F32) and OUT.json (label\n"
+    "names, counts, the records of the real rows); the text data is not changed. docs/data.md\n"
+    "  --k N                neighbours for SMOTE (default 5)\n"
+    "%s%s\n";
+static const char *const balance_opts[] = {"--mode", "--ratio", "--seed",    "--weights",  "--beta",
+                                           "--weights-out", "--k", "--pooling", "--embeddings", "--model",
+                                           "--batch", "--max-tokens", "--device", NULL};
 
 int cmd_data_balance(int argc, char **argv) {
     const char *cmd = "balance";
@@ -192,19 +240,35 @@ int cmd_data_balance(int argc, char **argv) {
     data_common_init(&c);
     vkft_balance_opts o;
     vkft_balance_opts_defaults(&o);
-    const char *weights_out = NULL;
+    const char *weights_out = NULL, *emb = NULL;
     char err[512];
+    int smote = 0, k = 5, pooling = DM_POOL_MEAN;
+    data_model_opts mo;
+    data_model_opts_defaults(&mo);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            printf("%s%s", balance_help, data_common_help);
+            printf(balance_help, data_embed_help, data_model_help);
+            printf("%s", data_common_help);
             return 0;
         }
         int r = data_common_opt(&c, cmd, argc, argv, &i);
+        if (!r) r = data_model_opt(&mo, cmd, argc, argv, &i);
         if (r < 0) return 2;
         if (r) continue;
         long x;
-        if (!strcmp(a, "--mode")) {
+        if (!strcmp(a, "--k")) {
+            if (!(v = data_value(cmd, argc, argv, &i)) || data_parse_long(cmd, a, v, &x)) return 2;
+            if (x < 1 || x > 1000) {
+                fprintf(stderr, "vkft data balance: --k must be in 1..1000\n");
+                return 2;
+            }
+            k = (int)x;
+        } else if (!strcmp(a, "--pooling")) {
+            if (!(v = data_value(cmd, argc, argv, &i)) || data_pooling_parse(cmd, v, &pooling)) return 2;
+        } else if (!strcmp(a, "--embeddings")) {
+            if (!(emb = data_value(cmd, argc, argv, &i))) return 2;
+        } else if (!strcmp(a, "--mode")) {
             if (!(v = data_value(cmd, argc, argv, &i))) return 2;
             if (!strcmp(v, "over"))
                 o.mode = VKFT_BALANCE_OVER;
@@ -214,13 +278,10 @@ int cmd_data_balance(int argc, char **argv) {
                 o.mode = VKFT_BALANCE_BOTH;
             else if (!strcmp(v, "none"))
                 o.mode = VKFT_BALANCE_NONE;
-            else if (!strcmp(v, "smote")) {
-                fprintf(stderr,
-                        "vkft data balance: SMOTE needs embeddings from the model API, not available yet; "
-                        "use over, under or both\n");
-                return 2;
-            } else {
-                fprintf(stderr, "vkft data balance: --mode '%s': use over, under, both or none\n", v);
+            else if (!strcmp(v, "smote"))
+                smote = 1;
+            else {
+                fprintf(stderr, "vkft data balance: --mode '%s': use over, under, both, none or smote\n", v);
                 return 2;
             }
         } else if (!strcmp(a, "--ratio")) {
@@ -248,6 +309,23 @@ int cmd_data_balance(int argc, char **argv) {
             if (!(weights_out = data_value(cmd, argc, argv, &i))) return 2;
         } else
             return data_unknown(cmd, a, balance_opts);
+    }
+    if (smote) {
+        if (!mo.dir == !emb) {
+            fprintf(stderr, "vkft data balance: --mode smote needs the embeddings: --model DIR (computed) or "
+                            "--embeddings FILE (precomputed), one of them\n");
+            return 2;
+        }
+        if (o.ratio <= 0 || o.ratio > 1) {
+            fprintf(stderr, "vkft data balance: --ratio must be in (0, 1]\n");
+            return 2;
+        }
+        if (data_check_io(&c, cmd, 1)) return 2;
+        return data_smote(&c, o.ratio, o.seed, k, pooling, emb, &mo);
+    }
+    if (mo.dir || emb) {
+        fprintf(stderr, "vkft data balance: --model and --embeddings are for --mode smote\n");
+        return 2;
     }
     if (data_check_io(&c, cmd, o.mode != VKFT_BALANCE_NONE)) return 2;
     vkft_balance_step *s;
@@ -286,10 +364,111 @@ static const char augment_help[] =
     "  --senses N           WordNet senses per part of speech used for synonyms (default 2)\n"
     "  --provenance-field NAME  (default augmentation)\n"
     "  --seed N             (default 1)\n"
-    "Masked-LM substitution, paraphrase and back-translation need the model API: not available yet.\n\n";
+    "model-driven methods (--model DIR; the input is read twice, the model work done in between):\n"
+    "  mlm                  contextual substitution with a masked LM (BERT with its MLM head): rate x words\n"
+    "                       are masked at once and each replaced by one of the model's --top-k whole-word\n"
+    "                       candidates that is not the original word nor a protected term\n"
+    "  paraphrase           a causal LM continues --template with {text} replaced; the first line of\n"
+    "                       the output is the copy\n"
+    "  backtranslate        to --pivot and back with two templates ({lang}: the target language)\n"
+    "  --method M           the same as --methods M\n"
+    "  --top-k K            mlm: candidates to pick from (default 5; 1: the model's best)\n"
+    "  --template TEXT      paraphrase template, or backtranslate's first leg (default: see docs/data.md)\n"
+    "  --template-file F    the template read from a file\n"
+    "  --template-back TEXT backtranslate's return leg; --template-back-file F\n"
+    "  --pivot LANG         back-translation pivot language (default French)\n"
+    "  --source-lang LANG   the data's language, {lang} of the return leg (default English)\n"
+    "  --max-new-tokens N   generated tokens at most per call (default 48)\n"
+    "  --temperature T      sampling temperature (default 0.8; 0: greedy)\n"
+    "  --top-p P            nucleus sampling (default 0.95); --gen-top-k K: the K likeliest only (0: off)\n"
+    "Each copy's sampler seed is in its provenance (\"seed\"): vkft generate --prompt RENDERED\n"
+    "--temperature T --top-p P --seed S reproduces it (the return leg uses seed + 1).\n"
+    "%s\n";
 static const char *const augment_opts[] = {
-    "--methods", "--rate",    "--copies", "--per-class",        "--minority", "--max-copies",
-    "--protect", "--protect-term", "--wordnet", "--senses", "--provenance-field", "--seed",     NULL};
+    "--methods",  "--rate",         "--copies",        "--per-class",     "--minority",      "--max-copies",
+    "--protect",  "--protect-term", "--wordnet",       "--senses",        "--provenance-field", "--seed",
+    "--method",   "--top-k",        "--template",      "--template-file", "--template-back", "--template-back-file",
+    "--pivot",    "--source-lang",  "--max-new-tokens", "--temperature",  "--top-p",         "--gen-top-k",
+    "--model",    "--batch",        "--max-tokens",    "--device",        NULL};
+
+/* Reads a template file (the whole file; one final newline dropped). */
+static char *read_template(const char *path) {
+    char *t, err[512];
+    size_t n;
+    if (vkft_read_file(path, &t, &n, err, sizeof err)) {
+        fprintf(stderr, "vkft data augment: %s\n", err);
+        return NULL;
+    }
+    if (n && t[n - 1] == '\n') t[--n] = 0;
+    return t;
+}
+
+/* Runs the augment step, with a model backend when a model method is asked for. */
+static int augment_run(data_common *c, vkft_augment_opts *o, const data_model_opts *mo) {
+    const char *cmd = "augment";
+    char err[512];
+    if (o->minority && o->n_per_class) {
+        fprintf(stderr, "vkft data augment: --minority and --per-class exclude each other\n");
+        return 2;
+    }
+    int mlm = 0, gen = 0;
+    for (int i = 0; i < o->n_methods; i++) {
+        mlm |= o->methods[i] == VKFT_AUG_MLM;
+        gen |= o->methods[i] == VKFT_AUG_PARAPHRASE || o->methods[i] == VKFT_AUG_BACKTRANSLATE;
+    }
+    if (mlm && gen) {
+        fprintf(stderr, "vkft data augment: mlm needs a masked LM and paraphrase/backtranslate a causal LM: run "
+                        "them as two augment steps, each with its --model\n");
+        return 2;
+    }
+    if ((mlm || gen) && !mo->dir) {
+        fprintf(stderr, "vkft data augment: method %s needs a model: --model DIR\n", mlm ? "mlm" : "paraphrase/backtranslate");
+        return 2;
+    }
+    if (!mlm && !gen && mo->dir) {
+        fprintf(stderr, "vkft data augment: --model is for the methods mlm, paraphrase and backtranslate\n");
+        return 2;
+    }
+    if (data_check_io(c, cmd, 1)) return 2;
+    data_model *dm = NULL;
+    vkft_augment_backend be;
+    if (mlm || gen) {
+        data_model_opts m = *mo;
+        m.quiet = c->quiet;
+        if (data_model_open(&dm, &m, mlm ? DM_FOR_MLM : DM_FOR_GENERATE)) return 1;
+        data_model_backend(dm, &be);
+        o->backend = &be;
+    }
+    vkft_augment_step *s;
+    vkft_step step;
+    int rc = 1;
+    if (vkft_augment_step_new(&s, o, c->io.field, c->io.label_field, &step, err, sizeof err)) {
+        fprintf(stderr, "vkft data augment: %s\n", err);
+    } else {
+        cJSON *sum = cJSON_CreateObject();
+        if (dm) { /* the model's throughput goes into the summary, which data_run_step prints and frees */
+            cJSON *keep = NULL;
+            rc = data_run_step_keep(c, cmd, &step, sum, &keep);
+            if (!rc) {
+                data_model_stats st = data_model_get_stats(dm);
+                cJSON *mj = cJSON_AddObjectToObject(cJSON_GetObjectItem(keep, "augment"), "model");
+                cJSON_AddStringToObject(mj, "dir", mo->dir);
+                cJSON_AddNumberToObject(mj, "texts", (double)st.texts);
+                cJSON_AddNumberToObject(mj, "input_tokens", (double)st.tokens);
+                cJSON_AddNumberToObject(mj, "generated_tokens", (double)st.generated);
+                cJSON_AddNumberToObject(mj, "skipped_too_long", (double)st.skipped_too_long);
+                cJSON_AddNumberToObject(mj, "seconds", st.seconds);
+                cJSON_AddNumberToObject(mj, "texts_per_s", st.seconds > 0 ? st.texts / st.seconds : 0);
+                rc = data_finish_step(c, cmd, keep);
+            }
+        } else {
+            rc = data_run_step(c, cmd, &step, sum);
+        }
+        vkft_augment_step_free(s);
+    }
+    if (data_model_close(dm) && !rc) rc = 1;
+    return rc;
+}
 
 int cmd_data_augment(int argc, char **argv) {
     const char *cmd = "augment";
@@ -300,17 +479,70 @@ int cmd_data_augment(int argc, char **argv) {
     const char *terms[64];
     int n_terms = 0;
     char err[512];
+    data_model_opts mo;
+    data_model_opts_defaults(&mo);
+    char *tmpl_file = NULL, *back_file = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            printf("%s%s", augment_help, data_common_help);
+            printf(augment_help, data_model_help);
+            printf("%s", data_common_help);
             return 0;
         }
         int r = data_common_opt(&c, cmd, argc, argv, &i);
+        if (!r) r = data_model_opt(&mo, cmd, argc, argv, &i);
         if (r < 0) return 2;
         if (r) continue;
         long x;
-        if (!strcmp(a, "--methods")) {
+        double d;
+        if (!strcmp(a, "--template") || !strcmp(a, "--template-back") || !strcmp(a, "--pivot") ||
+            !strcmp(a, "--source-lang")) {
+            if (!(v = data_value(cmd, argc, argv, &i))) return 2;
+            if (!strcmp(a, "--template"))
+                mo.template_text = v;
+            else if (!strcmp(a, "--template-back"))
+                mo.template_back = v;
+            else if (!strcmp(a, "--pivot"))
+                mo.pivot = v;
+            else
+                mo.source_lang = v;
+        } else if (!strcmp(a, "--template-file") || !strcmp(a, "--template-back-file")) {
+            if (!(v = data_value(cmd, argc, argv, &i))) return 2;
+            char **dst = !strcmp(a, "--template-file") ? &tmpl_file : &back_file;
+            free(*dst);
+            if (!(*dst = read_template(v))) return 2;
+            if (dst == &tmpl_file)
+                mo.template_text = *dst;
+            else
+                mo.template_back = *dst;
+        } else if (!strcmp(a, "--top-k") || !strcmp(a, "--max-new-tokens") || !strcmp(a, "--gen-top-k")) {
+            if (!(v = data_value(cmd, argc, argv, &i)) || data_parse_long(cmd, a, v, &x)) return 2;
+            if (x < (strcmp(a, "--gen-top-k") ? 1 : 0) || x > 100000) {
+                fprintf(stderr, "vkft data augment: %s must be in %d..100000\n", a, strcmp(a, "--gen-top-k") ? 1 : 0);
+                return 2;
+            }
+            if (!strcmp(a, "--top-k"))
+                o.top_k = (int)(x > 32 ? 32 : x);
+            else if (!strcmp(a, "--max-new-tokens"))
+                mo.max_new_tokens = (uint32_t)x;
+            else
+                mo.top_k = (uint32_t)x;
+        } else if (!strcmp(a, "--temperature") || !strcmp(a, "--top-p")) {
+            if (!(v = data_value(cmd, argc, argv, &i)) || data_parse_double(cmd, a, v, &d)) return 2;
+            if (!strcmp(a, "--temperature")) {
+                if (d < 0 || d > 1e6) {
+                    fprintf(stderr, "vkft data augment: --temperature must be >= 0 (0: greedy)\n");
+                    return 2;
+                }
+                mo.temperature = (float)d;
+            } else {
+                if (!(d > 0 && d <= 1)) {
+                    fprintf(stderr, "vkft data augment: --top-p must be in (0, 1]\n");
+                    return 2;
+                }
+                mo.top_p = (float)d;
+            }
+        } else if (!strcmp(a, "--methods") || !strcmp(a, "--method")) {
             if (!(v = data_value(cmd, argc, argv, &i))) return 2;
             if (vkft_augment_parse_methods(&o, v, err, sizeof err)) {
                 fprintf(stderr, "vkft data augment: %s\n", err);
@@ -365,19 +597,9 @@ int cmd_data_augment(int argc, char **argv) {
         } else
             return data_unknown(cmd, a, augment_opts);
     }
-    if (o.minority && o.n_per_class) {
-        fprintf(stderr, "vkft data augment: --minority and --per-class exclude each other\n");
-        return 2;
-    }
-    if (data_check_io(&c, cmd, 1)) return 2;
-    vkft_augment_step *s;
-    vkft_step step;
-    if (vkft_augment_step_new(&s, &o, c.io.field, c.io.label_field, &step, err, sizeof err)) {
-        fprintf(stderr, "vkft data augment: %s\n", err);
-        return 1;
-    }
-    int rc = data_run_step(&c, cmd, &step, cJSON_CreateObject());
-    vkft_augment_step_free(s);
+    int rc = augment_run(&c, &o, &mo);
+    free(tmpl_file);
+    free(back_file);
     return rc;
 }
 

@@ -50,42 +50,6 @@ static int file_exists(const char *path) {
 
 enum { MAX_EOS = 8 };
 
-/* Adds the ids of an eos_token_id value (an int or a list of ints) to eos[] (no duplicates). */
-static void add_eos_json(const cJSON *v, int32_t *eos, uint32_t *n) {
-    if (!v) return;
-    if (cJSON_IsArray(v)) {
-        for (const cJSON *e = v->child; e; e = e->next) add_eos_json(e, eos, n);
-        return;
-    }
-    if (!cJSON_IsNumber(v) || v->valuedouble < 0) return;
-    int32_t id = (int32_t)v->valuedouble;
-    for (uint32_t i = 0; i < *n; i++)
-        if (eos[i] == id) return;
-    if (*n < MAX_EOS) eos[(*n)++] = id;
-}
-
-/* The end-of-sequence ids: config.json's and generation_config.json's eos_token_id (either may be a list,
- * as for Llama 3) and the tokenizer's EOS. */
-static uint32_t eos_ids(const char *dir, const vkft_tokenizer *tok, int32_t *eos) {
-    uint32_t n = 0;
-    static const char *const files[] = {"config.json", "generation_config.json"};
-    for (int f = 0; f < 2; f++) {
-        char path[4200], *text = NULL, err[256];
-        size_t len;
-        snprintf(path, sizeof path, "%s/%s", dir, files[f]);
-        if (!file_exists(path) || vkft_read_file(path, &text, &len, err, sizeof err)) continue;
-        cJSON *j = cJSON_ParseWithLength(text, len);
-        free(text);
-        add_eos_json(cJSON_GetObjectItem(j, "eos_token_id"), eos, &n);
-        cJSON_Delete(j);
-    }
-    if (tok) {
-        cJSON num = {.type = cJSON_Number, .valuedouble = vkft_tokenizer_specials(tok).eos};
-        add_eos_json(&num, eos, &n);
-    }
-    return n;
-}
-
 /* Parses "1 2 3" / "1,2,3" into ids; returns the count or -1 (message printed). */
 static long parse_ids(const char *s, int32_t **out) {
     size_t cap = 16, n = 0;
@@ -322,7 +286,7 @@ int cmd_generate(int argc, char **argv) {
         goto done;
     }
     int32_t eos[MAX_EOS];
-    uint32_t n_eos = eos_ids(dir, tok, eos);
+    uint32_t n_eos = cli_eos_ids(dir, tok, eos, MAX_EOS);
     out = malloc((size_t)max_new * sizeof *out);
     printer pr = {.tok = tok, .ids = malloc((size_t)max_new * sizeof(int32_t)),
                   .text_ids = malloc((size_t)max_new * sizeof(int32_t)), .ok = 1};
