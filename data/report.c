@@ -815,6 +815,36 @@ int vkft_report_markdown(const cJSON *j, const char *const *images, vkft_buf *b)
             cJSON_GetObjectItem(e, "first_label")->valuestring, cJSON_GetObjectItem(e, "kind")->valuestring);
         vkft_buf_adds(b, line);
     }
+    const cJSON *ld = cJSON_GetObjectItem(j, "label_disagreements");
+    if (ld) { /* from vkft data report --model (tools/cmd_data_model.c) */
+        char line[1024];
+        const cJSON *src = cJSON_GetObjectItem(ld, "model");
+        if (!src) src = cJSON_GetObjectItem(ld, "embeddings");
+        snprintf(line, sizeof line,
+                 "\n## Labels a quick model disagrees with\n\nA logistic regression on sentence embeddings (%s), "
+                 "%d-fold cross-validated: out-of-fold accuracy %.3f over %.0f records; %.0f records are "
+                 "predicted as another label with probability >= %.2f.\n",
+                 cJSON_IsString(src) ? src->valuestring : "?", (int)cJSON_GetObjectItem(ld, "folds")->valuedouble,
+                 cJSON_GetObjectItem(ld, "cv_accuracy")->valuedouble,
+                 cJSON_GetObjectItem(ld, "records_checked")->valuedouble,
+                 cJSON_GetObjectItem(ld, "flagged")->valuedouble, cJSON_GetObjectItem(ld, "threshold")->valuedouble);
+        vkft_buf_adds(b, line);
+        const cJSON *rs = cJSON_GetObjectItem(ld, "records");
+        if (cJSON_GetArraySize(rs)) {
+            vkft_buf_adds(b, "\n| record | id | given | predicted | confidence |\n|---|---|---|---|---|\n");
+            int shown = 0;
+            for (const cJSON *e = rs->child; e && shown < 50; e = e->next, shown++) {
+                const cJSON *id = cJSON_GetObjectItem(e, "id");
+                snprintf(line, sizeof line, "| %.300s | %.100s | %.100s | %.100s | %.3f |\n",
+                         cJSON_GetObjectItem(e, "source")->valuestring, cJSON_IsString(id) ? id->valuestring : "",
+                         cJSON_GetObjectItem(e, "given")->valuestring,
+                         cJSON_GetObjectItem(e, "predicted")->valuestring,
+                         cJSON_GetObjectItem(e, "confidence")->valuedouble);
+                vkft_buf_adds(b, line);
+            }
+            if (cJSON_GetArraySize(rs) > 50) vkft_buf_adds(b, "\n(first 50; all in report.json)\n");
+        }
+    }
     const cJSON *p = cJSON_GetObjectItem(j, "personal_data");
     if (p) {
         vkft_buf_adds(b, "\n## Personal data found (counts only)\n\n| type | found |\n|---|---|\n");
