@@ -26,7 +26,7 @@ EOT
 # ---- mlm ---------------------------------------------------------------------------------------------------
 run_mlm() {
     "$VKFT" data augment --in "$tmp/med.jsonl" --out "$1" --method mlm --model "$bert" --rate 0.3 --copies 2 \
-        --top-k 1 --protect-term patient --protect-term "acute aspirin" --batch 3 --quiet --summary "$1.sum"
+        --top-k 1 --protect-term patient --protect-term john --protect-term "acute aspirin" --batch 3 --quiet --summary "$1.sum"
 }
 if run_mlm "$tmp/mlm.jsonl"; then ok "mlm runs"; else bad "mlm runs"; fi
 run_mlm "$tmp/mlm2.jsonl"
@@ -53,7 +53,7 @@ recs = [json.loads(l) for l in open(sys.argv[1])]
 cands = json.load(open(sys.argv[2]))
 src = [json.loads(l) for l in open(sys.argv[3])]
 copies = [r for r in recs if "augmentation" in r]
-protected = {"patient"}
+protected = {"patient", "john"}
 bad, n = [], 0
 for r, per in zip(copies, cands):
     a = r["augmentation"]
