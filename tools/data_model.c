@@ -337,7 +337,8 @@ int data_model_embed(data_model *dm, const char *const *texts, long n, int pooli
 
 typedef struct {
     vkft_aug_job *jobs;
-    float *logits;
+    float *logits; /* [B, T, V] of the largest batch so far (the first: batches go longest first) */
+    size_t logits_cap;
     int32_t *top;
     float *top_v;
 } mlm_ctx;
@@ -346,6 +347,16 @@ static int mlm_batch(data_model *dm, const seq *seqs, uint32_t B, uint32_t T, vo
                      size_t errlen) {
     mlm_ctx *c = user;
     uint32_t V = dm->cfg->vocab_size;
+    size_t need = (size_t)B * T * V;
+    if (need > c->logits_cap) {
+        float *p = realloc(c->logits, need * sizeof(float));
+        if (!p) {
+            snprintf(err, errlen, "out of memory (logits of %u x %u x %u)", B, T, V);
+            return -1;
+        }
+        c->logits = p;
+        c->logits_cap = need;
+    }
     if (vkft_model_read_logits(dm->m, c->logits)) {
         snprintf(err, errlen, "reading the logits: %s", vkft_last_error(dm->ctx));
         return -1;
@@ -392,12 +403,10 @@ static int mlm_batch(data_model *dm, const seq *seqs, uint32_t B, uint32_t T, vo
 
 static int run_mlm(data_model *dm, vkft_aug_job *jobs, long n, char *err, size_t errlen) {
     const char **texts = malloc(sizeof(char *) * (size_t)(n ? n : 1));
-    mlm_ctx c = {jobs, malloc(sizeof(float) * dm->o.batch * dm->max_len * dm->cfg->vocab_size),
-                 malloc(sizeof(int32_t) * 32), malloc(sizeof(float) * 32)};
+    mlm_ctx c = {jobs, NULL, 0, malloc(sizeof(int32_t) * 32), malloc(sizeof(float) * 32)};
     int rc = -1;
-    if (!texts || !c.logits || !c.top || !c.top_v)
-        snprintf(err, errlen, "out of memory (logits of %u x %u x %u)", dm->o.batch, dm->max_len,
-                 dm->cfg->vocab_size);
+    if (!texts || !c.top || !c.top_v)
+        snprintf(err, errlen, "out of memory");
     else {
         for (long i = 0; i < n; i++) texts[i] = jobs[i].text;
         rc = run_batches(dm, texts, n, "augment mlm", mlm_batch, &c, err, errlen);
