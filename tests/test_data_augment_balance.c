@@ -55,6 +55,12 @@ static void test_augment(test_state *t) {
     vkft_buf out = {0};
     for (int m = 0; m < VKFT_AUG_NMETHODS; m++) {
         if (!have_wordnet() && (m == VKFT_AUG_SR || m == VKFT_AUG_RI)) continue;
+        if (vkft_augment_method_needs_model(m)) { /* only through the step's backend */
+            uint64_t rng = 1;
+            CHECK(t, vkft_augment_text(a, m, text, &out, &rng) == 0, "%s without a backend does not apply",
+                  vkft_augment_method_name(m));
+            continue;
+        }
         int changed_all = 1, kept_protected = 1;
         for (uint64_t seed = 1; seed <= 20; seed++) {
             uint64_t rng = seed;
@@ -94,9 +100,15 @@ static void test_augment(test_state *t) {
     vkft_buf_free(&out);
     vkft_buf_free(&o2);
     vkft_augmenter_free(a);
-    CHECK(t,
-          vkft_augment_parse_methods(&o, "sr,paraphrase", err, sizeof err) == -1 && strstr(err, "model API"),
-          "model-driven methods are refused with a reason");
+    CHECK(t, vkft_augment_parse_methods(&o, "sr,paraphrase", err, sizeof err) == 0 && o.n_methods == 2,
+          "model-driven methods parse: %s", err);
+    CHECK(t, vkft_augment_parse_methods(&o, "sr,parafrase", err, sizeof err) == -1 && strstr(err, "backtranslate"),
+          "an unknown method lists the known ones");
+    vkft_augment_parse_methods(&o, "mlm", err, sizeof err);
+    vkft_augment_step *st;
+    vkft_step step;
+    CHECK(t, vkft_augment_step_new(&st, &o, "text", "label", &step, err, sizeof err) == -1 && strstr(err, "--model"),
+          "a model method without a backend is refused with a reason: %s", err);
 }
 
 static void test_balance(test_state *t) {
