@@ -574,7 +574,7 @@ cJSON *vkft_report_json(vkft_report *r) {
     cJSON_AddNumberToObject(an, "identical_text_different_label", (double)r->conflict_exact);
     cJSON_AddNumberToObject(an, "near_identical_text_different_label", (double)r->conflict_near);
     cJSON_AddItemToObject(an, "examples", cJSON_Duplicate(r->examples, 1));
-    cJSON_AddStringToObject(an, "model_disagreement", "not available: needs the model API");
+    cJSON_AddStringToObject(an, "model_disagreement", "see label_disagreements (vkft data report --model DIR)");
     if (r->deid) {
         cJSON *p = cJSON_AddObjectToObject(j, "personal_data");
         for (int i = 0; i < VKFT_PII_NTYPES; i++)
@@ -804,7 +804,9 @@ int vkft_report_markdown(const cJSON *j, const char *const *images, vkft_buf *b)
     md_num(b, an, "identical_text_different_label");
     vkft_buf_adds(b, "; near-identical: ");
     md_num(b, an, "near_identical_text_different_label");
-    vkft_buf_adds(b, ". Labels a model disagrees with: not available yet (needs the model API).\n\n");
+    vkft_buf_adds(b, cJSON_GetObjectItem(j, "label_disagreements")
+                         ? ". Labels a quick model disagrees with: below.\n\n"
+                         : ". Labels a quick model disagrees with: run the report with --model DIR.\n\n");
     const cJSON *ex = cJSON_GetObjectItem(an, "examples");
     for (const cJSON *e = ex ? ex->child : NULL; e; e = e->next) {
         char line[512];
