@@ -409,6 +409,16 @@ static int run_mlm(data_model *dm, vkft_aug_job *jobs, long n, char *err, size_t
         snprintf(err, errlen, "out of memory");
     else {
         for (long i = 0; i < n; i++) texts[i] = jobs[i].text;
+        /* Every position's logits are read back, so the LM head must keep them all (one chunk): fewer
+         * texts per batch where batch x positions x vocabulary floats exceed one binding of the device. */
+        uint64_t row = (uint64_t)dm->cfg->vocab_size * 4, range = vkft_device(dm->ctx)->max_storage_buffer_range;
+        uint64_t fit = range / row / dm->max_len;
+        if (fit == 0) {
+            dm->max_len = (uint32_t)(range / row) / 32 * 32;
+            fit = 1;
+        }
+        if (dm->o.batch > fit) dm->o.batch = (uint32_t)fit;
+        vkft_model_set_logits_budget(dm->m, (uint64_t)dm->o.batch * dm->max_len * row);
         rc = run_batches(dm, texts, n, "augment mlm", mlm_batch, &c, err, errlen);
     }
     free(texts), free(c.logits), free(c.top), free(c.top_v);
