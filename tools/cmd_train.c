@@ -378,7 +378,14 @@ static int train(run *r, int resume, char *err, size_t errlen) {
     vkft_model_set_checkpointing(r->m, c->activation_checkpointing);
     vkft_memory_plan plan;
     if (vkft_model_plan(r->m, B, T, 1, &plan)) {
-        snprintf(err, errlen, "%s", vkft_last_error(r->ctx));
+        const char *e = vkft_last_error(r->ctx);
+        /* the plan is made before step 1, so running out of memory is known before any training */
+        snprintf(err, errlen, "%s%s", e,
+                 strstr(e, "out of memory")
+                     ? "; or, in the config, set activation_checkpointing: true (keeps one input per layer), "
+                       "precision.weights: \"bf16\" (halves frozen weights), or a smaller "
+                       "batch.micro_batch_size with a larger batch.grad_accum (the same tokens per step)"
+                     : "");
         return -1;
     }
     r->opt = vkft_optimizer_create(r->m, err, errlen);
