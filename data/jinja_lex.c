@@ -30,8 +30,12 @@ typedef struct {
     size_t errlen;
 } lexer;
 
-/* Line and column (1-based, in characters) of offset off >= the last one asked. */
+/* Line and column (1-based, in characters) of offset off; cheap when offsets only grow. */
 static void where(lexer *L, size_t off, int *line, int *col) {
+    if (off < L->at) { /* an error about an earlier place: count from the start */
+        L->at = 0;
+        L->line = L->col = 1;
+    }
     for (; L->at < off; L->at++) {
         unsigned char c = (unsigned char)L->src[L->at];
         if (c == '\n') {

@@ -248,6 +248,8 @@ static jnode *postfix(parser *P) {
         } else if (is_op(P, "(")) {
             jnode *y = node(P, JN_CALL, t);
             y->a = x;
+            y->line = x->line; /* errors of a call point at what is called */
+            y->col = x->col;
             if (call_args(P, &y->args)) return NULL;
             x = y;
         } else {
