@@ -61,13 +61,61 @@ static const char *string_field(const cJSON *obj, const char *name) {
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static int build_alpaca(builder *b, const cJSON *obj, vkft_tokenizer *tok, int32_t eos, const char *where, char *err,
-                        size_t errlen) {
+/* A conversation through a chat template: the rendered text cut at the responses' edges, each piece
+ * tokenized on its own (so each edge is a token boundary) with the responses as targets. */
+static int build_with_template(builder *b, const cJSON *msgs, vkft_tokenizer *tok, const vkft_chat_template *ct,
+                               const char *where, char *err, size_t errlen) {
+    char *text, e[1500];
+    size_t len, *spans, nspans;
+    if (vkft_chat_template_render(ct, msgs, &text, &len, &spans, &nspans, e, sizeof e)) {
+        snprintf(err, errlen, "%s: %s", where, e);
+        return -1;
+    }
+    int rc = 0;
+    if (nspans == 0) {
+        snprintf(err, errlen, "%s: no assistant message: nothing to learn from this record", where);
+        rc = -1;
+    }
+    size_t at = 0;
+    for (size_t k = 0; !rc && k <= nspans; k++) {
+        size_t s = k < nspans ? spans[2 * k] : len, end = k < nspans ? spans[2 * k + 1] : len;
+        for (int target = 0; !rc && target < 2; target++) {
+            size_t from = target ? s : at, to = target ? end : s;
+            if (to <= from) continue;
+            char *piece = strndup(text + from, to - from);
+            rc = append(b, tok, piece, 0, (uint8_t)target, err, errlen);
+            free(piece);
+        }
+        at = end;
+    }
+    free(text);
+    free(spans);
+    return rc;
+}
+
+static int build_alpaca(builder *b, const cJSON *obj, vkft_tokenizer *tok, int32_t eos, const vkft_chat_template *ct,
+                        const char *where, char *err, size_t errlen) {
     const char *instruction = string_field(obj, "instruction"), *input = string_field(obj, "input"),
                *output = string_field(obj, "output");
     if (!instruction || !output) {
         snprintf(err, errlen, "%s: an alpaca record needs string fields \"instruction\" and \"output\"", where);
         return -1;
+    }
+    if (ct) { /* a user turn (instruction, a blank line, input) and the assistant's answer */
+        size_t n = strlen(instruction) + (input ? strlen(input) : 0) + 3;
+        char *user = malloc(n);
+        snprintf(user, n, "%s%s%s", instruction, input && *input ? "\n\n" : "", input && *input ? input : "");
+        cJSON *msgs = cJSON_CreateArray(), *u = cJSON_CreateObject(), *a = cJSON_CreateObject();
+        cJSON_AddStringToObject(u, "role", "user");
+        cJSON_AddStringToObject(u, "content", user);
+        cJSON_AddStringToObject(a, "role", "assistant");
+        cJSON_AddStringToObject(a, "content", output);
+        cJSON_AddItemToArray(msgs, u);
+        cJSON_AddItemToArray(msgs, a);
+        int rc = build_with_template(b, msgs, tok, ct, where, err, errlen);
+        cJSON_Delete(msgs);
+        free(user);
+        return rc;
     }
     size_t need = vkft_alpaca_prompt(instruction, input, NULL, 0) + 1;
     char *prompt = malloc(need);
@@ -78,14 +126,22 @@ static int build_alpaca(builder *b, const cJSON *obj, vkft_tokenizer *tok, int32
     return rc ? -1 : 0;
 }
 
-static int build_messages(builder *b, const cJSON *obj, vkft_tokenizer *tok, const char *where, char *err,
-                          size_t errlen) {
+static int build_messages(builder *b, const cJSON *obj, vkft_tokenizer *tok, const vkft_chat_template *ct,
+                          const char *where, char *err, size_t errlen) {
     const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(obj, "messages");
     if (!cJSON_IsArray(msgs) || cJSON_GetArraySize(msgs) == 0) {
         snprintf(err, errlen, "%s: a messages record needs a non-empty \"messages\" array", where);
         return -1;
     }
     int first = 1, any_assistant = 0, i = 0;
+    if (ct) { /* the template decides what content may be; a role is needed to find the responses */
+        for (const cJSON *m = msgs->child; m; m = m->next, i++)
+            if (!cJSON_IsObject(m) || !string_field(m, "role")) {
+                snprintf(err, errlen, "%s: messages[%d] needs a string field \"role\"", where, i);
+                return -1;
+            }
+        return build_with_template(b, msgs, tok, ct, where, err, errlen);
+    }
     for (const cJSON *m = msgs->child; m; m = m->next, i++) {
         const char *role = string_field(m, "role"), *content = string_field(m, "content");
         if (!role || !content) {
@@ -117,7 +173,8 @@ static int build_messages(builder *b, const cJSON *obj, vkft_tokenizer *tok, con
 }
 
 int vkft_sft_data_load(const char *path, vkft_sft_format fmt, vkft_tokenizer *tok, int32_t eos, uint32_t max_len,
-                       uint32_t vocab_size, vkft_sft_data *out, long *truncated, char *err, size_t errlen) {
+                       uint32_t vocab_size, const vkft_chat_template *ct, vkft_sft_data *out, long *truncated,
+                       char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     *truncated = 0;
     vkft_reader *r;
@@ -135,8 +192,8 @@ int vkft_sft_data_load(const char *path, vkft_sft_format fmt, vkft_tokenizer *to
         char where[4200];
         snprintf(where, sizeof where, "%s:%ld", path, rec.line);
         b.ids.n = 0;
-        rc = fmt == VKFT_SFT_ALPACA ? build_alpaca(&b, rec.obj, tok, eos, where, err, errlen)
-                                    : build_messages(&b, rec.obj, tok, where, err, errlen);
+        rc = fmt == VKFT_SFT_ALPACA ? build_alpaca(&b, rec.obj, tok, eos, ct, where, err, errlen)
+                                    : build_messages(&b, rec.obj, tok, ct, where, err, errlen);
         if (rc) break;
         for (size_t i = 0; i < b.ids.n && vocab_size; i++)
             if ((uint32_t)b.ids.ids[i] >= vocab_size) {

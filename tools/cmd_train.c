@@ -293,7 +293,40 @@ static int export_result(run *r, char *err, size_t errlen) {
     return vkft_model_save_hf(r->m, r->cfg.model, dir, err, errlen);
 }
 
-static int load_data(run *r, vkft_tokenizer *tok, const char *path, windows *w, char *err, size_t errlen) {
+/* data.chat_template as a template for instruction data; *ct stays NULL for vkft's default templates. */
+static int chat_template(const vkft_train_config *c, const vkft_tokenizer *tok, vkft_chat_template **ct, char *err,
+                         size_t errlen) {
+    const char *own = vkft_tokenizer_specials(tok).chat_template, *choice = c->chat_template;
+    char *text = NULL, name[1200];
+    *ct = NULL;
+    if (!strcmp(choice, "default") || (!strcmp(choice, "auto") && !own)) {
+        fprintf(stderr, "template    vkft's default (%s; docs/config.md)\n",
+                !strcmp(c->format, "alpaca") ? "Alpaca" : "ChatML");
+        return 0;
+    }
+    if (!strcmp(choice, "tokenizer") && !own) {
+        snprintf(err, errlen,
+                 "data.chat_template \"tokenizer\": %s/tokenizer_config.json has no \"chat_template\" (use \"auto\" "
+                 "or \"default\" for vkft's default template, or the path of a .jinja file)",
+                 c->model);
+        return -1;
+    }
+    if (own && (!strcmp(choice, "auto") || !strcmp(choice, "tokenizer"))) {
+        snprintf(name, sizeof name, "%s/tokenizer_config.json's chat_template", c->model);
+        text = strdup(own);
+    } else {
+        size_t n;
+        snprintf(name, sizeof name, "%s", choice);
+        if (vkft_read_file(choice, &text, &n, err, errlen)) return -1;
+    }
+    fprintf(stderr, "template    %s\n", name);
+    int rc = vkft_chat_template_new(text, name, tok, ct, err, errlen);
+    free(text);
+    return rc;
+}
+
+static int load_data(run *r, vkft_tokenizer *tok, const vkft_chat_template *ct, const char *path, windows *w,
+                     char *err, size_t errlen) {
     int sft = !strcmp(r->cfg.format, "alpaca") || !strcmp(r->cfg.format, "messages");
     if (sft) {
         int32_t eos = vkft_tokenizer_specials(tok).eos;
@@ -301,7 +334,8 @@ static int load_data(run *r, vkft_tokenizer *tok, const char *path, windows *w, 
         vkft_sft_data d;
         long truncated;
         if (vkft_sft_data_load(path, !strcmp(r->cfg.format, "alpaca") ? VKFT_SFT_ALPACA : VKFT_SFT_MESSAGES, tok, eos,
-                               (uint32_t)r->cfg.seq_len, vkft_model_cfg(r->m)->vocab_size, &d, &truncated, err, errlen))
+                               (uint32_t)r->cfg.seq_len, vkft_model_cfg(r->m)->vocab_size, ct, &d, &truncated, err,
+                               errlen))
             return -1;
         if (truncated)
             fprintf(stderr, "note: %ld of %zu examples in %s were longer than data.seq_len %d and were cut\n",
@@ -346,8 +380,11 @@ static int train(run *r, int resume, char *err, size_t errlen) {
         }
         if (vkft_tokenizer_load(tok_path, &tok, err, errlen)) return -1;
     }
-    int rc = load_data(r, tok, c->train, &r->train, err, errlen);
-    if (!rc && c->eval[0]) rc = load_data(r, tok, c->eval, &r->eval, err, errlen);
+    vkft_chat_template *ct = NULL;
+    int rc = (!strcmp(c->format, "alpaca") || !strcmp(c->format, "messages")) ? chat_template(c, tok, &ct, err, errlen) : 0;
+    if (!rc) rc = load_data(r, tok, ct, c->train, &r->train, err, errlen);
+    if (!rc && c->eval[0]) rc = load_data(r, tok, ct, c->eval, &r->eval, err, errlen);
+    vkft_chat_template_free(ct);
     vkft_tokenizer_free(tok);
     if (rc) return -1;
 

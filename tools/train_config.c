@@ -26,6 +26,7 @@ static const key_def KEYS[] = {
     {"data.eval", T_STR, F(eval), "\"\""},
     {"data.format", T_STR, F(format), "\"text\""},
     {"data.text_field", T_STR, F(text_field), "\"text\""},
+    {"data.chat_template", T_STR, F(chat_template), "\"auto\""},
     {"data.seq_len", T_INT, F(seq_len), "512"},
     {"data.packing", T_BOOL, F(packing), "true"},
     {"data.shuffle", T_BOOL, F(shuffle), "true"},
@@ -276,6 +277,24 @@ int vkft_train_config_load(const char *path, const char *const *sets, int n_sets
         vkft_fail(err, errlen, "%s: data.format \"%s\": use text, jsonl_text, ids, alpaca or messages", path, cfg->format);
         goto done;
     }
+    static const char *const templates[] = {"auto", "default", "tokenizer", NULL};
+    if (!one_of(cfg->chat_template, templates)) {
+        size_t n = strlen(cfg->chat_template);
+        if (n < 6 || strcmp(cfg->chat_template + n - 6, ".jinja")) {
+            vkft_fail(err, errlen, "%s: data.chat_template \"%s\": use auto, default, tokenizer or the path of a .jinja file",
+                      path, cfg->chat_template);
+            goto done;
+        }
+        if (!vkft_file_exists(cfg->chat_template)) {
+            vkft_fail(err, errlen, "%s: data.chat_template: %s does not exist", path, cfg->chat_template);
+            goto done;
+        }
+    }
+    if (strcmp(cfg->chat_template, "auto") && strcmp(cfg->format, "alpaca") && strcmp(cfg->format, "messages")) {
+        vkft_fail(err, errlen, "%s: data.chat_template applies to data.format alpaca and messages, not %s", path,
+                  cfg->format);
+        goto done;
+    }
     if (!one_of(cfg->schedule, schedules)) {
         vkft_fail(err, errlen, "%s: schedule.type \"%s\": use constant, linear or cosine", path, cfg->schedule);
         goto done;
@@ -316,6 +335,7 @@ char *vkft_train_config_json(const vkft_train_config *c) {
     cJSON_AddStringToObject(d, "eval", c->eval);
     cJSON_AddStringToObject(d, "format", c->format);
     cJSON_AddStringToObject(d, "text_field", c->text_field);
+    cJSON_AddStringToObject(d, "chat_template", c->chat_template);
     cJSON_AddNumberToObject(d, "seq_len", c->seq_len);
     cJSON_AddBoolToObject(d, "packing", c->packing);
     cJSON_AddBoolToObject(d, "shuffle", c->shuffle);

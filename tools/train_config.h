@@ -11,6 +11,7 @@
 typedef struct {
     char model[1024], output_dir[1024], method[16];
     char train[1024], eval[1024], format[16], text_field[64];
+    char chat_template[1024]; /* auto, default, tokenizer or a .jinja file */
     int seq_len, packing, shuffle;
     int lora_r;
     double lora_alpha, lora_dropout;
