@@ -198,5 +198,41 @@ int main(void) {
         cJSON_Delete(vars);
     }
     printf("%zu/%zu bad templates fail with the expected message\n", good, n_err);
+
+    /* Random templates from fragments: each renders, or fails with a message that says where. */
+    static const char *const frags[] = {
+        "{{", "}}", "{%", "%}", "{#", "#}", "{%-", "-%}", " if ", " elif ", " else ", " endif ", " for m in ",
+        " endfor ", " set ", " = ", " ns.x ", " messages ", " m.content ", "'a'", "\"b\"", "|trim", "|length",
+        "|tojson", "[", "]", "(", ")", ",", ":", "-", "+", "~", "*", "/", "%", " is ", " defined ", " not ", " and ",
+        " or ", " in ", "'", "\\", "[1:]", "[::-1]", ".items()", " macro f(a, b=1) ", " endmacro ", "f(1)",
+        "range(3)", "namespace(x=1)", "raise_exception('stop')", "loop.index", "1", "2.5", "none", "\n", "  ", "x",
+        "{", "}", " break ", " continue ", "|join(', ')", ".split()", "|default('d')", "é", "\xff"};
+    const size_t nf = sizeof frags / sizeof frags[0];
+    uint64_t st = 7;
+    size_t rendered = 0, failed_well = 0, runs = 3000;
+    cJSON *vars = cJSON_Parse("{" MSGS "}");
+    for (size_t r = 0; r < runs; r++) {
+        char tmpl[2048] = "";
+        size_t len = 1 + test_rand_u64(&st) % 24;
+        for (size_t k = 0; k < len; k++) strncat(tmpl, frags[test_rand_u64(&st) % nf], sizeof tmpl - strlen(tmpl) - 1);
+        vkft_jinja *j = NULL;
+        char *out = NULL;
+        size_t n = 0;
+        err[0] = 0;
+        if (vkft_jinja_parse(tmpl, strlen(tmpl), &j, err, sizeof err) == 0 &&
+            vkft_jinja_render(j, vars, &out, &n, err, sizeof err) == 0) {
+            rendered++;
+        } else {
+            int where = !strncmp(err, "line ", 5);
+            failed_well += where;
+            CHECK(&t, where, "random template [%s]: the error does not say where: [%s]", tmpl, err);
+        }
+        free(out);
+        vkft_jinja_free(j);
+    }
+    cJSON_Delete(vars);
+    printf("%zu random templates: %zu rendered, %zu failed with a position\n", runs, rendered, failed_well);
+    CHECK(&t, rendered > 0 && rendered + failed_well == runs, "random templates: %zu rendered, %zu failed well",
+          rendered, failed_well);
     return test_finish(&t);
 }
