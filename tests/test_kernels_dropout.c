@@ -128,6 +128,51 @@ static void check_streams(test_state *t, vkft_ctx *ctx, vkft_recorder *rec) {
     free(x), free(dx);
 }
 
+/* The _ctr kernels: one recording submitted for several (step, micro) written into the counter buffer
+ * between submissions; y = drop(x) and dx += drop(dy) bit for bit against the reference each time. */
+static void check_ctr(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, size_t n, float p) {
+    float *x = malloc(n * 4), *dy = malloc(n * 4), *dx0 = malloc(n * 4), *y = malloc(n * 4),
+          *dx = malloc(n * 4), *want = malloc(n * 4);
+    test_fill_uniform(x, n, n + 1, 0.5f, 2), test_fill_uniform(dy, n, n + 2, 0.5f, 2);
+    test_fill_uniform(dx0, n, n + 3, -1, 1);
+    uint32_t N = (uint32_t)n, ctr0[2] = {0, 0};
+    vkft_buf X = test_buf_f32(t, ctx, x, n), DY = test_buf_f32(t, ctx, dy, n), Y = test_buf_f32(t, ctx, NULL, n),
+             DX = test_buf_f32(t, ctx, NULL, n), CTR = test_buf_f32(t, ctx, (const float *)ctr0, 2);
+    int rc = vkft_rec_begin(rec) || vkft_dropout_forward_ctr(rec, X, Y, N, p, SEED, CTR, 5, 0) ||
+             vkft_dropout_backward_ctr(rec, DY, DX, N, p, SEED, CTR, 5, 1) || vkft_rec_end(rec);
+    static const uint32_t runs[3][2] = {{1, 0}, {2, 0}, {2, 1}}; /* (step, micro) */
+    int all = 1;
+    size_t differ = 0;
+    for (int k = 0; k < 3 && !rc; k++) {
+        rc = vkft_upload(ctx, CTR, 0, runs[k], 8) || vkft_upload(ctx, DX, 0, dx0, n * 4) || vkft_rec_submit(rec) ||
+             vkft_download(ctx, Y, 0, y, n * 4) || vkft_download(ctx, DX, 0, dx, n * 4);
+        dropout_micro_ref(x, want, n, p, SEED, runs[k][0], runs[k][1], 5, 0);
+        int same_y = memcmp(y, want, n * 4) == 0;
+        memcpy(want, dx0, n * 4);
+        dropout_micro_ref(dy, want, n, p, SEED, runs[k][0], runs[k][1], 5, 1);
+        int same_dx = memcmp(dx, want, n * 4) == 0;
+        if (runs[k][1] == 0) { /* micro 0: the push-constant kernels' mask */
+            dropout_ref(x, want, n, p, SEED, runs[k][0], 5);
+            same_y = same_y && memcmp(y, want, n * 4) == 0;
+        }
+        if (k > 0)
+            for (size_t i = 0; i < n; i++) differ += (y[i] != 0) != (dropout_keep_micro_ref(i, p, SEED, 1, 0, 5) != 0);
+        CHECK(t, same_y && same_dx, "dropout_ctr n=%zu p=%g step %u micro %u: y exact %d, dx += exact %d", n, p,
+              runs[k][0], runs[k][1], same_y, same_dx);
+        all = all && same_y && same_dx;
+    }
+    all = all && rc == 0;
+    CHECK(t, rc == 0, "dropout_ctr record/submit: %s", vkft_last_error(ctx));
+    CHECK(t, n < 1000 || differ > n / 10, "dropout_ctr: masks of other steps/micro-batches differ in %zu", differ);
+    printf("gpu  dropout_ctr n=%-7zu p=%.2f  one recording, (step, micro) = (1,0) (2,0) (2,1) read from a buffer: "
+           "y and dx+= bit-exact %s\n",
+           n, p, all ? "yes" : "NO");
+    vkft_arena *a = vkft_default_arena(ctx);
+    vkft_arena_free(a, X), vkft_arena_free(a, DY), vkft_arena_free(a, Y), vkft_arena_free(a, DX),
+        vkft_arena_free(a, CTR);
+    free(x), free(dy), free(dx0), free(y), free(dx), free(want);
+}
+
 int main(void) {
     test_state t;
     test_begin(&t, "test_kernels_dropout");
@@ -141,6 +186,8 @@ int main(void) {
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
         for (size_t j = 0; j < 4; j++) check_gpu(&t, ctx, rec, sizes[i], ps[j], (uint32_t)(i * 4 + j));
     check_streams(&t, ctx, rec);
+    static const size_t ctr_sizes[] = {7, 33, 1000003, 1000004};
+    for (size_t i = 0; i < sizeof ctr_sizes / sizeof ctr_sizes[0]; i++) check_ctr(&t, ctx, rec, ctr_sizes[i], 0.2f);
     vkft_recorder_destroy(rec);
     test_close_ctx(&t, ctx);
     return test_finish(&t);

@@ -16,7 +16,11 @@ void philox4x32_10_ref(const uint32_t counter[4], const uint32_t key[2], uint32_
 }
 
 int dropout_keep_ref(size_t i, float p, uint64_t seed, uint32_t step, uint32_t site) {
-    uint32_t c[4] = {(uint32_t)(i / 4), site, step, 0}, k[2] = {(uint32_t)seed, (uint32_t)(seed >> 32)}, r[4];
+    return dropout_keep_micro_ref(i, p, seed, step, 0, site);
+}
+
+int dropout_keep_micro_ref(size_t i, float p, uint64_t seed, uint32_t step, uint32_t micro, uint32_t site) {
+    uint32_t c[4] = {(uint32_t)(i / 4), site, step, micro}, k[2] = {(uint32_t)seed, (uint32_t)(seed >> 32)}, r[4];
     philox4x32_10_ref(c, k, r);
     float u = (float)(r[i % 4] >> 8) * (1.0f / 16777216.0f);
     return u >= p;
@@ -25,4 +29,13 @@ int dropout_keep_ref(size_t i, float p, uint64_t seed, uint32_t step, uint32_t s
 void dropout_ref(const float *x, float *y, size_t n, float p, uint64_t seed, uint32_t step, uint32_t site) {
     float scale = 1.0f / (1.0f - p);
     for (size_t i = 0; i < n; i++) y[i] = dropout_keep_ref(i, p, seed, step, site) ? x[i] * scale : 0.0f;
+}
+
+void dropout_micro_ref(const float *x, float *y, size_t n, float p, uint64_t seed, uint32_t step, uint32_t micro,
+                       uint32_t site, int accumulate) {
+    float scale = 1.0f / (1.0f - p);
+    for (size_t i = 0; i < n; i++) {
+        float v = dropout_keep_micro_ref(i, p, seed, step, micro, site) ? x[i] * scale : 0.0f;
+        y[i] = accumulate ? v + y[i] : v;
+    }
 }
