@@ -2,6 +2,7 @@
  * ([in, out], possibly a column slice of a fused weight). */
 #include "model/model_internal.h"
 #include "model/ops_basic.h"
+#include "model/ops_dropout.h"
 #include "model/ops_matmul.h"
 
 /* The weight (and bias) views of a Conv1D slice start at its first column. */
@@ -26,6 +27,15 @@ static vkft_buf weight_col_view(vkft_model *m, const vkft_linear *l) {
     return vkft_buf_slice(w, off, w.size - off);
 }
 
+/* LoRA dropout: the LoRA branch's input dropout(x) in the shared scratch; the mask comes from the step's
+ * counters on the GPU, so the backward (and a checkpointed recompute) regenerates the same one. */
+static int lora_dropout_x(vkft_model *m, vkft_recorder *rec, const vkft_linear *l, vkft_buf x, uint32_t rows,
+                          vkft_buf *xd) {
+    *xd = vkft_buf_slice(m->lora_x, 0, (VkDeviceSize)rows * l->in * 4);
+    return vkft_dropout_forward_ctr(rec, x, *xd, rows * l->in, m->lora_dropout, m->dropout_seed, m->dropout_ctr,
+                                    l->lora_site, 0);
+}
+
 int vkft_linear_forward(vkft_model *m, vkft_recorder *rec, const vkft_linear *l, vkft_buf x, vkft_buf y,
                         uint32_t rows) {
     vkft_matmul_opts o = vkft_matmul_opts_default();
@@ -40,16 +50,19 @@ int vkft_linear_forward(vkft_model *m, vkft_recorder *rec, const vkft_linear *l,
         rc = vkft_matmul(rec, VKFT_MM_NN, x, weight_col_view(m, l), y, rows, l->out, l->in, &o);
     }
     if (rc || l->lora_r == 0) return rc;
-    /* y += scale * (x A^T) B^T, never forming B A */
+    /* y += scale * (x A^T) B^T, never forming B A; x is dropout(x) there in training with lora_dropout */
     vkft_matmul_opts acc = vkft_matmul_opts_default();
     acc.alpha = l->lora_scale;
     acc.beta = 1.0f;
-    if (vkft_matmul(rec, VKFT_MM_NT, x, vkft_pbuf(m, l->lora_a), l->xa, rows, l->lora_r, l->in, NULL)) return -1;
+    vkft_buf xl = x;
+    if (m->dropout_on && lora_dropout_x(m, rec, l, x, rows, &xl)) return -1;
+    if (vkft_matmul(rec, VKFT_MM_NT, xl, vkft_pbuf(m, l->lora_a), l->xa, rows, l->lora_r, l->in, NULL)) return -1;
     return vkft_matmul(rec, VKFT_MM_NT, l->xa, lora_b_rows(vkft_pbuf(m, l->lora_b), l), y, rows, l->out, l->lora_r,
                        &acc);
 }
 
-/* LoRA's backward: dB += s dy^T xa, d(xa) = s dy B, dA += d(xa)^T x, dx += d(xa) A. */
+/* LoRA's backward: dB += s dy^T xa, d(xa) = s dy B, dA += d(xa)^T x, dx += d(xa) A; with dropout,
+ * dA += d(xa)^T dropout(x) and dx += dropout'(d(xa) A) (the same mask and scale). */
 static int lora_backward(vkft_model *m, vkft_recorder *rec, const vkft_linear *l, vkft_buf x, vkft_buf dy,
                          vkft_buf dx, uint32_t rows, int accumulate_dx) {
     (void)accumulate_dx; /* the base layer always wrote dx first */
@@ -66,11 +79,19 @@ static int lora_backward(vkft_model *m, vkft_recorder *rec, const vkft_linear *l
         return -1;
     vkft_matmul_opts a = vkft_matmul_opts_default();
     a.beta = 1.0f;
-    if (ga.block && vkft_matmul(rec, VKFT_MM_TN, m->dxa, x, ga, l->lora_r, l->in, rows, &a)) return -1;
+    vkft_buf xd = x;
+    if (ga.block && m->dropout_on && lora_dropout_x(m, rec, l, x, rows, &xd)) return -1;
+    if (ga.block && vkft_matmul(rec, VKFT_MM_TN, m->dxa, xd, ga, l->lora_r, l->in, rows, &a)) return -1;
     if (!dx.block) return 0;
     vkft_matmul_opts d = vkft_matmul_opts_default();
     d.beta = 1.0f;
-    return vkft_matmul(rec, VKFT_MM_NN, m->dxa, vkft_pbuf(m, l->lora_a), dx, rows, l->in, l->lora_r, &d);
+    if (!m->dropout_on)
+        return vkft_matmul(rec, VKFT_MM_NN, m->dxa, vkft_pbuf(m, l->lora_a), dx, rows, l->in, l->lora_r, &d);
+    /* d(xa) A into the scratch (dropout(x) is used up), then masked and scaled onto dx */
+    xd = vkft_buf_slice(m->lora_x, 0, (VkDeviceSize)rows * l->in * 4);
+    if (vkft_matmul(rec, VKFT_MM_NN, m->dxa, vkft_pbuf(m, l->lora_a), xd, rows, l->in, l->lora_r, NULL)) return -1;
+    return vkft_dropout_backward_ctr(rec, xd, dx, rows * l->in, m->lora_dropout, m->dropout_seed, m->dropout_ctr,
+                                     l->lora_site, 1);
 }
 
 int vkft_linear_backward(vkft_model *m, vkft_recorder *rec, const vkft_linear *l, vkft_buf x, vkft_buf dy,

@@ -106,6 +106,8 @@ int vkft_model_add_lora(vkft_model *m, const vkft_lora_opts *o, char *err, size_
             }
             li->lora_r = o->r;
             li->lora_scale = scale;
+            /* Its own dropout mask per module; a fused Conv1D's slices share the module's input and mask. */
+            li->lora_site = shared >= 0 ? lin[shared]->lora_site : l * 16 + (uint32_t)i;
         }
     }
     if (adapted == 0) {
@@ -123,6 +125,20 @@ int vkft_model_add_lora(vkft_model *m, const vkft_lora_opts *o, char *err, size_
 }
 
 const char *vkft_model_lora_targets(const vkft_model *m) { return m->lora_targets; }
+
+int vkft_model_set_lora_dropout(vkft_model *m, float p, uint64_t seed) {
+    if (!(p >= 0.0f && p < 1.0f)) return vkft_set_error(m->ctx, "LoRA dropout %g is outside [0, 1)", p);
+    if ((p > 0) != (m->lora_dropout > 0)) m->planned = 0; /* the plan holds its scratch */
+    m->lora_dropout = p;
+    m->dropout_seed = seed;
+    return 0;
+}
+
+int vkft_model_set_dropout_step(vkft_model *m, uint32_t step, uint32_t micro) {
+    if (!m->planned || !m->planned_train || !(m->lora_dropout > 0) || !m->lora_r_max) return 0;
+    uint32_t ctr[2] = {step, micro};
+    return vkft_upload(m->ctx, m->dropout_ctr, 0, ctr, sizeof ctr);
+}
 
 /* ---- PEFT adapters in, merged weights out ------------------------------------------------- */
 

@@ -314,13 +314,22 @@ int vkft_model_plan(vkft_model *m, uint32_t B, uint32_t T, int train, vkft_memor
         return -1;
     if (!llama && alloc_f(m, &m->e_tmp, BT * C, scr)) return -1;
     /* LoRA: each adapted layer keeps x A^T for its backward. */
+    uint64_t lora_in_max = 0;
     for (uint32_t l = 0; l < c->num_layers; l++) {
         vkft_linear *lin[10];
         int n = vkft_block_linears(m, l, lin);
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) {
             if (lin[i]->lora_r && alloc_f(m, &lin[i]->xa, BT * lin[i]->lora_r, act)) return -1;
+            if (lin[i]->lora_r && lin[i]->in > lora_in_max) lora_in_max = lin[i]->in;
+        }
     }
     if (m->lora_r_max && train && alloc_f(m, &m->dxa, BT * m->lora_r_max, scr)) return -1;
+    if (m->lora_r_max && train && m->lora_dropout > 0) {
+        static const uint32_t zero[2] = {0, 0};
+        if (alloc_f(m, &m->lora_x, BT * lora_in_max, scr) || alloc_f(m, &m->dropout_ctr, 2, scr) ||
+            vkft_upload(m->ctx, m->dropout_ctr, 0, zero, sizeof zero))
+            return -1;
+    }
     if (train) {
         if (alloc_f(m, &m->dx, BT * C, scr) || alloc_f(m, &m->dh, BT * C, scr) || alloc_f(m, &m->dh2, BT * C, scr) ||
             alloc_f(m, &m->dq, BT * HD, scr) || alloc_f(m, &m->dk, BT * KD, scr) || alloc_f(m, &m->dv, BT * KD, scr) ||
@@ -362,6 +371,7 @@ int vkft_model_record_step(vkft_model *m, vkft_recorder *rec, int backward, floa
     m->grad_scale = grad_scale;
     if (!m->planned || (backward && !m->planned_train))
         return vkft_set_error(m->ctx, "the model was not planned for %s", backward ? "training" : "this batch");
+    m->dropout_on = backward && m->lora_dropout > 0 && m->lora_r_max; /* training steps only */
     switch (m->cfg.arch) {
     case VKFT_ARCH_GPT2: return vkft_gpt2_step(m, rec, backward);
     case VKFT_ARCH_LLAMA: return vkft_llama_step(m, rec, backward);

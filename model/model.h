@@ -35,6 +35,7 @@ typedef struct {
     int lora_a, lora_b;
     uint32_t lora_r;
     float lora_scale;
+    uint32_t lora_site; /* tells this module's dropout mask apart (layer * 16 + slot; slices share it) */
     vkft_buf xa; /* x A^T [rows, r], saved for the backward (planned) */
 } vkft_linear;
 
@@ -85,6 +86,14 @@ int vkft_model_merge_lora(vkft_model *m, char *err, size_t errlen);
 int64_t vkft_model_store_frozen_weights(vkft_model *m, vkft_dtype dtype, char *err, size_t errlen);
 /* The module names LoRA was applied to (for the adapter's target_modules), comma-separated. */
 const char *vkft_model_lora_targets(const vkft_model *m);
+/* LoRA dropout (PEFT's lora_dropout, 0 <= p < 1): in training steps (record_step with backward) each
+ * adapted layer computes scale * B A dropout(x); the base product, evaluation and inference see x. The
+ * mask is Philox(seed; element, the layer's site, step, micro): nothing is stored, the backward and
+ * checkpointing's recompute regenerate it. Takes effect at the next plan. */
+int vkft_model_set_lora_dropout(vkft_model *m, float p, uint64_t seed);
+/* Before each submission of a training step: the (global, 1-based) step and the micro-batch within it,
+ * which select the masks. Read on the GPU, so a recorded step can be submitted for every step. */
+int vkft_model_set_dropout_step(vkft_model *m, uint32_t step, uint32_t micro);
 
 /* Activation checkpointing (on: keep only each layer's input during the forward and recompute the layer
  * before its backward: less memory, about a third more compute). Takes effect at the next plan. */

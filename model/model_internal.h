@@ -49,6 +49,13 @@ struct vkft_model {
     vkft_buf dx, dh, dh2, dq, dk, dv, dattn, delta, dg, du, da, norm_scratch;
     vkft_buf dxa;            /* LoRA: d(x A^T) [BT, r] */
     uint32_t lora_r_max;
+    /* LoRA dropout: p, the mask's seed, whether the step being recorded uses it (a training step), the
+     * (step, micro) counters the host writes before each submission, and dropout(x) of the layer being
+     * run [BT, widest adapted input] (one scratch for all: the backward regenerates it) */
+    float lora_dropout;
+    uint64_t dropout_seed;
+    int dropout_on;
+    vkft_buf dropout_ctr, lora_x;
     int checkpoint;          /* activation checkpointing: keep only each layer's input, recompute the rest */
     char lora_targets[512];  /* the adapted module names' last parts, comma-separated */
     vkft_memory_plan plan;

@@ -413,6 +413,10 @@ static int train(run *r, int resume, char *err, size_t errlen) {
                 saved / 1048576.0);
     }
     vkft_model_set_checkpointing(r->m, c->activation_checkpointing);
+    if (!strcmp(c->method, "lora") && vkft_model_set_lora_dropout(r->m, (float)c->lora_dropout, (uint64_t)c->seed)) {
+        snprintf(err, errlen, "%s", vkft_last_error(r->ctx));
+        return -1;
+    }
     vkft_memory_plan plan;
     if (vkft_model_plan(r->m, B, T, 1, &plan)) {
         const char *e = vkft_last_error(r->ctx);
@@ -434,6 +438,9 @@ static int train(run *r, int resume, char *err, size_t errlen) {
         trainable += p->trainable ? p->numel : 0;
     }
     const vkft_model_config *mc = vkft_model_cfg(r->m);
+    char method_note[64] = "";
+    if (!strcmp(c->method, "lora") && c->lora_dropout > 0)
+        snprintf(method_note, sizeof method_note, ", lora.dropout %g", c->lora_dropout);
     fprintf(stderr,
             "device      %s\nmodel       %s (%s, %u layers, hidden %u, vocab %u)\n"
             "trainable   %llu of %llu parameters (%.3f%%), method %s%s\n"
@@ -443,7 +450,7 @@ static int train(run *r, int resume, char *err, size_t errlen) {
             "steps       %u (%u per epoch)\n",
             vkft_device(r->ctx)->name, c->model, mc->model_type, mc->num_layers, mc->hidden_size, mc->vocab_size,
             (unsigned long long)trainable, (unsigned long long)total, 100.0 * trainable / (double)total, c->method,
-            !strcmp(c->method, "lora") ? "" : "", plan.weights / 1048576.0, plan.gradients / 1048576.0,
+            method_note, plan.weights / 1048576.0, plan.gradients / 1048576.0,
             vkft_optimizer_bytes(r->opt) / 1048576.0, plan.activations / 1048576.0, plan.scratch / 1048576.0,
             r->train.n, T, c->packing ? "packed" : "one per sequence", B * A * T, B, A, T, r->total_steps,
             steps_per_epoch);
@@ -512,7 +519,10 @@ static int train(run *r, int resume, char *err, size_t errlen) {
                                          (float)c->weight_decay};
                 rc = vkft_optimizer_set_step(r->opt, &hp, step);
             }
-            rc = rc || vkft_model_set_batch(r->m, ids, targets, lengths, NULL) ||
+            /* LoRA dropout's masks: a function of the global step (so a resumed run draws the same ones)
+             * and of the micro-batch (each of an accumulation draws its own) */
+            rc = rc || vkft_model_set_dropout_step(r->m, step, a) ||
+                 vkft_model_set_batch(r->m, ids, targets, lengths, NULL) ||
                  vkft_rec_submit(last ? r->frec : r->rec) || vkft_model_read_loss(r->m, &loss, &count);
             loss_sum += (double)loss * count;
             count_sum += count;

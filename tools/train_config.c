@@ -304,8 +304,8 @@ int vkft_train_config_load(const char *path, const char *const *sets, int n_sets
         vkft_fail(err, errlen, "%s: precision.weights \"%s\": use f32, f16 or bf16", path, cfg->weights);
         goto done;
     }
-    if (cfg->lora_dropout != 0.0) {
-        vkft_fail(err, errlen, "%s: lora.dropout %g: this version supports lora.dropout 0 only", path, cfg->lora_dropout);
+    if (!(cfg->lora_dropout >= 0.0 && cfg->lora_dropout < 1.0)) {
+        vkft_fail(err, errlen, "%s: lora.dropout %g: use a probability in [0, 1)", path, cfg->lora_dropout);
         goto done;
     }
     if (cfg->seq_len < 2 || cfg->micro_batch_size < 1 || cfg->grad_accum < 1 || cfg->lora_r < 1 || cfg->lr <= 0 ||
