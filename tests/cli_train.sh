@@ -83,6 +83,65 @@ assert worst <= 1e-4, (got, want)
 PY
 then ok "LoRA steps from init_adapter match PyTorch"; else bad "LoRA vs PyTorch: $(tail -3 "$tmp/out.txt") want $want"; fi
 
+# LoRA dropout: PyTorch draws vkft's Philox masks (tests/reference/lora_train.py --dropout) and runs the
+# same steps; per-step losses agree to 1e-4 relative. Again with gradient accumulation (each micro-batch
+# its own masks) and activation checkpointing (the recompute regenerates the forward's masks).
+same_losses() { # same_losses METRICS WANT_JSON LABEL
+  $PY - "$1" "$2" "$3" <<'PY'
+import json, sys
+got = [json.loads(l)["loss"] for l in open(sys.argv[1])]
+want = json.loads(sys.argv[2])
+worst = max(abs(g - w) / abs(w) for g, w in zip(got, want))
+print("%s: per-step losses vs PyTorch: worst rel. error %.1e" % (sys.argv[3], worst))
+assert len(got) == len(want) and worst <= 1e-4, (got, want)
+PY
+}
+"$VKFT" train "$tmp/cfg.json" --set output_dir="$tmp/ref_drop" --set lora.init_adapter="$tmp/lora/adapter" \
+  --set data.shuffle=false --set max_steps=6 --set eval_every=0 --set optim.lr=0.01 \
+  --set optim.weight_decay=0.01 --set optim.grad_clip=0.5 --set lora.dropout=0.1 >"$tmp/out.txt" 2>&1
+want=$($PY "$SRC/tests/reference/lora_train.py" "$tmp/llama/model" "$tmp/lora/adapter" "$tmp/train.jsonl" \
+  --seq-len 16 --steps 6 --batch 4 --lr 0.01 --weight-decay 0.01 --grad-clip 0.5 --dropout 0.1 --seed 3)
+if d=$(same_losses "$tmp/ref_drop/metrics.jsonl" "$want" "lora.dropout 0.1") && grep -q "lora.dropout 0.1" "$tmp/out.txt" \
+   && $PY -c 'import json,sys; assert json.load(open(sys.argv[1]))["lora_dropout"] == 0.1' \
+        "$tmp/ref_drop/adapter/adapter_config.json"; then
+  ok "LoRA dropout steps match PyTorch with the same masks ($d); adapter_config lora_dropout 0.1"
+else bad "LoRA dropout vs PyTorch: $(tail -3 "$tmp/out.txt") want $want"; fi
+"$VKFT" train "$tmp/cfg.json" --set output_dir="$tmp/ref_drop_acc" --set lora.init_adapter="$tmp/lora/adapter" \
+  --set data.shuffle=false --set max_steps=4 --set eval_every=0 --set optim.lr=0.01 --set lora.dropout=0.2 \
+  --set batch.grad_accum=2 --set batch.micro_batch_size=2 --set activation_checkpointing=true >"$tmp/out.txt" 2>&1
+want=$($PY "$SRC/tests/reference/lora_train.py" "$tmp/llama/model" "$tmp/lora/adapter" "$tmp/train.jsonl" \
+  --seq-len 16 --steps 4 --batch 2 --grad-accum 2 --lr 0.01 --dropout 0.2 --seed 3)
+if d=$(same_losses "$tmp/ref_drop_acc/metrics.jsonl" "$want" "accumulation 2, checkpointing, dropout 0.2"); then
+  ok "LoRA dropout with accumulation and checkpointing matches PyTorch ($d)"
+else bad "LoRA dropout, accumulation, checkpointing: $(tail -3 "$tmp/out.txt") want $want"; fi
+
+# Resume with dropout and accumulation: 4 steps, then --resume to 8, equals 8 uninterrupted steps (the
+# masks follow the global step); the evaluation at the end has no dropout: it equals vkft eval's loss.
+drop_args=(--set lora.dropout=0.1 --set batch.grad_accum=2 --set batch.micro_batch_size=2 --set eval_every=4)
+"$VKFT" train "$tmp/cfg.json" --set output_dir="$tmp/drop8" --set max_steps=8 "${drop_args[@]}" >/dev/null 2>&1
+"$VKFT" train "$tmp/cfg.json" --set output_dir="$tmp/drop4" --set max_steps=4 "${drop_args[@]}" >/dev/null 2>&1
+"$VKFT" train "$tmp/cfg.json" --set output_dir="$tmp/drop4" --set max_steps=8 "${drop_args[@]}" --resume \
+  >"$tmp/out.txt" 2>&1
+if grep -q "resuming   from step 4" "$tmp/out.txt" && $PY - "$tmp/drop8/metrics.jsonl" "$tmp/drop4/metrics.jsonl" <<'PY'
+import json, sys
+a = [json.loads(l) for l in open(sys.argv[1])]
+b = [json.loads(l) for l in open(sys.argv[2])]
+assert len(a) == len(b) == 8, (len(a), len(b))
+for x, y in zip(a, b):
+    for k in ("step", "loss", "grad_norm", "eval_loss"):
+        assert x.get(k) == y.get(k), (k, x, y)
+PY
+then ok "resume with LoRA dropout continues the exact loss curve"; else bad "resume with dropout: $(tail -3 "$tmp/out.txt")"; fi
+plain=$("$VKFT" eval --model "$tmp/llama/model" --adapter "$tmp/drop8/adapter" --data "$tmp/train.jsonl" \
+  --seq-len 16 --json 2>/dev/null)
+if $PY -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+e, p = rows[-1]["eval_loss"], json.loads(sys.argv[2])["loss"]
+assert abs(e - p) <= 1e-5 * p, (e, p)
+' "$tmp/drop8/metrics.jsonl" "$plain"; then ok "evaluation during a dropout run uses no dropout (= vkft eval: $plain)"
+else bad "eval during dropout run: $(tail -1 "$tmp/drop8/metrics.jsonl") vs $plain"; fi
+
 # GPT-2: LoRA on its Conv1D layers (c_attn is one fused layer that vkft runs as q/k/v slices).
 $PY "$SRC/tests/reference/tiny_models.py" gpt2 "$tmp/gpt2" >/dev/null
 "$VKFT" train "$tmp/cfg.json" --set output_dir="$tmp/g1" --set model="$tmp/gpt2/model" --set max_steps=6 \
@@ -103,6 +162,14 @@ print("gpt2 per-step losses vs PyTorch: worst rel. error %.1e" % worst)
 assert len(got) == len(want) == 4 and worst <= 1e-4, (got, want)
 PY
 then ok "GPT-2 LoRA (fused c_attn) steps match PyTorch"; else bad "gpt2 LoRA: $(tail -3 "$tmp/out.txt") want $want"; fi
+"$VKFT" train "$tmp/cfg.json" --set output_dir="$tmp/g3" --set model="$tmp/gpt2/model" \
+  --set lora.init_adapter="$tmp/g1/adapter" --set data.shuffle=false --set max_steps=4 --set eval_every=0 \
+  --set optim.lr=0.01 --set lora.dropout=0.1 >"$tmp/out.txt" 2>&1
+want=$($PY "$SRC/tests/reference/lora_train.py" "$tmp/gpt2/model" "$tmp/g1/adapter" "$tmp/train.jsonl" \
+  --seq-len 16 --steps 4 --batch 4 --lr 0.01 --dropout 0.1 --seed 3)
+if d=$(same_losses "$tmp/g3/metrics.jsonl" "$want" "gpt2 lora.dropout 0.1"); then
+  ok "GPT-2 LoRA dropout (one mask for the fused c_attn) matches PyTorch ($d)"
+else bad "gpt2 LoRA dropout: $(tail -3 "$tmp/out.txt") want $want"; fi
 
 # The merged model computes what base + adapter computes; the adapter lowers the loss.
 "$VKFT" export --model "$tmp/llama/model" --adapter "$tmp/lora/adapter" --merge --out "$tmp/merged" >/dev/null 2>"$tmp/e.txt"
@@ -185,6 +252,9 @@ echo '{"model": "x", "output_dir": "y", "data": {"train": "z", "formatt": "ids"}
 "$VKFT" train "$tmp/typo.json" >/dev/null 2>"$tmp/e.txt"; rc=$?
 if [ $rc -ne 0 ] && grep -q 'unknown key "data.formatt"; did you mean "data.format"' "$tmp/e.txt"; then
   ok "nested unknown key"; else bad "nested key: $(cat "$tmp/e.txt")"; fi
+"$VKFT" train "$tmp/cfg.json" --set output_dir="$tmp/x" --set lora.dropout=1 >/dev/null 2>"$tmp/e.txt"; rc=$?
+if [ $rc -ne 0 ] && grep -q "lora.dropout 1: use a probability in \[0, 1)" "$tmp/e.txt"; then ok "lora.dropout 1 is refused"
+else bad "lora.dropout 1: rc $rc $(cat "$tmp/e.txt")"; fi
 "$VKFT" train "$tmp/cfg.json" --set output_dir="$tmp/x" --set lora.target_modules=nothing_matches >/dev/null 2>"$tmp/e.txt"
 if grep -q "matched no linear layer" "$tmp/e.txt"; then ok "LoRA targets that match nothing"
 else bad "targets: $(cat "$tmp/e.txt")"; fi
