@@ -56,13 +56,45 @@ int vkft_arch_embed_backward(vkft_model *m, vkft_recorder *rec, int wte, vkft_bu
     return 0;
 }
 
+/* The output head's weight [V, C] in parts of m->head_part rows (all of them unless the table is larger
+ * than one binding): logits, dh and dW of each part are strided views of the chunk's buffers. The forward
+ * products, or with backward those of the backward. */
+static int lm_head_chunk(vkft_model *m, vkft_recorder *rec, int w, vkft_buf hc, vkft_buf logits, vkft_buf dhc,
+                         uint32_t rows, int backward) {
+    const vkft_model_config *c = &m->cfg;
+    uint32_t V = c->vocab_size, C = c->hidden_size, part = m->head_part;
+    vkft_buf W = vkft_pbuf(m, w), gw = vkft_pgrad(m, w), bias = vkft_pbuf(m, m->mlm_bias);
+    for (uint32_t v0 = 0; v0 < V; v0 += part) {
+        uint32_t n = V - v0 < part ? V - v0 : part;
+        VkDeviceSize woff = (VkDeviceSize)v0 * C * 4, wlen = (VkDeviceSize)n * C * 4;
+        vkft_buf Wp = vkft_buf_slice(W, woff, wlen);
+        /* the chunk's columns v0.. (row stride V) */
+        vkft_buf lp = vkft_buf_slice(logits, (VkDeviceSize)v0 * 4, ((VkDeviceSize)(rows - 1) * V + n) * 4);
+        vkft_matmul_opts o = vkft_matmul_opts_default();
+        if (!backward) { /* logits = h W^T (+ bias) */
+            o.ldc = V;
+            if (bias.block) o.bias = vkft_buf_slice(bias, (VkDeviceSize)v0 * 4, (VkDeviceSize)n * 4);
+            TRY(vkft_matmul(rec, VKFT_MM_NT, hc, Wp, lp, rows, n, C, &o))
+            continue;
+        }
+        /* dh (+)= dlogits W, dW += dlogits^T h */
+        o.lda = V;
+        o.beta = v0 ? 1.0f : 0.0f;
+        TRY(vkft_matmul(rec, VKFT_MM_NN, lp, Wp, dhc, rows, C, n, &o))
+        if (gw.block) {
+            vkft_matmul_opts g = vkft_matmul_opts_default();
+            g.lda = V;
+            g.beta = 1.0f;
+            TRY(vkft_matmul(rec, VKFT_MM_TN, lp, hc, vkft_buf_slice(gw, woff, wlen), n, C, rows, &g))
+        }
+    }
+    return 0;
+}
+
 int vkft_arch_lm_head_loss(vkft_model *m, vkft_recorder *rec, int w, vkft_buf h, vkft_buf dh, int backward) {
     const vkft_model_config *c = &m->cfg;
     uint32_t V = c->vocab_size, C = c->hidden_size, rows_max = m->head_rows;
-    vkft_buf none = {0}, gw = vkft_pgrad(m, w), gb = vkft_pgrad(m, m->mlm_bias);
-    vkft_matmul_opts o = vkft_matmul_opts_default(), acc = vkft_matmul_opts_default();
-    if (m->mlm_bias >= 0) o.bias = vkft_pbuf(m, m->mlm_bias);
-    acc.beta = 1.0f;
+    vkft_buf none = {0}, gb = vkft_pgrad(m, m->mlm_bias);
     /* The mean's denominator needs every target, so it comes first; then each chunk of rows has its
      * logits computed, turned into losses and (in place) d loss / d logits, and taken back to dh and W's
      * gradient before the next chunk reuses the buffer. */
@@ -71,13 +103,12 @@ int vkft_arch_lm_head_loss(vkft_model *m, vkft_recorder *rec, int w, vkft_buf h,
         uint32_t rows = m->BT - row0 < rows_max ? m->BT - row0 : rows_max;
         vkft_buf logits = vkft_buf_slice(m->logits, 0, (VkDeviceSize)rows * V * 4);
         vkft_buf hc = vkft_buf_slice(h, (VkDeviceSize)row0 * C * 4, (VkDeviceSize)rows * C * 4);
-        TRY(vkft_matmul(rec, VKFT_MM_NT, hc, vkft_pbuf(m, w), logits, rows, V, C, &o))
+        vkft_buf dhc = backward ? vkft_buf_slice(dh, (VkDeviceSize)row0 * C * 4, (VkDeviceSize)rows * C * 4) : none;
+        TRY(lm_head_chunk(m, rec, w, hc, logits, dhc, rows, 0))
         TRY(vkft_cross_entropy_rows(rec, logits, m->batch.targets, none, m->loss_stats, backward ? logits : none,
                                     m->row_loss, row0, rows, V, -100, 0.0f, m->grad_scale))
         if (!backward) continue;
-        vkft_buf dhc = vkft_buf_slice(dh, (VkDeviceSize)row0 * C * 4, (VkDeviceSize)rows * C * 4);
-        TRY(vkft_matmul(rec, VKFT_MM_NN, logits, vkft_pbuf(m, w), dhc, rows, C, V, NULL))
-        if (gw.block) TRY(vkft_matmul(rec, VKFT_MM_TN, logits, hc, gw, V, C, rows, &acc))
+        TRY(lm_head_chunk(m, rec, w, hc, logits, dhc, rows, 1))
         if (gb.block) TRY(vkft_colsum_f32(rec, logits, rows, V, gb, 1))
     }
     return vkft_cross_entropy_mean(rec, m->row_loss, m->loss_stats, m->loss, m->BT);

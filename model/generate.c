@@ -222,10 +222,22 @@ static int record_forward(vkft_decoder *d, vkft_recorder *rec, uint32_t P) {
     else
         TRY(vkft_rmsnorm_forward(rec, last, vkft_pbuf(m, m->lnf_w), d->last_n, d->last_a, B, C, eps))
     int head = m->lm_head >= 0 ? m->lm_head : m->wte;
-    if (B <= MATVEC_MAX_ROWS)
+    uint32_t part = vkft_head_part_rows(m);
+    if (part == V && B <= MATVEC_MAX_ROWS)
         TRY(vkft_matvec(rec, VKFT_MV_NT, d->last_n, vkft_pbuf(m, head), none, d->logits, B, V, C, C))
-    else
+    else if (part == V)
         TRY(vkft_matmul(rec, VKFT_MM_NT, d->last_n, vkft_pbuf(m, head), d->logits, B, V, C, NULL))
+    else if (part == 0)
+        return vkft_set_error(d->ctx, "the output head's rows exceed what one binding spans");
+    else /* a head larger than one binding, in parts of its rows: the logits' columns v0.. */
+        for (uint32_t v0 = 0; v0 < V; v0 += part) {
+            uint32_t n = V - v0 < part ? V - v0 : part;
+            vkft_buf w = vkft_buf_slice(vkft_pbuf(m, head), (VkDeviceSize)v0 * C * 4, (VkDeviceSize)n * C * 4);
+            vkft_buf y = vkft_buf_slice(d->logits, (VkDeviceSize)v0 * 4, ((VkDeviceSize)(B - 1) * V + n) * 4);
+            vkft_matmul_opts o = vkft_matmul_opts_default();
+            o.ldc = V;
+            TRY(vkft_matmul(rec, VKFT_MM_NT, d->last_n, w, y, B, n, C, &o))
+        }
     return 0;
 #undef TRY
 }

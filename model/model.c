@@ -213,11 +213,9 @@ void vkft_model_set_logits_budget(vkft_model *m, uint64_t bytes) {
 /* Rows of logits per LM-head chunk: as many as the budget (and the device's binding range) allows, a
  * multiple of the rows whose hidden states start at an aligned offset (chunks bind slices of h and dh). */
 static uint32_t lm_head_rows(const vkft_model *m) {
-    const vkft_device_caps *caps = vkft_device(m->ctx);
     uint64_t row_bytes = (uint64_t)m->cfg.vocab_size * 4, budget = m->logits_budget ? m->logits_budget : 64ull << 20;
-    if (caps && caps->max_storage_buffer_range && budget > caps->max_storage_buffer_range)
-        budget = caps->max_storage_buffer_range;
-    uint64_t align = caps && caps->min_storage_buffer_offset_alignment ? caps->min_storage_buffer_offset_alignment : 256;
+    if (budget > vkft_binding_limit(m->ctx)) budget = vkft_binding_limit(m->ctx);
+    uint64_t align = vkft_arena_alignment(m->ctx);
     uint64_t h_row = (uint64_t)m->cfg.hidden_size * 4, a = align, b = h_row % align;
     while (b) { /* gcd(align, h_row) */
         uint64_t r = a % b;
@@ -227,6 +225,11 @@ static uint32_t lm_head_rows(const vkft_model *m) {
     uint64_t step = align / a, rows = budget / row_bytes / step * step;
     if (rows < step) rows = step;
     return rows >= m->BT ? m->BT : (uint32_t)rows;
+}
+
+uint32_t vkft_head_part_rows(const vkft_model *m) {
+    uint64_t row = (uint64_t)m->cfg.hidden_size * 4, limit = vkft_binding_limit(m->ctx);
+    return (uint64_t)m->cfg.vocab_size * row <= limit ? m->cfg.vocab_size : (uint32_t)(limit / row / 64 * 64);
 }
 
 void vkft_model_set_trainable(vkft_model *m, int trainable) {
@@ -254,6 +257,9 @@ int vkft_model_plan(vkft_model *m, uint32_t B, uint32_t T, int train, vkft_memor
     m->T = T;
     m->BT = B * T;
     m->head_rows = lm_head_rows(m);
+    m->head_part = vkft_head_part_rows(m);
+    if (m->head_part == 0)
+        return vkft_set_error(m->ctx, "the output head's rows (%u floats) exceed what one binding spans", c->hidden_size);
     m->plan.gradients = m->plan.activations = m->plan.scratch = 0;
     /* gradients, once per trainable parameter */
     for (int i = 0; i < m->n_params; i++) {

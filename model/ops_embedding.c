@@ -5,8 +5,19 @@
 /* ---- kernel table --------------------------------------------------------------------------- */
 
 typedef struct {
-    uint32_t N, V, C, slices;
+    uint32_t N, V, C, slices, v0, vtotal;
 } push_embedding;
+
+/* Rows of a [V, C] table one binding holds: all of them when they fit, else parts whose offsets keep the
+ * storage-buffer alignment (a table larger than the binding limit, e.g. GPT-2's 147 MiB on lavapipe). */
+static uint32_t rows_per_part(vkft_ctx *ctx, uint32_t V, uint32_t C) {
+    uint64_t row = (uint64_t)C * 4, limit = vkft_binding_limit(ctx), align = vkft_arena_alignment(ctx);
+    if ((uint64_t)V * row <= limit) return V;
+    uint64_t step = 1;
+    while ((step * row) % align) step++;
+    uint64_t rows = limit / row / step * step;
+    return rows ? (uint32_t)rows : (uint32_t)step;
+}
 
 static void spec_elementwise(const vkft_device_caps *caps, uint32_t *spec) {
     spec[0] = caps->max_workgroup_invocations < 256 ? caps->max_workgroup_invocations : 256;
@@ -59,13 +70,21 @@ static uint32_t local_size(vkft_recorder *rec, int k) {
 int vkft_embedding_forward(vkft_recorder *rec, vkft_buf ids, vkft_buf table, vkft_buf out, vkft_buf status,
                            uint32_t N, uint32_t V, uint32_t C) {
     if (status.size < 8) return vkft_set_error(vkft_rec_ctx(rec), "embedding_forward: status needs 8 bytes");
-    push_embedding p = {N, V, C, 1};
+    push_embedding p = {N, V, C, 1, 0, V};
     vkft_binding bc[] = {{ids, VKFT_READ}, {vkft_buf_slice(status, 0, 8), VKFT_WRITE}};
     if (vkft_rec_dispatch(rec, &kernels[K_CHECK], &p, 1, 1, 1, bc, 2)) return -1;
-    vkft_binding b[] = {{ids, VKFT_READ}, {table, VKFT_READ}, {out, VKFT_WRITE}};
     int vec4 = C % 4 == 0 && table.offset % 16 == 0 && out.offset % 16 == 0, k = vec4 ? K_FWD4 : K_FWD;
     uint32_t g = vkft_groups((uint64_t)N * (vec4 ? C / 4 : C), local_size(rec, k));
-    return vkft_rec_dispatch(rec, &kernels[k], &p, g == 0 ? 1 : g > 4096 ? 4096 : g, 1, 1, b, 3);
+    uint32_t part = rows_per_part(vkft_rec_ctx(rec), V, C);
+    for (uint32_t v0 = 0; v0 < V; v0 += part) {
+        p.v0 = v0;
+        p.V = V - v0 < part ? V - v0 : part;
+        vkft_binding b[] = {{ids, VKFT_READ},
+                            {vkft_buf_slice(table, (VkDeviceSize)v0 * C * 4, (VkDeviceSize)p.V * C * 4), VKFT_READ},
+                            {out, VKFT_WRITE}};
+        if (vkft_rec_dispatch(rec, &kernels[k], &p, g == 0 ? 1 : g > 4096 ? 4096 : g, 1, 1, b, 3)) return -1;
+    }
+    return 0;
 }
 
 int vkft_embedding_backward_sliced(vkft_recorder *rec, vkft_buf ids, vkft_buf dout, vkft_buf dtable,
@@ -81,10 +100,19 @@ int vkft_embedding_backward_sliced(vkft_recorder *rec, vkft_buf ids, vkft_buf do
     if (slices < 1) slices = 1;
     if (slices > 64) slices = 64;
     if (slices > V) slices = V ? V : 1;
-    push_embedding p = {N, V, C, slices};
-    vkft_binding b[] = {{ids, VKFT_READ}, {dout, VKFT_READ}, {dtable, VKFT_READ_WRITE}};
+    push_embedding p = {N, V, C, slices, 0, V};
     uint32_t gx = vkft_groups(C, local_size(rec, K_BWD));
-    return vkft_rec_dispatch(rec, &kernels[K_BWD], &p, gx ? gx : 1, slices, 1, b, 3);
+    uint32_t part = rows_per_part(vkft_rec_ctx(rec), V, C);
+    for (uint32_t v0 = 0; v0 < V; v0 += part) {
+        p.v0 = v0;
+        p.V = V - v0 < part ? V - v0 : part;
+        vkft_binding b[] = {
+            {ids, VKFT_READ},
+            {dout, VKFT_READ},
+            {vkft_buf_slice(dtable, (VkDeviceSize)v0 * C * 4, (VkDeviceSize)p.V * C * 4), VKFT_READ_WRITE}};
+        if (vkft_rec_dispatch(rec, &kernels[K_BWD], &p, gx ? gx : 1, slices, 1, b, 3)) return -1;
+    }
+    return 0;
 }
 
 int vkft_embedding_backward(vkft_recorder *rec, vkft_buf ids, vkft_buf dout, vkft_buf dtable, uint32_t N,

@@ -14,11 +14,35 @@ struct vkft_optimizer {
     int *params; /* indices of the trainable parameters */
     vkft_buf *mom1, *mom2;
     vkft_buf *grads;
-    uint32_t *sizes;
     int count;
     vkft_buf scratch, norm, hp;
     uint64_t bytes;
+    /* The kernels' view: each trainable tensor in pieces one binding spans (one piece unless the tensor is
+     * larger, e.g. a full fine-tune's 147 MiB GPT-2 embedding on lavapipe): weight, gradient, moments. */
+    vkft_buf *pw, *pg, *pm1, *pm2;
+    uint32_t *psize;
+    int pieces;
 };
+
+/* Floats in one piece: what one binding spans, a multiple of the offset alignment. */
+static uint64_t piece_floats(vkft_ctx *ctx) {
+    uint64_t align = vkft_arena_alignment(ctx) / 4;
+    return vkft_binding_limit(ctx) / 4 / align * align;
+}
+
+/* Appends tensor k's pieces (the arrays were sized for every piece). */
+static void add_pieces(vkft_optimizer *o, vkft_param *p, int k) {
+    uint64_t per = piece_floats(o->ctx);
+    for (uint64_t at = 0; at < p->numel; at += per) {
+        uint64_t n = p->numel - at < per ? p->numel - at : per;
+        int i = o->pieces++;
+        o->pw[i] = vkft_buf_slice(p->w, at * 4, n * 4);
+        o->pg[i] = vkft_buf_slice(p->grad, at * 4, n * 4);
+        o->pm1[i] = vkft_buf_slice(o->mom1[k], at * 4, n * 4);
+        o->pm2[i] = vkft_buf_slice(o->mom2[k], at * 4, n * 4);
+        o->psize[i] = (uint32_t)n;
+    }
+}
 
 vkft_optimizer *vkft_optimizer_create(vkft_model *m, char *err, size_t errlen) {
     vkft_optimizer *o = calloc(1, sizeof *o);
@@ -30,7 +54,12 @@ vkft_optimizer *vkft_optimizer_create(vkft_model *m, char *err, size_t errlen) {
     o->mom1 = calloc(n ? n : 1, sizeof *o->mom1);
     o->mom2 = calloc(n ? n : 1, sizeof *o->mom2);
     o->grads = calloc(n ? n : 1, sizeof *o->grads);
-    o->sizes = calloc(n ? n : 1, sizeof *o->sizes);
+    uint64_t cap = 1, per = piece_floats(o->ctx);
+    for (int i = 0; i < n; i++)
+        if (vkft_model_param(m, i)->trainable) cap += (vkft_model_param(m, i)->numel + per - 1) / per;
+    o->pw = calloc(cap, sizeof *o->pw), o->pg = calloc(cap, sizeof *o->pg);
+    o->pm1 = calloc(cap, sizeof *o->pm1), o->pm2 = calloc(cap, sizeof *o->pm2);
+    o->psize = calloc(cap, sizeof *o->psize);
     for (int i = 0; i < n; i++) {
         vkft_param *p = vkft_model_param(m, i);
         if (!p->trainable) continue;
@@ -42,20 +71,20 @@ vkft_optimizer *vkft_optimizer_create(vkft_model *m, char *err, size_t errlen) {
         int k = o->count++;
         o->params[k] = i;
         o->grads[k] = p->grad;
-        o->sizes[k] = (uint32_t)p->numel;
         if (vkft_arena_alloc(o->arena, p->numel * 4, &o->mom1[k]) || vkft_arena_alloc(o->arena, p->numel * 4, &o->mom2[k])) {
             snprintf(err, errlen, "optimizer state: %s", vkft_last_error(o->ctx));
             vkft_optimizer_free(o);
             return NULL;
         }
         o->bytes += p->numel * 8;
+        add_pieces(o, p, k);
     }
     if (o->count == 0) {
         snprintf(err, errlen, "nothing to train: no parameter is trainable");
         vkft_optimizer_free(o);
         return NULL;
     }
-    if (vkft_arena_alloc(o->arena, vkft_grad_norm_scratch_floats(o->count) * 4, &o->scratch) ||
+    if (vkft_arena_alloc(o->arena, vkft_grad_norm_scratch_floats((uint32_t)o->pieces) * 4, &o->scratch) ||
         vkft_arena_alloc(o->arena, 8, &o->norm) || vkft_arena_alloc(o->arena, VKFT_ADAMW_HP_FLOATS * 4, &o->hp)) {
         snprintf(err, errlen, "optimizer state: %s", vkft_last_error(o->ctx));
         vkft_optimizer_free(o);
@@ -78,18 +107,17 @@ vkft_optimizer *vkft_optimizer_create(vkft_model *m, char *err, size_t errlen) {
 void vkft_optimizer_free(vkft_optimizer *o) {
     if (!o) return;
     vkft_arena_destroy(o->arena);
-    free(o->params), free(o->mom1), free(o->mom2), free(o->grads), free(o->sizes);
+    free(o->params), free(o->mom1), free(o->mom2), free(o->grads);
+    free(o->pw), free(o->pg), free(o->pm1), free(o->pm2), free(o->psize);
     free(o);
 }
 
 uint64_t vkft_optimizer_bytes(const vkft_optimizer *o) { return o->bytes; }
 
 int vkft_optimizer_record_step(vkft_optimizer *o, vkft_recorder *rec, float max_norm) {
-    if (vkft_grad_norm(rec, o->grads, o->sizes, (uint32_t)o->count, o->scratch, o->norm, max_norm)) return -1;
-    for (int k = 0; k < o->count; k++) {
-        vkft_param *p = vkft_model_param(o->m, o->params[k]);
-        if (vkft_adamw_step_hp(rec, p->w, p->grad, o->mom1[k], o->mom2[k], o->sizes[k], o->hp, o->norm)) return -1;
-    }
+    if (vkft_grad_norm(rec, o->pg, o->psize, (uint32_t)o->pieces, o->scratch, o->norm, max_norm)) return -1;
+    for (int i = 0; i < o->pieces; i++)
+        if (vkft_adamw_step_hp(rec, o->pw[i], o->pg[i], o->pm1[i], o->pm2[i], o->psize[i], o->hp, o->norm)) return -1;
     return vkft_optimizer_record_zero_grads(o, rec);
 }
 

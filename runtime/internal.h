@@ -50,6 +50,7 @@ struct vkft_ctx {
     uint32_t next_block_id;
     VkDeviceSize device_bytes; /* held by arenas and staging */
     VkDeviceSize memory_limit; /* what vkft allows itself: the heap size or the user's limit */
+    VkDeviceSize binding_limit; /* bytes one kernel binding may span (the device's range, or smaller) */
 
     /* pipelines: one per kernel definition, found by pointer */
     struct vkft_pipeline **pipelines;

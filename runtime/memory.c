@@ -172,17 +172,15 @@ static void block_destroy(vkft_ctx *ctx, vkft_block *b) {
 
 /* ---- arenas ------------------------------------------------------------------------------- */
 
-/* A block is one allocation (at most maxMemoryAllocationSize); one buffer inside it is bound whole by a
- * kernel, so it may not exceed maxStorageBufferRange (128 MiB on lavapipe). */
+/* A block is one allocation (at most maxMemoryAllocationSize). A buffer inside it may exceed what one
+ * kernel binding spans (maxStorageBufferRange, 128 MiB on lavapipe): kernels then bind parts of it (an
+ * embedding table by vocabulary slices), and vkft_rec_dispatch refuses a binding beyond the limit. */
 static VkDeviceSize max_block_size(const vkft_ctx *ctx) {
     const vkft_device_caps *c = vkft_device(ctx);
     return c->max_allocation_size ? c->max_allocation_size : (VkDeviceSize)1 << 30;
 }
 
-static VkDeviceSize max_buffer_size(const vkft_ctx *ctx) {
-    const vkft_device_caps *c = vkft_device(ctx);
-    return c->max_storage_buffer_range < max_block_size(ctx) ? c->max_storage_buffer_range : max_block_size(ctx);
-}
+VkDeviceSize vkft_binding_limit(const vkft_ctx *ctx) { return ctx->binding_limit; }
 
 vkft_arena *vkft_arena_create(vkft_ctx *ctx, const char *name, VkDeviceSize block_size) {
     vkft_arena *a = calloc(1, sizeof *a);
@@ -231,10 +229,10 @@ int vkft_arena_alloc(vkft_arena *a, VkDeviceSize size, vkft_buf *out) {
     VkDeviceSize align = vkft_arena_alignment(ctx);
     VkDeviceSize rounded = (size ? size + align - 1 : align) / align * align;
     memset(out, 0, sizeof *out);
-    if (size > max_buffer_size(ctx))
-        return vkft_set_error(ctx, "arena '%s': one buffer of %.1f MiB exceeds the device's largest storage "
-                                   "buffer binding (%.1f MiB)",
-                              a->name, size / MiB, max_buffer_size(ctx) / MiB);
+    if (size > max_block_size(ctx))
+        return vkft_set_error(ctx, "arena '%s': one buffer of %.1f MiB exceeds the device's largest allocation "
+                                   "(%.1f MiB)",
+                              a->name, size / MiB, max_block_size(ctx) / MiB);
     VkDeviceSize offset = 0;
     vkft_block *b = NULL;
     for (uint32_t i = 0; i < a->block_count && !b; i++)
@@ -285,6 +283,11 @@ int vkft_memory_init(vkft_ctx *ctx) {
     const char *mb = getenv("VKFT_MEMORY_LIMIT_MB");
     ctx->memory_limit = ctx->opts.memory_limit;
     if (!ctx->memory_limit && mb && atof(mb) > 0) ctx->memory_limit = (VkDeviceSize)(atof(mb) * MiB);
+    const char *kb = getenv("VKFT_BINDING_LIMIT_KB");
+    VkDeviceSize range = vkft_device(ctx)->max_storage_buffer_range;
+    ctx->binding_limit = ctx->opts.binding_limit;
+    if (!ctx->binding_limit && kb && atof(kb) > 0) ctx->binding_limit = (VkDeviceSize)(atof(kb) * 1024);
+    if (!ctx->binding_limit || ctx->binding_limit > range) ctx->binding_limit = range;
     ctx->default_arena = vkft_arena_create(ctx, "default", 0);
     return ctx->default_arena ? 0 : vkft_set_error(ctx, "out of host memory");
 }

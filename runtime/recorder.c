@@ -194,6 +194,11 @@ int vkft_rec_dispatch(vkft_recorder *rec, const vkft_kernel_def *def, const void
     for (uint32_t i = 0; i < binding_count; i++) {
         const vkft_binding *b = &bindings[i];
         if (!b->buf.block) return vkft_set_error(ctx, "kernel %s: buffer %u is not allocated", def->name, i);
+        if (b->buf.size > ctx->binding_limit)
+            return vkft_set_error(ctx,
+                                  "kernel %s: buffer %u spans %.1f MiB, more than one binding may on this device "
+                                  "(%.1f MiB); the caller must split it",
+                                  def->name, i, b->buf.size / 1048576.0, ctx->binding_limit / 1048576.0);
         if (b->access & VKFT_READ) r[nr++] = b->buf;
         if (b->access & VKFT_WRITE) w[nw++] = b->buf;
         infos[i] = (VkDescriptorBufferInfo){b->buf.block->buffer, b->buf.offset, b->buf.size ? b->buf.size : 4};

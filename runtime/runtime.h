@@ -72,6 +72,8 @@ typedef struct {
     int no_pipeline_cache; /* 1: neither read nor write the cache file */
     int force_staging;     /* 1: never map device memory directly (tests the staging path) */
     uint64_t memory_limit; /* bytes of device memory vkft may hold (0: $VKFT_MEMORY_LIMIT_MB, else the heap) */
+    uint64_t binding_limit; /* tests: bytes one binding may span, below the device's maxStorageBufferRange
+                             * (0: $VKFT_BINDING_LIMIT_KB, else the device's), to exercise split tensors */
     int unsafe_skip_barriers; /* tests only: record no barriers, to prove synchronization validation is on */
     vkft_warning_fn warn;  /* NULL: print "vkft: warning: ..." to stderr */
     void *warn_user;
@@ -128,6 +130,9 @@ vkft_arena_stats vkft_arena_get_stats(const vkft_arena *arena);
 VkDeviceSize vkft_arena_alignment(const vkft_ctx *ctx);
 /* The context's default arena, for tests, tools and small buffers. */
 vkft_arena *vkft_default_arena(vkft_ctx *ctx);
+/* The bytes one kernel binding may span: the device's maxStorageBufferRange (128 MiB on lavapipe) or the
+ * smaller binding_limit option. Buffers may be larger (up to one allocation); kernels bind parts of them. */
+VkDeviceSize vkft_binding_limit(const vkft_ctx *ctx);
 /* A view of part of a buffer. */
 vkft_buf vkft_buf_slice(vkft_buf buf, VkDeviceSize offset, VkDeviceSize size);
 

@@ -1,7 +1,9 @@
 #version 450
 // Embedding lookup on an fp32 table [V, C] with int32 token ids [N].
 //   forward:  out[n, :] = table[ids[n], :]; an id outside [0, V) gives a zero row. Nothing is read out
-//             of bounds.
+//             of bounds. A table too large for one binding is bound in parts: the part holding rows
+//             v0..v0+V-1 of a vtotal-row table writes the rows of those ids only (and the part with v0 = 0
+//             the zero rows of invalid ids).
 //   check:    one workgroup: status[0] = how many ids are outside [0, V), status[1] = the first such
 //             position (0xffffffff if none). (A reduction, not atomics: device-scope atomics would need
 //             vulkanMemoryModelDeviceScope.)
@@ -19,6 +21,8 @@
 layout(push_constant) uniform Push {
     uint N, V, C;
     uint slices; // backward: S, the vocabulary slices (gl_NumWorkGroups.y)
+    uint v0;     // the first table row this binding holds (0 unless the table is bound in parts)
+    uint vtotal; // the whole table's rows (V when it is bound whole)
 } p;
 layout(binding = 0) readonly buffer Ids { int ids[]; };
 #if PASS == 0
@@ -44,7 +48,11 @@ void main() {
     for (uint i = gl_GlobalInvocationID.x; i < total; i += GRID_STRIDE) {
         uint n = i / cols, c = i % cols;
         int id = ids[n];
-        o[i] = id >= 0 && uint(id) < p.V ? table[uint(id) * cols + c] : VT(0.0);
+        uint r = uint(id) - p.v0; // wraps for ids below v0
+        if (id >= 0 && uint(id) >= p.v0 && r < p.V)
+            o[i] = table[r * cols + c];
+        else if (p.v0 == 0u && (id < 0 || uint(id) >= p.vtotal))
+            o[i] = VT(0.0);
     }
 #elif PASS == 1
     uint count = 0, first = 0xffffffffu;
@@ -75,8 +83,9 @@ void main() {
     if (c >= p.C) return;
     for (uint n = 0; n < p.N; n++) {
         int id = ids[n];
-        if (id < 0 || uint(id) >= p.V || uint(id) % p.slices != s) continue;
-        uint j = uint(id) * p.C + c;
+        uint r = uint(id) - p.v0;
+        if (id < 0 || uint(id) < p.v0 || r >= p.V || uint(id) % p.slices != s) continue;
+        uint j = r * p.C + c;
         dtable[j] += dout[n * p.C + c];
     }
 #endif

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/ops_basic.h"
 #include "tests/test_gpu.h"
 
 static void round_trip(test_state *t, vkft_ctx *ctx, size_t bytes, const char *path) {
@@ -80,17 +81,43 @@ int main(void) {
           s.blocks);
     vkft_arena_destroy(a);
 
-    /* Larger than the device's largest storage-buffer binding: a clear error. */
-    VkDeviceSize too_big = vkft_device(ctx)->max_storage_buffer_range + 1;
+    /* Larger than the device's largest allocation: a clear error. */
+    VkDeviceSize too_big = vkft_device(ctx)->max_allocation_size + 1;
     vkft_buf bad;
     CHECK(&t, vkft_arena_alloc(vkft_default_arena(ctx), too_big, &bad) != 0 &&
-                  strstr(vkft_last_error(ctx), "largest storage buffer") != NULL,
+                  strstr(vkft_last_error(ctx), "largest allocation") != NULL,
           "too large: %s", vkft_last_error(ctx));
+    CHECK(&t, vkft_binding_limit(ctx) == vkft_device(ctx)->max_storage_buffer_range || getenv("VKFT_BINDING_LIMIT_KB"),
+          "binding limit %llu, not the device's range", (unsigned long long)vkft_binding_limit(ctx));
 
     round_trip(&t, ctx, 1, "mapped");
     round_trip(&t, ctx, 1000, "mapped");
     round_trip(&t, ctx, 3 << 20, "mapped");
     test_close_ctx(&t, ctx);
+
+    /* A buffer may be larger than one binding spans; a kernel binding all of it is refused clearly, its
+     * parts are not. */
+    {
+        vkft_ctx_options lo;
+        vkft_ctx_options_default(&lo);
+        lo.binding_limit = 64 << 10;
+        vkft_ctx *lc = NULL;
+        if (CHECK(&t, vkft_ctx_create(&lo, &lc) == 0, "binding-limited context: %s", vkft_last_error(lc))) {
+            vkft_buf wide;
+            vkft_recorder *rec = vkft_recorder_create(lc);
+            int ok = vkft_arena_alloc(vkft_default_arena(lc), 128 << 10, &wide) == 0 && vkft_rec_begin(rec) == 0;
+            CHECK(&t, ok && vkft_binding_limit(lc) == (64 << 10), "128 KiB with 64 KiB bindings: %s",
+                  vkft_last_error(lc));
+            CHECK(&t, ok && vkft_fill_f32(rec, wide, 32 << 10, 1.0f) != 0 &&
+                          strstr(vkft_last_error(lc), "more than one binding may") != NULL,
+                  "binding 128 KiB of 64: %s", vkft_last_error(lc));
+            CHECK(&t, ok && vkft_fill_f32(rec, vkft_buf_slice(wide, 64 << 10, 64 << 10), 16 << 10, 1.0f) == 0 &&
+                          vkft_rec_end(rec) == 0 && vkft_rec_submit(rec) == 0,
+                  "binding half: %s", vkft_last_error(lc));
+            vkft_recorder_destroy(rec);
+        }
+        test_close_ctx(&t, lc);
+    }
 
     /* The staging path, including transfers larger than the 64 MiB staging buffer. */
     vkft_ctx_options o;

@@ -411,7 +411,7 @@ static int run_mlm(data_model *dm, vkft_aug_job *jobs, long n, char *err, size_t
         for (long i = 0; i < n; i++) texts[i] = jobs[i].text;
         /* Every position's logits are read back, so the LM head must keep them all (one chunk): fewer
          * texts per batch where batch x positions x vocabulary floats exceed one binding of the device. */
-        uint64_t row = (uint64_t)dm->cfg->vocab_size * 4, range = vkft_device(dm->ctx)->max_storage_buffer_range;
+        uint64_t row = (uint64_t)dm->cfg->vocab_size * 4, range = vkft_binding_limit(dm->ctx);
         uint64_t fit = range / row / dm->max_len;
         if (fit == 0) {
             dm->max_len = (uint32_t)(range / row) / 32 * 32;
