@@ -6,8 +6,8 @@
 #
 # usage: bench/train_vs_torch.sh PRESET [B T]        (default B T: 8 512, the issue's shape)
 #   PRESET: smollm2-135m | gpt2-124m | tinyllama-1.1b (bench/make_random_model.py)
-# environment: LAYERS=N / VOCAB=N cut the model (lavapipe binds at most 128 MiB per buffer: the logits
-#   B*T*V*4 bytes must fit), STEPS (timed, default 3), WARMUP (default 1), METHODS ("lora full"),
+# environment: LAYERS=N / VOCAB=N cut the model (to fit the time on a CPU), STEPS (timed, default 3),
+#   WARMUP (default 1), METHODS ("lora full"),
 #   VKFT (binary), MODELS (model cache folder), PYTHON, PEER_ARGS (e.g. "--device cuda --autocast bf16").
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"

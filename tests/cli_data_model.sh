@@ -92,6 +92,13 @@ EOP
 head -3 "$tmp/med.jsonl" > "$tmp/three.jsonl"
 gen_first_line() { "$VKFT" generate --model "$demo" --prompt "$1" --max-new-tokens 16 "${@:2}" 2>/dev/null |
     $PY -c 'import sys; t = sys.stdin.read().lstrip(); print(t.split("\n")[0].strip())'; }
+augmented_rows() { # augmented_rows OUT SRC: text, seed and source text of each augmented record, tab-separated
+    $PY -c '
+import json, sys
+src = [json.loads(l) for l in open(sys.argv[2])]
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if "augmentation" in r: print(r["text"], r["augmentation"]["seed"], src[r["augmentation"]["source_index"]]["text"], sep="\t")' "$1" "$2"; }
 for mode in greedy sampled; do
     opts=(); [ $mode = greedy ] && opts=(--temperature 0) || opts=(--temperature 0.9 --top-p 0.9)
     "$VKFT" data augment --in "$tmp/three.jsonl" --out "$tmp/para_$mode.jsonl" --method paraphrase --model "$demo" \
@@ -103,12 +110,7 @@ Rewritten:' --quiet || bad "paraphrase $mode runs"
         want=$(gen_first_line "Rewrite: $src
 Rewritten:" "${gopts[@]}")
         [ "$want" == "$text" ] || { echo "  want: $want"; echo "  got:  $text"; good=0; }
-    done < <($PY -c '
-import json, sys
-src = [json.loads(l) for l in open(sys.argv[2])]
-for l in open(sys.argv[1]):
-    r = json.loads(l)
-    if "augmentation" in r: print(r["text"], r["augmentation"]["seed"], src[r["augmentation"]["source_index"]]["text"], sep="\t")' "$tmp/para_$mode.jsonl" "$tmp/three.jsonl")
+    done < <(augmented_rows "$tmp/para_$mode.jsonl" "$tmp/three.jsonl")
     [ $good = 1 ] && ok "paraphrase ($mode) equals vkft generate" || bad "paraphrase ($mode) differs from vkft generate"
 done
 "$VKFT" data augment --in "$tmp/three.jsonl" --out "$tmp/bt.jsonl" --method backtranslate --model "$demo" \
@@ -122,12 +124,7 @@ German:" --temperature 0.8 --top-p 0.95 --seed "$seed")
 Text: $mid
 English:" --temperature 0.8 --top-p 0.95 --seed $((seed + 1)))
     [ "$want" == "$text" ] || { echo "  want: $want"; echo "  got:  $text"; good=0; }
-done < <($PY -c '
-import json, sys
-src = [json.loads(l) for l in open(sys.argv[2])]
-for l in open(sys.argv[1]):
-    r = json.loads(l)
-    if "augmentation" in r: print(r["text"], r["augmentation"]["seed"], src[r["augmentation"]["source_index"]]["text"], sep="\t")' "$tmp/bt.jsonl" "$tmp/three.jsonl")
+done < <(augmented_rows "$tmp/bt.jsonl" "$tmp/three.jsonl")
 [ $good = 1 ] && [ "$(grep -c backtranslate "$tmp/bt.jsonl")" -ge 1 ] && ok "backtranslate equals two vkft generate calls" || bad "backtranslate differs"
 
 # ---- embeddings and SMOTE -------------------------------------------------------------------------------------

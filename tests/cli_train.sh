@@ -33,6 +33,19 @@ sys.exit(0 if last < float(sys.argv[2]) * first else 1)
 PY
 }
 
+same_curves() { # same_curves A.jsonl B.jsonl STEPS REL_TOL KEY...: two runs' metrics agree step by step
+  $PY - "$@" <<'PY'
+import json, sys
+a, b = ([json.loads(l) for l in open(p)] for p in sys.argv[1:3])
+n, tol, keys = int(sys.argv[3]), float(sys.argv[4]), sys.argv[5:]
+assert len(a) == len(b) == n, (len(a), len(b))
+for x, y in zip(a, b):
+    for k in keys:
+        u, v = x.get(k), y.get(k)
+        assert u == v or abs(u - v) <= tol * max(1, abs(u)), (k, x, y)
+PY
+}
+
 if "$VKFT" train "$tmp/cfg.json" >"$tmp/out.txt" 2>&1 && d=$(loss_drop "$tmp/lora/metrics.jsonl" 0.7); then
   ok "LoRA memorization: $d"
 else bad "LoRA training: $(tail -5 "$tmp/out.txt")"; fi
@@ -122,16 +135,8 @@ drop_args=(--set lora.dropout=0.1 --set batch.grad_accum=2 --set batch.micro_bat
 "$VKFT" train "$tmp/cfg.json" --set output_dir="$tmp/drop4" --set max_steps=4 "${drop_args[@]}" >/dev/null 2>&1
 "$VKFT" train "$tmp/cfg.json" --set output_dir="$tmp/drop4" --set max_steps=8 "${drop_args[@]}" --resume \
   >"$tmp/out.txt" 2>&1
-if grep -q "resuming   from step 4" "$tmp/out.txt" && $PY - "$tmp/drop8/metrics.jsonl" "$tmp/drop4/metrics.jsonl" <<'PY'
-import json, sys
-a = [json.loads(l) for l in open(sys.argv[1])]
-b = [json.loads(l) for l in open(sys.argv[2])]
-assert len(a) == len(b) == 8, (len(a), len(b))
-for x, y in zip(a, b):
-    for k in ("step", "loss", "grad_norm", "eval_loss"):
-        assert x.get(k) == y.get(k), (k, x, y)
-PY
-then ok "resume with LoRA dropout continues the exact loss curve"; else bad "resume with dropout: $(tail -3 "$tmp/out.txt")"; fi
+if grep -q "resuming   from step 4" "$tmp/out.txt" &&
+   same_curves "$tmp/drop8/metrics.jsonl" "$tmp/drop4/metrics.jsonl" 8 0 step loss grad_norm eval_loss; then ok "resume with LoRA dropout continues the exact loss curve"; else bad "resume with dropout: $(tail -3 "$tmp/out.txt")"; fi
 plain=$("$VKFT" eval --model "$tmp/llama/model" --adapter "$tmp/drop8/adapter" --data "$tmp/train.jsonl" \
   --seq-len 16 --json 2>/dev/null)
 if $PY -c '
@@ -210,16 +215,8 @@ done
 # Resume: 10 steps, then --resume to 36, equals the uninterrupted run (same total: same schedule).
 "$VKFT" train "$tmp/cfg.json" --set output_dir="$tmp/part" --set max_steps=10 >/dev/null 2>&1
 "$VKFT" train "$tmp/cfg.json" --set output_dir="$tmp/part" --resume >"$tmp/out.txt" 2>&1
-if grep -q "resuming   from step 10" "$tmp/out.txt" && $PY - "$tmp/lora/metrics.jsonl" "$tmp/part/metrics.jsonl" <<'PY'
-import json, sys
-a = [json.loads(l) for l in open(sys.argv[1])]
-b = [json.loads(l) for l in open(sys.argv[2])]
-assert len(a) == len(b) == 36, (len(a), len(b))
-for x, y in zip(a, b):
-    for k in ("step", "loss", "lr", "grad_norm"):
-        assert abs(x[k] - y[k]) <= 1e-6 * max(1, abs(x[k])), (k, x, y)
-PY
-then ok "resume continues the exact loss curve"; else bad "resume: $(tail -3 "$tmp/out.txt")"; fi
+if grep -q "resuming   from step 10" "$tmp/out.txt" &&
+   same_curves "$tmp/lora/metrics.jsonl" "$tmp/part/metrics.jsonl" 36 1e-6 step loss lr grad_norm; then ok "resume continues the exact loss curve"; else bad "resume: $(tail -3 "$tmp/out.txt")"; fi
 
 # Full fine-tuning with a cosine schedule, warm-up and gradient accumulation; frozen embeddings.
 if "$VKFT" train "$tmp/cfg.json" --set output_dir="$tmp/full" --set method=full --set optim.lr=0.003 \
@@ -235,14 +232,7 @@ grep -q "trainable   .* of .* parameters" "$tmp/out.txt" && ok "banner shows tra
 full_small=(--set method=full --set optim.lr=0.003 --set max_steps=6 --set eval_every=0)
 if "$VKFT" train "$tmp/cfg.json" --set output_dir="$tmp/whole" "${full_small[@]}" >"$tmp/out.txt" 2>&1 &&
    VKFT_BINDING_LIMIT_KB=32 "$VKFT" train "$tmp/cfg.json" --set output_dir="$tmp/parts" "${full_small[@]}" \
-     >"$tmp/out.txt" 2>&1 && $PY - "$tmp/whole/metrics.jsonl" "$tmp/parts/metrics.jsonl" <<'PY'
-import json, sys
-a, b = ([json.loads(l) for l in open(p)] for p in sys.argv[1:])
-assert len(a) == len(b) == 6, (len(a), len(b))
-for x, y in zip(a, b):
-    for k in ("loss", "grad_norm"):
-        assert abs(x[k] - y[k]) <= 1e-5 * abs(x[k]), (k, x[k], y[k])
-PY
+     >"$tmp/out.txt" 2>&1 && same_curves "$tmp/whole/metrics.jsonl" "$tmp/parts/metrics.jsonl" 6 1e-5 loss grad_norm
 then ok "full fine-tuning with the embedding and head in 32 KiB bindings: the same losses"
 else bad "split tables: $(tail -3 "$tmp/out.txt")"; fi
 
