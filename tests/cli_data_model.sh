@@ -174,6 +174,11 @@ print("; ".join(msg))
 print("OK")
 EOP
 tail -1 "$tmp/smote_check.txt" | grep -qx OK && ok "smote: embeddings = PyTorch's ($(head -1 "$tmp/smote_check.txt")), rows on segments to k-NN, counts" || { cat "$tmp/smote_check.txt"; bad "smote check"; }
+# the trainer reads SMOTE's output: a classification head on the real and synthetic rows
+"$VKFT" train-head --features "$tmp/f_mean.safetensors" --out "$tmp/head" --steps 30 >"$tmp/head.txt" 2>&1 &&
+  grep -q "train loss .* accuracy" "$tmp/head.txt" && [ -f "$tmp/head/head.safetensors" ] &&
+  ok "vkft train-head trains a head on SMOTE's output ($(grep 'train loss' "$tmp/head.txt"))" ||
+  bad "train-head on SMOTE's output: $(tail -2 "$tmp/head.txt")"
 
 # a larger imbalance through precomputed embeddings: counts reach ratio x largest
 $PY - "$tmp" <<'EOP'

@@ -55,41 +55,124 @@ int data_features_write(const char *path, const data_tensor *t, int n, const cha
     return rc ? -1 : 0;
 }
 
-int data_features_read(const char *path, float **x, long *n, int *h, long *real_rows, char *err, size_t errlen) {
+/* A feature file in memory: its bytes and parsed header. */
+typedef struct {
     char *data;
-    size_t len;
-    if (vkft_read_file(path, &data, &len, err, errlen)) return -1;
+    size_t len, base; /* base: where tensor data starts (8 + header length) */
+    cJSON *header;
+} feature_file;
+
+static int open_file(const char *path, feature_file *f, char *err, size_t errlen) {
+    memset(f, 0, sizeof *f);
+    if (vkft_read_file(path, &f->data, &f->len, err, errlen)) return -1;
     uint64_t hl = 0;
-    for (int b = 0; b < 8 && len >= 8; b++) hl |= (uint64_t)(unsigned char)data[b] << (8 * b);
-    cJSON *j = len >= 8 && hl <= len - 8 ? cJSON_ParseWithLength(data + 8, (size_t)hl) : NULL;
-    cJSON *f = cJSON_GetObjectItemCaseSensitive(j, "features");
-    cJSON *sh = cJSON_GetObjectItem(f, "shape"), *off = cJSON_GetObjectItem(f, "data_offsets");
-    const char *dt = cJSON_GetStringValue(cJSON_GetObjectItem(f, "dtype"));
+    for (int b = 0; b < 8 && f->len >= 8; b++) hl |= (uint64_t)(unsigned char)f->data[b] << (8 * b);
+    f->header = f->len >= 8 && hl <= f->len - 8 ? cJSON_ParseWithLength(f->data + 8, (size_t)hl) : NULL;
+    f->base = 8 + (size_t)hl;
+    if (f->header) return 0;
+    snprintf(err, errlen, "%s: not a safetensors file", path);
+    free(f->data);
+    return -1;
+}
+
+static void close_file(feature_file *f) {
+    cJSON_Delete(f->header);
+    free(f->data);
+}
+
+/* Tensor `name` of `dtype` with `ndim` dimensions: its shape and a pointer to its bytes, or NULL with err. */
+static const void *find_tensor(const feature_file *f, const char *path, const char *name, const char *dtype,
+                               int ndim, long *shape, char *err, size_t errlen) {
+    cJSON *t = cJSON_GetObjectItemCaseSensitive(f->header, name);
+    cJSON *sh = cJSON_GetObjectItem(t, "shape"), *off = cJSON_GetObjectItem(t, "data_offsets");
+    const char *dt = cJSON_GetStringValue(cJSON_GetObjectItem(t, "dtype"));
+    if (!t || !dt || strcmp(dt, dtype) || cJSON_GetArraySize(sh) != ndim || cJSON_GetArraySize(off) != 2) {
+        snprintf(err, errlen, "%s: needs a tensor \"%s\" of dtype %s with %d dimension%s", path, name, dtype, ndim,
+                 ndim > 1 ? "s" : "");
+        return NULL;
+    }
+    size_t numel = 1, b = (size_t)cJSON_GetArrayItem(off, 0)->valuedouble,
+           e = (size_t)cJSON_GetArrayItem(off, 1)->valuedouble;
+    for (int d = 0; d < ndim; d++) {
+        shape[d] = (long)cJSON_GetArrayItem(sh, d)->valuedouble;
+        numel *= shape[d] > 0 ? (size_t)shape[d] : 0;
+    }
+    if (numel == 0 || b > e || e - b != numel * 4 || f->base + e > f->len) {
+        snprintf(err, errlen, "%s: \"%s\" has inconsistent shape and offsets", path, name);
+        return NULL;
+    }
+    return f->data + f->base + b;
+}
+
+int data_features_read(const char *path, float **x, long *n, int *h, long *real_rows, char *err, size_t errlen) {
+    feature_file f;
+    if (open_file(path, &f, err, errlen)) return -1;
+    long shape[2];
+    const void *data = find_tensor(&f, path, "features", "F32", 2, shape, err, errlen);
     int rc = -1;
-    if (!j) {
-        snprintf(err, errlen, "%s: not a safetensors file", path);
-    } else if (!f || !dt || strcmp(dt, "F32") || cJSON_GetArraySize(sh) != 2 || cJSON_GetArraySize(off) != 2) {
-        snprintf(err, errlen, "%s: needs a tensor \"features\" of dtype F32 and shape [records, hidden]", path);
+    if (data && !(*x = malloc((size_t)shape[0] * shape[1] * 4))) {
+        snprintf(err, errlen, "out of memory");
+    } else if (data) {
+        memcpy(*x, data, (size_t)shape[0] * shape[1] * 4);
+        *n = shape[0];
+        *h = (int)shape[1];
+        const char *rr = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(f.header, "__metadata__"), "real_rows"));
+        *real_rows = rr ? atol(rr) : shape[0];
+        if (*real_rows < 1 || *real_rows > shape[0]) *real_rows = shape[0];
+        rc = 0;
+    }
+    close_file(&f);
+    return rc;
+}
+
+int data_features_read_labeled(const char *path, data_labeled *out, char *err, size_t errlen) {
+    memset(out, 0, sizeof *out);
+    feature_file f;
+    if (open_file(path, &f, err, errlen)) return -1;
+    long xs[2], ys[1];
+    const void *x = find_tensor(&f, path, "features", "F32", 2, xs, err, errlen);
+    const void *y = x ? find_tensor(&f, path, "labels", "I32", 1, ys, err, errlen) : NULL;
+    const char *names = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(f.header, "__metadata__"), "labels"));
+    cJSON *arr = names ? cJSON_Parse(names) : NULL;
+    int rc = -1;
+    if (!y) {
+    } else if (ys[0] != xs[0]) {
+        snprintf(err, errlen, "%s: %ld labels for %ld feature rows", path, ys[0], xs[0]);
+    } else if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) < 1) {
+        snprintf(err, errlen, "%s: the metadata needs \"labels\", a JSON array of the label names (as vkft data "
+                 "balance --mode smote writes)", path);
     } else {
-        long rows = (long)cJSON_GetArrayItem(sh, 0)->valuedouble;
-        int cols = (int)cJSON_GetArrayItem(sh, 1)->valuedouble;
-        size_t b = (size_t)cJSON_GetArrayItem(off, 0)->valuedouble, e = (size_t)cJSON_GetArrayItem(off, 1)->valuedouble;
-        size_t base = 8 + (size_t)hl;
-        if (rows < 1 || cols < 1 || e - b != (size_t)rows * (size_t)cols * 4 || base + e > len || b > e) {
-            snprintf(err, errlen, "%s: \"features\" has inconsistent shape and offsets", path);
-        } else if (!(*x = malloc(e - b))) {
-            snprintf(err, errlen, "out of memory");
-        } else {
-            memcpy(*x, data + base + b, e - b);
-            *n = rows;
-            *h = cols;
-            const char *rr = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "__metadata__"), "real_rows"));
-            *real_rows = rr ? atol(rr) : rows;
-            if (*real_rows < 1 || *real_rows > rows) *real_rows = rows;
-            rc = 0;
+        out->n = xs[0];
+        out->h = (int)xs[1];
+        out->k = cJSON_GetArraySize(arr);
+        out->x = malloc((size_t)out->n * out->h * 4);
+        out->y = malloc((size_t)out->n * 4);
+        out->names = calloc((size_t)out->k, sizeof *out->names);
+        rc = out->x && out->y && out->names ? 0 : -1;
+        if (rc) snprintf(err, errlen, "out of memory");
+        for (int i = 0; !rc && i < out->k; i++) {
+            const char *s = cJSON_GetStringValue(cJSON_GetArrayItem(arr, i));
+            out->names[i] = strdup(s ? s : "");
+        }
+        if (!rc) {
+            memcpy(out->x, x, (size_t)out->n * out->h * 4);
+            memcpy(out->y, y, (size_t)out->n * 4);
+            for (long i = 0; i < out->n && !rc; i++)
+                if (out->y[i] < 0 || out->y[i] >= out->k) {
+                    snprintf(err, errlen, "%s: row %ld has label %d, outside the %d label names", path, i,
+                             (int)out->y[i], out->k);
+                    rc = -1;
+                }
         }
     }
-    cJSON_Delete(j);
-    free(data);
+    cJSON_Delete(arr);
+    close_file(&f);
+    if (rc) data_labeled_free(out);
     return rc;
+}
+
+void data_labeled_free(data_labeled *d) {
+    for (int i = 0; d->names && i < d->k; i++) free(d->names[i]);
+    free(d->names), free(d->x), free(d->y);
+    memset(d, 0, sizeof *d);
 }

@@ -21,4 +21,16 @@ int data_features_write(const char *path, const data_tensor *t, int n, const cha
 /* Reads the F32 tensor `features` [N, H] (malloc'd into *x); *real_rows: the metadata "real_rows" when
  * present (SMOTE output: the rows before it are the records), else N. Returns 0 or -1 with err. */
 int data_features_read(const char *path, float **x, long *n, int *h, long *real_rows, char *err, size_t errlen);
+
+/* Feature rows with their labels: `features` [n, h], `labels` [n] (I32, each in [0, k)) and the metadata's
+ * label names (k). */
+typedef struct {
+    float *x;
+    int32_t *y;
+    long n;
+    int h, k;
+    char **names;
+} data_labeled;
+int data_features_read_labeled(const char *path, data_labeled *out, char *err, size_t errlen);
+void data_labeled_free(data_labeled *d);
 #endif

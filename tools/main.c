@@ -13,6 +13,7 @@ static const vkft_command commands[] = {
     {"selfcheck", cmd_selfcheck, "run kernels on the device and compare them with the CPU"},
     {"bench", cmd_bench, "benchmarks (dispatch overhead, kernels)"},
     {"train", cmd_train, "fine-tune a model (full or LoRA) from a JSON config"},
+    {"train-head", cmd_train_head, "train a classification head on feature vectors (e.g. SMOTE's output)"},
     {"eval", cmd_eval, "loss and perplexity of a model over a dataset"},
     {"export", cmd_export, "merge a LoRA adapter into its base model (Hugging Face folder)"},
     {"init", cmd_init, "a new randomly initialized model for a tokenizer (to pretrain from scratch)"},
