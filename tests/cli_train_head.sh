@@ -45,6 +45,9 @@ printf '{"class_weights": {"contract": 1}}\n' >"$tmp/w2.json"
   >/dev/null 2>"$tmp/err"
 [ $? -eq 1 ] && grep -q 'no positive weight for label "statute"' "$tmp/err" && ok "a missing class weight is named" ||
   bad "class weights: $(cat "$tmp/err")"
+VKFT_BINDING_LIMIT_KB=8 "$VKFT" train-head --features "$tmp/train.safetensors" --out "$tmp/x" >/dev/null 2>"$tmp/err"
+[ $? -eq 1 ] && grep -q "exceed what one binding spans" "$tmp/err" && ok "more rows than a binding spans: a clear error" ||
+  bad "binding: $(cat "$tmp/err")"
 "$VKFT" train-head --out "$tmp/x" >/dev/null 2>"$tmp/err"
 [ $? -eq 2 ] && grep -q "features FILE and --out DIR are required" "$tmp/err" && ok "usage errors" ||
   bad "usage: $(cat "$tmp/err")"

@@ -227,6 +227,12 @@ static int run(const head_args *a, char *err, size_t errlen) {
     }
     d.arena = vkft_arena_create(d.ctx, "head", 0);
     uint32_t n_max = d.n > (uint32_t)ev.n ? d.n : (uint32_t)ev.n;
+    if ((uint64_t)n_max * d.h * 4 > vkft_binding_limit(d.ctx)) { /* the features are bound whole */
+        snprintf(err, errlen, "%u rows of %u features (%.1f MiB) exceed what one binding spans on %s (%.1f MiB): "
+                 "train on fewer rows", n_max, d.h, n_max * (double)d.h * 4 / 1048576.0, vkft_device(d.ctx)->name,
+                 vkft_binding_limit(d.ctx) / 1048576.0);
+        goto done;
+    }
     if (alloc_all(&d, n_max) || vkft_upload(d.ctx, d.x, 0, tr.x, (size_t)tr.n * tr.h * 4) ||
         vkft_upload(d.ctx, d.y, 0, tr.y, (size_t)tr.n * 4) || vkft_upload(d.ctx, d.weight, 0, cw, (size_t)tr.k * 4)) {
         snprintf(err, errlen, "%s", vkft_last_error(d.ctx));
