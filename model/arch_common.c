@@ -56,13 +56,13 @@ int vkft_arch_embed_backward(vkft_model *m, vkft_recorder *rec, int wte, vkft_bu
     return 0;
 }
 
-/* The output head's weight [V, C] in parts of m->head_part rows (all of them unless the table is larger
+/* The output head's weight [V, C] in parts of vkft_head_part_rows rows (all of them unless the table is larger
  * than one binding): logits, dh and dW of each part are strided views of the chunk's buffers. The forward
  * products, or with backward those of the backward. */
 static int lm_head_chunk(vkft_model *m, vkft_recorder *rec, int w, vkft_buf hc, vkft_buf logits, vkft_buf dhc,
                          uint32_t rows, int backward) {
     const vkft_model_config *c = &m->cfg;
-    uint32_t V = c->vocab_size, C = c->hidden_size, part = m->head_part;
+    uint32_t V = c->vocab_size, C = c->hidden_size, part = vkft_head_part_rows(m);
     vkft_buf W = vkft_pbuf(m, w), gw = vkft_pgrad(m, w), bias = vkft_pbuf(m, m->mlm_bias);
     for (uint32_t v0 = 0; v0 < V; v0 += part) {
         uint32_t n = V - v0 < part ? V - v0 : part;

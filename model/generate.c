@@ -227,8 +227,6 @@ static int record_forward(vkft_decoder *d, vkft_recorder *rec, uint32_t P) {
         TRY(vkft_matvec(rec, VKFT_MV_NT, d->last_n, vkft_pbuf(m, head), none, d->logits, B, V, C, C))
     else if (part == V)
         TRY(vkft_matmul(rec, VKFT_MM_NT, d->last_n, vkft_pbuf(m, head), d->logits, B, V, C, NULL))
-    else if (part == 0)
-        return vkft_set_error(d->ctx, "the output head's rows exceed what one binding spans");
     else /* a head larger than one binding, in parts of its rows: the logits' columns v0.. */
         for (uint32_t v0 = 0; v0 < V; v0 += part) {
             uint32_t n = V - v0 < part ? V - v0 : part;

@@ -215,21 +215,16 @@ void vkft_model_set_logits_budget(vkft_model *m, uint64_t bytes) {
 static uint32_t lm_head_rows(const vkft_model *m) {
     uint64_t row_bytes = (uint64_t)m->cfg.vocab_size * 4, budget = m->logits_budget ? m->logits_budget : 64ull << 20;
     if (budget > vkft_binding_limit(m->ctx)) budget = vkft_binding_limit(m->ctx);
-    uint64_t align = vkft_arena_alignment(m->ctx);
-    uint64_t h_row = (uint64_t)m->cfg.hidden_size * 4, a = align, b = h_row % align;
-    while (b) { /* gcd(align, h_row) */
-        uint64_t r = a % b;
-        a = b;
-        b = r;
-    }
-    uint64_t step = align / a, rows = budget / row_bytes / step * step;
-    if (rows < step) rows = step;
+    uint64_t rows = vkft_aligned_count(m->ctx, (uint64_t)m->cfg.hidden_size * 4, budget / row_bytes);
     return rows >= m->BT ? m->BT : (uint32_t)rows;
 }
 
 uint32_t vkft_head_part_rows(const vkft_model *m) {
     uint64_t row = (uint64_t)m->cfg.hidden_size * 4, limit = vkft_binding_limit(m->ctx);
-    return (uint64_t)m->cfg.vocab_size * row <= limit ? m->cfg.vocab_size : (uint32_t)(limit / row / 64 * 64);
+    if ((uint64_t)m->cfg.vocab_size * row <= limit) return m->cfg.vocab_size;
+    /* a part's first row v0 starts both W's rows (v0 * row bytes) and the logits' columns (v0 * 4 bytes):
+     * aligned 4-byte offsets make both aligned */
+    return (uint32_t)vkft_aligned_count(m->ctx, 4, limit / row);
 }
 
 void vkft_model_set_trainable(vkft_model *m, int trainable) {
@@ -257,8 +252,7 @@ int vkft_model_plan(vkft_model *m, uint32_t B, uint32_t T, int train, vkft_memor
     m->T = T;
     m->BT = B * T;
     m->head_rows = lm_head_rows(m);
-    m->head_part = vkft_head_part_rows(m);
-    if (m->head_part == 0)
+    if ((uint64_t)vkft_head_part_rows(m) * c->hidden_size * 4 > vkft_binding_limit(m->ctx))
         return vkft_set_error(m->ctx, "the output head's rows (%u floats) exceed what one binding spans", c->hidden_size);
     m->plan.gradients = m->plan.activations = m->plan.scratch = 0;
     /* gradients, once per trainable parameter */

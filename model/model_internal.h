@@ -43,7 +43,6 @@ struct vkft_model {
     float grad_scale;                       /* of the step being recorded */
     vkft_buf logits;                        /* [head_rows, V]; becomes dlogits in a backward step */
     uint32_t head_rows;                     /* rows of logits computed at a time (BT: all of them) */
-    uint32_t head_part;                     /* vocabulary rows of the head's weight bound at a time */
     uint64_t logits_budget;                 /* bytes allowed for that buffer (0: the default) */
     vkft_buf row_loss, loss_stats, loss;
     /* backward scratch */
@@ -80,8 +79,8 @@ int vkft_bert_step(vkft_model *m, vkft_recorder *rec, int backward);
 /* Every linear layer of block l that the architecture uses (NULL-terminated array of 9 + 1). */
 int vkft_block_linears(vkft_model *m, uint32_t l, vkft_linear **out);
 
-/* Vocabulary rows of the output head's weight one binding holds: all of them, or whole 64-row groups
- * (aligned views) where the weight is larger than a binding (0: not even 64 rows fit). */
+/* Vocabulary rows of the output head's weight one binding holds: all of them, or aligned parts where the
+ * weight is larger than a binding. */
 uint32_t vkft_head_part_rows(const vkft_model *m);
 
 /* Adds a parameter to the table; returns its index. */

@@ -11,12 +11,8 @@ typedef struct {
 /* Rows of a [V, C] table one binding holds: all of them when they fit, else parts whose offsets keep the
  * storage-buffer alignment (a table larger than the binding limit, e.g. GPT-2's 147 MiB on lavapipe). */
 static uint32_t rows_per_part(vkft_ctx *ctx, uint32_t V, uint32_t C) {
-    uint64_t row = (uint64_t)C * 4, limit = vkft_binding_limit(ctx), align = vkft_arena_alignment(ctx);
-    if ((uint64_t)V * row <= limit) return V;
-    uint64_t step = 1;
-    while ((step * row) % align) step++;
-    uint64_t rows = limit / row / step * step;
-    return rows ? (uint32_t)rows : (uint32_t)step;
+    uint64_t row = (uint64_t)C * 4, limit = vkft_binding_limit(ctx);
+    return (uint64_t)V * row <= limit ? V : (uint32_t)vkft_aligned_count(ctx, row, limit / row);
 }
 
 static void spec_elementwise(const vkft_device_caps *caps, uint32_t *spec) {

@@ -25,10 +25,7 @@ struct vkft_optimizer {
 };
 
 /* Floats in one piece: what one binding spans, a multiple of the offset alignment. */
-static uint64_t piece_floats(vkft_ctx *ctx) {
-    uint64_t align = vkft_arena_alignment(ctx) / 4;
-    return vkft_binding_limit(ctx) / 4 / align * align;
-}
+static uint64_t piece_floats(vkft_ctx *ctx) { return vkft_aligned_count(ctx, 4, vkft_binding_limit(ctx) / 4); }
 
 /* Appends tensor k's pieces (the arrays were sized for every piece). */
 static void add_pieces(vkft_optimizer *o, vkft_param *p, int k) {

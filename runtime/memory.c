@@ -182,6 +182,17 @@ static VkDeviceSize max_block_size(const vkft_ctx *ctx) {
 
 VkDeviceSize vkft_binding_limit(const vkft_ctx *ctx) { return ctx->binding_limit; }
 
+uint64_t vkft_aligned_count(const vkft_ctx *ctx, uint64_t elem_bytes, uint64_t max_elems) {
+    uint64_t align = vkft_arena_alignment(ctx), a = align, b = elem_bytes % align;
+    while (b) { /* gcd(align, elem_bytes): n must be a multiple of align / gcd */
+        uint64_t r = a % b;
+        a = b;
+        b = r;
+    }
+    uint64_t step = align / a, n = max_elems / step * step;
+    return n ? n : step;
+}
+
 vkft_arena *vkft_arena_create(vkft_ctx *ctx, const char *name, VkDeviceSize block_size) {
     vkft_arena *a = calloc(1, sizeof *a);
     if (!a) return NULL;

@@ -133,6 +133,10 @@ vkft_arena *vkft_default_arena(vkft_ctx *ctx);
 /* The bytes one kernel binding may span: the device's maxStorageBufferRange (128 MiB on lavapipe) or the
  * smaller binding_limit option. Buffers may be larger (up to one allocation); kernels bind parts of them. */
 VkDeviceSize vkft_binding_limit(const vkft_ctx *ctx);
+/* For splitting a buffer of elem_bytes-sized elements into parts that start at aligned offsets: the largest
+ * n <= max_elems with n * elem_bytes a multiple of vkft_arena_alignment, or the smallest such n when none
+ * fits under max_elems (the caller then exceeds its budget by that much, or refuses). */
+uint64_t vkft_aligned_count(const vkft_ctx *ctx, uint64_t elem_bytes, uint64_t max_elems);
 /* A view of part of a buffer. */
 vkft_buf vkft_buf_slice(vkft_buf buf, VkDeviceSize offset, VkDeviceSize size);
 

@@ -4,24 +4,14 @@
 # tokenizer.json, tokens/s on stderr, and clear errors (missing model or tokenizer, bad ids, too long).
 # Env (set by CTest): VKFT, VKFT_SOURCE_DIR, VKFT_BUILD_DIR.
 set -u
-vkft="${VKFT:?VKFT must name the vkft binary}"
+: "${VKFT:?VKFT must name the vkft binary}"
+source "$(dirname "$0")/lib_cli.sh"
+vkft="$VKFT"
 src="${VKFT_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}"
 build="${VKFT_BUILD_DIR:-$src/build}"
 work="$build/test-cache/cli_generate"
 rm -rf "$work"
 mkdir -p "$work"
-fails=0
-checks=0
-check() { # check NAME COMMAND... : the command must succeed
-    local name="$1"
-    shift
-    checks=$((checks + 1))
-    if ! "$@"; then
-        echo "FAIL: $name"
-        fails=$((fails + 1))
-    fi
-}
-same() { [ "$1" == "$2" ] || { echo "  want: $2"; echo "  got:  $1"; return 1; }; }
 differ() { [ "$1" != "$2" ] || { echo "  both: $1"; return 1; }; }
 count() { [ "$(wc -w <<<"$1")" -eq "$2" ] || { echo "  want $2 ids, got: $1"; return 1; }; }
 
@@ -118,5 +108,4 @@ check "bad top-p: status 2" [ $? -eq 2 ]
 "$vkft" generate --help | grep -q "usage: vkft generate"
 check "--help" [ $? -eq 0 ]
 
-echo "cli_generate: $checks checks, $fails failed"
-[ "$fails" -eq 0 ]
+finish cli_generate

@@ -3,24 +3,14 @@
 # train -> round trip -> load in the Node reference, extend, and Llama-3 ids equal to the reference's.
 # Env (set by CTest): VKFT, VKFT_SOURCE_DIR, VKFT_BUILD_DIR.
 set -u
-vkft="${VKFT:?VKFT must name the vkft binary}"
+: "${VKFT:?VKFT must name the vkft binary}"
+source "$(dirname "$0")/lib_cli.sh"
+vkft="$VKFT"
 src="${VKFT_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}"
 build="${VKFT_BUILD_DIR:-$src/build}"
 work="$build/test-cache/cli_tok"
 rm -rf "$work"
 mkdir -p "$work"
-fails=0
-checks=0
-check() { # check NAME COMMAND... : the command must succeed
-    local name="$1"
-    shift
-    checks=$((checks + 1))
-    if ! "$@"; then
-        echo "FAIL: $name"
-        fails=$((fails + 1))
-    fi
-}
-same() { [ "$1" == "$2" ] || { echo "  want: $2"; echo "  got:  $1"; return 1; }; }
 
 wp="$src/tests/fixtures/tok_wordpiece/tokenizer.json"
 corpus="$src/tests/fixtures/tok_corpus.txt"
@@ -106,5 +96,4 @@ $ref --tokenizer "json:$work/bpe_ext/tokenizer.json" --input "$work/ext.ids2" --
 check "extended tokenizer: the reference decodes our ids to the text" \
     same "$(cat "$work/ext.refdec")" $'"acute thrombocytopenia"\n"immunohistochemistry stains"\n"caf\xc3\xa9-au-lait spots"'
 
-echo "cli_tok: $checks checks, $fails failed"
-[ "$fails" -eq 0 ]
+finish cli_tok
