@@ -13,7 +13,7 @@
 vkft_attention_dims vkft_arch_attention_dims(const vkft_model *m) {
     const vkft_model_config *c = &m->cfg;
     vkft_attention_dims d = {m->B, m->T, c->num_heads, c->num_kv_heads, c->head_dim,
-                             c->arch != VKFT_ARCH_BERT, 0};
+                             c->arch != VKFT_ARCH_BERT, 0, m->attn_scratch};
     return d;
 }
 

@@ -185,7 +185,7 @@ static int record_forward(vkft_decoder *d, vkft_recorder *rec, uint32_t P) {
                 TRY(vkft_rec_copy(rec, vkft_buf_slice(k, src, bytes), vkft_buf_slice(d->kc[l], dst, bytes), bytes))
                 TRY(vkft_rec_copy(rec, vkft_buf_slice(v, src, bytes), vkft_buf_slice(d->vc[l], dst, bytes), bytes))
             }
-            vkft_attention_dims ad = {B, P, H, Hkv, D, 1, 0.0f};
+            vkft_attention_dims ad = {B, P, H, Hkv, D, 1, 0.0f, {0}};
             TRY(vkft_attention_forward(rec, &ad, attn, rows(d->lse, R, H), q, k, v, NULL))
         }
         TRY(linear(d, rec, &p->o, attn, xm, R))

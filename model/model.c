@@ -313,6 +313,11 @@ int vkft_model_plan(vkft_model *m, uint32_t B, uint32_t T, int train, vkft_memor
                  alloc_f(m, &m->e_rstd, BT, act)))
         return -1;
     if (!llama && alloc_f(m, &m->e_tmp, BT * C, scr)) return -1;
+    /* attention's score blocks on CPU devices (the scores path, model/ops_attention.h); none on GPUs */
+    m->attn_scratch = (vkft_buf){0};
+    vkft_attention_dims ad = vkft_arch_attention_dims(m);
+    uint64_t score_bytes = vkft_attention_scratch_bytes(m->ctx, &ad);
+    if (score_bytes && alloc_f(m, &m->attn_scratch, score_bytes / 4, scr)) return -1;
     /* LoRA: each adapted layer keeps x A^T for its backward. */
     uint64_t lora_in_max = 0;
     for (uint32_t l = 0; l < c->num_layers; l++) {

@@ -47,6 +47,7 @@ struct vkft_model {
     vkft_buf row_loss, loss_stats, loss;
     /* backward scratch */
     vkft_buf dx, dh, dh2, dq, dk, dv, dattn, delta, dg, du, da, norm_scratch;
+    vkft_buf attn_scratch; /* attention's score blocks (vkft_attention_scratch_bytes; block NULL: none) */
     vkft_buf dxa;            /* LoRA: d(x A^T) [BT, r] */
     uint32_t lora_r_max;
     /* LoRA dropout: p, the mask's seed, whether the step being recorded uses it (a training step), the

@@ -1,5 +1,7 @@
 #include "model/ops_attention.h"
 
+#include "model/ops_attention_scores.h"
+
 #include <math.h>
 
 /* ---- kernel table: one row per kernel and head dim, with the C mirror of the push-constant block - */
@@ -178,12 +180,25 @@ static int attention_backward(vkft_recorder *rec, int plain, const vkft_attentio
 
 int vkft_attention_forward(vkft_recorder *rec, const vkft_attention_dims *dims, vkft_buf out, vkft_buf lse,
                            vkft_buf q, vkft_buf k, vkft_buf v, const vkft_buf *lengths) {
+    push_attention p;
+    if (dims->scratch.block)
+        return prepare(rec, "attention_forward", dims, lengths, &p) ||
+                       vkft_attention_scores_forward(rec, dims, out, lse, q, k, v, lengths, dims->scratch)
+                   ? -1
+                   : 0;
     return attention_forward(rec, 0, dims, out, lse, q, k, v, lengths);
 }
 
 int vkft_attention_backward(vkft_recorder *rec, const vkft_attention_dims *dims, vkft_buf dq, vkft_buf dk,
                             vkft_buf dv, vkft_buf delta, vkft_buf dout, vkft_buf q, vkft_buf k, vkft_buf v,
                             vkft_buf out, vkft_buf lse, const vkft_buf *lengths) {
+    push_attention p;
+    if (dims->scratch.block)
+        return prepare(rec, "attention_backward", dims, lengths, &p) ||
+                       vkft_attention_scores_backward(rec, dims, dq, dk, dv, delta, dout, q, k, v, out, lse,
+                                                      lengths, dims->scratch)
+                   ? -1
+                   : 0;
     return attention_backward(rec, 0, dims, dq, dk, dv, delta, dout, q, k, v, out, lse, lengths);
 }
 

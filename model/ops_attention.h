@@ -18,7 +18,21 @@ typedef struct {
     uint32_t B, T, H, Hkv, D; /* batch, sequence length, query heads, kv heads, head dim */
     int causal;               /* 1: decoder mask (j <= i) */
     float scale;              /* 0: 1 / sqrt(D) */
+    vkft_buf scratch;         /* optional (block NULL: none): vkft_attention_scratch_bytes() bytes select
+                               * the scores path below */
 } vkft_attention_dims;
+
+/* The scores path (model/ops_attention_scores.c): for a chunk of (batch item, head) pairs at a time the
+ * T x T score blocks are materialized in scratch and every product (q k^T, P v, and in the backward
+ * dO v^T, P^T dO, dS k, dS^T q) runs on the matmul kernels, with one row pass (mask, softmax or its
+ * gradient) between them. On a CPU driver the matmul kernels run several times closer to peak than the
+ * fused kernels (docs/benchmarks.md: "Attention"), which outweighs computing the masked half of each
+ * block and the memory traffic of the blocks. vkft_attention_scratch_bytes() gives the scratch for a
+ * chunk of at most 64 MiB of blocks per buffer (two buffers) on CPU devices, and 0 (the fused kernels)
+ * on GPUs or when one block is larger than that. vkft_attention_scores_scratch_bytes() gives the size on
+ * any device for chunks of `blocks` blocks (0: as many as fit). */
+uint64_t vkft_attention_scratch_bytes(vkft_ctx *ctx, const vkft_attention_dims *dims);
+uint64_t vkft_attention_scores_scratch_bytes(vkft_ctx *ctx, const vkft_attention_dims *dims, uint32_t blocks);
 
 /* The head dims with kernels (the register arrays are sized at pipeline creation). */
 int vkft_attention_supports_head_dim(uint32_t D);

@@ -13,7 +13,7 @@ typedef struct {
     float alpha, beta;
 } push_matmul;
 
-enum { FLAG_BIAS = 1, FLAG_BETA = 2 };
+enum { FLAG_BIAS = 1, FLAG_BETA = 2, FLAG_CAUSAL = 4 };
 
 /* Specialization constants. matmul.comp: 0 workgroup (= subgroup) size, 1 form, 2 TM, 3 TN.
  * matmul_tiled.comp: 0 workgroup size, 1 form, 2 BM, 3 BN, 4 BK, 5 TM, 6 TN.
@@ -189,9 +189,14 @@ int vkft_matmul(vkft_recorder *rec, vkft_mm_form form, vkft_buf A, vkft_buf B, v
     if (lda < (form == VKFT_MM_TN ? M : K) || ldb < (form == VKFT_MM_NT ? K : N) || ldc < N)
         return vkft_set_error(ctx, "matmul: a row stride (lda %u, ldb %u, ldc %u) is shorter than its row",
                               lda, ldb, ldc);
-    if (batch > 1 && (uint64_t)o.stride_c < (uint64_t)M * ldc)
-        return vkft_set_error(ctx, "matmul: batched products need stride_c >= M*ldc (%llu < %llu)",
-                              (unsigned long long)o.stride_c, (unsigned long long)M * ldc);
+    /* Batched outputs must not overlap: one after another (stride_c >= M*ldc), or side by side within
+     * the rows (stride_c >= N and every item within ldc: attention heads interleaved in [T, H, D]). */
+    if (batch > 1 && (uint64_t)o.stride_c < (uint64_t)M * ldc &&
+        !(o.stride_c >= N && (uint64_t)(batch - 1) * o.stride_c + N <= ldc))
+        return vkft_set_error(ctx,
+                              "matmul: batched outputs overlap (stride_c %llu: needs >= M*ldc = %llu, or "
+                              ">= N = %u with the items side by side within ldc = %u)",
+                              (unsigned long long)o.stride_c, (unsigned long long)M * ldc, N, ldc);
     /* Extents in elements, checked against the views (the kernels index from each view's start). */
     uint64_t rows_a = form == VKFT_MM_TN ? K : M, rows_b = form == VKFT_MM_NT ? N : K;
     uint64_t need_a =
@@ -243,7 +248,8 @@ int vkft_matmul(vkft_recorder *rec, vkft_mm_form form, vkft_buf A, vkft_buf B, v
                      (uint32_t)o.stride_a,
                      (uint32_t)o.stride_b,
                      (uint32_t)o.stride_c,
-                     (o.bias.block ? FLAG_BIAS : 0) | (o.beta != 0.0f ? FLAG_BETA : 0),
+                     (o.bias.block ? FLAG_BIAS : 0) | (o.beta != 0.0f ? FLAG_BETA : 0) |
+                         (o.causal ? FLAG_CAUSAL : 0),
                      o.alpha,
                      o.beta};
     vkft_binding b[4] = {{A, VKFT_READ},

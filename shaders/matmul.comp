@@ -50,7 +50,16 @@ void main() {
     const uint m0 = gl_WorkGroupID.y * TM;
     const uint batch = gl_WorkGroupID.z;
     const uint aoff = batch * p.stride_a, boff = batch * p.stride_b, coff = batch * p.stride_c;
-    const uint M = p.M, N = p.N, K = p.K;
+    const uint M = p.M, N = p.N;
+
+    // FLAG_CAUSAL (attention's score blocks, matmul_common.glsl): NT skips blocks above the diagonal;
+    // NN and TN run k only where A is not zero (A[m, k] = 0 for k > m; TN: A[k, m] = 0 for m > k).
+    uint k = 0, K = p.K;
+    if ((p.flags & FLAG_CAUSAL) != 0u) {
+        if (FORM == FORM_NT && n0 >= m0 + TM) return; // no barriers in this kernel: a whole block may leave
+        if (FORM == FORM_NN) K = min(K, m0 + TM);
+        if (FORM == FORM_TN) k = min(K, m0);
+    }
 
     float acc[TM][TN];
     [[unroll]] for (uint i = 0; i < TM; i++)
@@ -61,7 +70,6 @@ void main() {
     const bool share = gl_SubgroupSize == SG;
     bool interior = m0 + TM <= M && n0 + SG * TN <= N && (p.ldb % VW) == 0u && (boff % VW) == 0u &&
                     (p.lda & 1u) == 0u && (aoff & 1u) == 0u;
-    uint k = 0;
     if (interior) {
         for (; k + 4u <= K; k += 4u) {
             float bv[4][TN]; // [k][column slot], per lane

@@ -117,11 +117,22 @@ static void free_results(attn_results *r) {
     free(r->out), free(r->lse), free(r->dq), free(r->dk), free(r->dv);
 }
 
+/* Which kernels run a case: the device's choice of fused kernels, the plain one-row-per-invocation ones
+ * (GPUs with 32-wide subgroups run them at D=64), or the scores path with scratch for one score block at
+ * a time (the most chunks) or for as many as fit. */
+typedef enum { RUN_FUSED, RUN_PLAIN, RUN_SCORES_ONE, RUN_SCORES } run_mode;
+static const char *mode_names[] = {"fused", "plain", "scores1", "scores"};
+
 /* Runs forward then backward in one recording (twice: the results must repeat bit for bit). */
-/* plain: force the one-row-per-invocation kernels (the ones GPUs with 32-wide subgroups run at D=64). */
-static int run_gpu(test_state *t, vkft_ctx *ctx, const attn_case *c, int plain, const attn_inputs *in,
+static int run_gpu(test_state *t, vkft_ctx *ctx, const attn_case *c, run_mode mode, const attn_inputs *in,
                    attn_results *r) {
-    vkft_attention_dims dims = {c->B, c->T, c->H, c->Hkv, c->D, c->causal, c->scale};
+    vkft_attention_dims dims = {c->B, c->T, c->H, c->Hkv, c->D, c->causal, c->scale, {0}};
+    int plain = mode == RUN_PLAIN;
+    if (mode >= RUN_SCORES_ONE) {
+        uint64_t bytes = vkft_attention_scores_scratch_bytes(ctx, &dims, mode == RUN_SCORES_ONE ? 1 : 0);
+        CHECK(t, bytes > 0, "scores path: no scratch size");
+        dims.scratch = test_buf_f32(t, ctx, NULL, bytes / 4);
+    }
     vkft_buf q = test_buf_f32(t, ctx, in->q, in->nq), k = test_buf_f32(t, ctx, in->k, in->nk);
     vkft_buf v = test_buf_f32(t, ctx, in->v, in->nk), dout = test_buf_f32(t, ctx, in->dout, in->nq);
     vkft_buf out = test_buf_f32(t, ctx, NULL, in->nq), lse = test_buf_f32(t, ctx, NULL, in->nl);
@@ -133,6 +144,7 @@ static int run_gpu(test_state *t, vkft_ctx *ctx, const attn_case *c, int plain, 
     const vkft_buf *lp = c->padded ? &len : NULL;
     int rc =
         !rec || vkft_rec_begin(rec) ||
+        (dims.scratch.block && vkft_rec_fill(rec, dims.scratch, 0x7fc00000u)) || /* NaN must not leak out */
         (plain ? vkft_attention_forward_plain : vkft_attention_forward)(rec, &dims, out, lse, q, k, v, lp) ||
         (plain ? vkft_attention_backward_plain : vkft_attention_backward)(rec, &dims, dq, dk, dv, delta, dout,
                                                                           q, k, v, out, lse, lp) ||
@@ -154,7 +166,7 @@ static int run_gpu(test_state *t, vkft_ctx *ctx, const attn_case *c, int plain, 
         free(dk2), free(dv2), free(dq2);
     }
     vkft_recorder_destroy(rec);
-    vkft_buf all[] = {q, k, v, dout, out, lse, dq, dk, dv, delta, len};
+    vkft_buf all[] = {q, k, v, dout, out, lse, dq, dk, dv, delta, len, dims.scratch};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) vkft_arena_free(vkft_default_arena(ctx), all[i]);
     return rc;
 }
@@ -178,7 +190,7 @@ static double lse_err(const attn_case *c, const attn_inputs *in, const float *go
     return worst;
 }
 
-static void test_case(test_state *t, vkft_ctx *ctx, const attn_case *c, int plain, uint64_t seed) {
+static void test_case(test_state *t, vkft_ctx *ctx, const attn_case *c, run_mode mode, uint64_t seed) {
     attn_inputs in;
     make_inputs(c, &in, seed);
     attention_ref_dims rd = {
@@ -189,13 +201,13 @@ static void test_case(test_state *t, vkft_ctx *ctx, const attn_case *c, int plai
     attention_forward_ref(&rd, out, lse, in.q, in.k, in.v);
     attention_backward_ref(&rd, dq, dk, dv, in.dout, in.q, in.k, in.v);
     attn_results r = {0};
-    if (run_gpu(t, ctx, c, plain, &in, &r) == 0) {
+    if (run_gpu(t, ctx, c, mode, &in, &r) == 0) {
         int bad_pad;
         double e_out = test_max_rel_err(r.out, out, in.nq), e_lse = lse_err(c, &in, r.lse, lse, &bad_pad);
         double e_dq = test_max_rel_err(r.dq, dq, in.nq), e_dk = test_max_rel_err(r.dk, dk, in.nk);
         double e_dv = test_max_rel_err(r.dv, dv, in.nk);
-        printf("%s B=%u T=%-3u H=%u Hkv=%u D=%-3u %-13s %-6s out %.1e lse %.1e dq %.1e dk %.1e dv %.1e\n",
-               plain ? "plain" : "auto ", c->B, c->T, c->H, c->Hkv, c->D,
+        printf("%-7s B=%u T=%-3u H=%u Hkv=%u D=%-3u %-13s %-6s out %.1e lse %.1e dq %.1e dk %.1e dv %.1e\n",
+               mode_names[mode], c->B, c->T, c->H, c->Hkv, c->D,
                c->causal ? "causal" : "bidirectional", c->padded ? "padded" : "", e_out, e_lse, e_dq, e_dk,
                e_dv);
         CHECK(t, e_out <= TOL_FORWARD, "out error %.2e > %.0e", e_out, TOL_FORWARD);
@@ -223,7 +235,7 @@ static float *read_expect(test_state *t, const char *dir, const char *name, size
     return x;
 }
 
-static void test_pytorch(test_state *t, vkft_ctx *ctx, const attn_case *c, uint64_t seed) {
+static void test_pytorch(test_state *t, vkft_ctx *ctx, const attn_case *c, run_mode mode, uint64_t seed) {
     char dir[512], path[600], args[800];
     if (!CHECK(t, test_tmpdir(dir, sizeof dir) != NULL, "mkdtemp")) return;
     attn_inputs in;
@@ -251,12 +263,13 @@ static void test_pytorch(test_state *t, vkft_ctx *ctx, const attn_case *c, uint6
     float *dq = read_expect(t, dir, "dq", in.nq), *dk = read_expect(t, dir, "dk", in.nk);
     float *dv = read_expect(t, dir, "dv", in.nk);
     attn_results r = {0};
-    if (out && lse && dq && dk && dv && run_gpu(t, ctx, c, 0, &in, &r) == 0) {
+    if (out && lse && dq && dk && dv && run_gpu(t, ctx, c, mode, &in, &r) == 0) {
         int bad_pad;
         double e_out = test_max_rel_err(r.out, out, in.nq), e_lse = lse_err(c, &in, r.lse, lse, &bad_pad);
         double e_dq = test_max_rel_err(r.dq, dq, in.nq), e_dk = test_max_rel_err(r.dk, dk, in.nk);
         double e_dv = test_max_rel_err(r.dv, dv, in.nk);
-        printf("PyTorch B=%u T=%u H=%u Hkv=%u D=%u %s%s: out %.1e lse %.1e dq %.1e dk %.1e dv %.1e\n", c->B,
+        printf("PyTorch (%s) B=%u T=%u H=%u Hkv=%u D=%u %s%s: out %.1e lse %.1e dq %.1e dk %.1e dv %.1e\n",
+               mode_names[mode], c->B,
                c->T, c->H, c->Hkv, c->D, c->causal ? "causal" : "bidirectional", c->padded ? " padded" : "",
                e_out, e_lse, e_dq, e_dk, e_dv);
         CHECK(t, e_out <= TOL_FORWARD && e_lse <= TOL_FORWARD && !bad_pad, "PyTorch forward mismatch");
@@ -273,7 +286,7 @@ static void test_pytorch(test_state *t, vkft_ctx *ctx, const attn_case *c, uint6
 static void test_errors(test_state *t, vkft_ctx *ctx) {
     vkft_recorder *rec = vkft_recorder_create(ctx);
     vkft_buf x = test_buf_f32(t, ctx, NULL, 64);
-    vkft_attention_dims bad_heads = {1, 4, 3, 2, 8, 1, 0}, bad_dim = {1, 4, 2, 2, 7, 1, 0};
+    vkft_attention_dims bad_heads = {1, 4, 3, 2, 8, 1, 0, {0}}, bad_dim = {1, 4, 2, 2, 7, 1, 0, {0}};
     CHECK(t, vkft_rec_begin(rec) == 0, "begin");
     CHECK(t,
           vkft_attention_forward(rec, &bad_heads, x, x, x, x, x, NULL) == -1 &&
@@ -304,7 +317,9 @@ int main(void) {
         {1, 1, 2, 1, 16, 0, 0, 0},      {2, 33, 4, 2, 48, 0, 1, 0},  {1, 40, 2, 1, 80, 1, 0, 0},
         {1, 1, 2, 1, 64, 1, 0, 0},      {3, 3, 2, 2, 32, 0, 1, 0},   {2, 9, 4, 2, 64, 1, 1, 0},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) test_case(&t, ctx, &cases[i], 0, 100 + i);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        for (run_mode m = RUN_FUSED; m <= RUN_SCORES; m++)
+            if (m != RUN_PLAIN) test_case(&t, ctx, &cases[i], m, 100 + i);
     /* The plain kernels at the head dims where lavapipe takes the subgroup-shaped ones (GPUs with 32-wide
      * subgroups run these at D=64). */
     static const attn_case plain_cases[] = {{1, 129, 4, 2, 64, 1, 0, 0},
@@ -312,10 +327,13 @@ int main(void) {
                                             {1, 65, 3, 1, 128, 1, 0, 0},
                                             {2, 70, 4, 4, 32, 0, 0, 0}};
     for (size_t i = 0; i < sizeof plain_cases / sizeof plain_cases[0]; i++)
-        test_case(&t, ctx, &plain_cases[i], 1, 200 + i);
+        test_case(&t, ctx, &plain_cases[i], RUN_PLAIN, 200 + i);
 
     static const attn_case torch_cases[] = {{2, 33, 4, 2, 16, 1, 0, 0}, {2, 37, 4, 1, 64, 0, 1, 0}};
-    for (size_t i = 0; i < 2; i++) test_pytorch(&t, ctx, &torch_cases[i], 900 + i);
+    for (size_t i = 0; i < 2; i++) {
+        test_pytorch(&t, ctx, &torch_cases[i], RUN_FUSED, 900 + i);
+        test_pytorch(&t, ctx, &torch_cases[i], RUN_SCORES_ONE, 900 + i);
+    }
     test_errors(&t, ctx);
     test_close_ctx(&t, ctx);
     return test_finish(&t);

@@ -112,6 +112,57 @@ static int run_case(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, const mm_c
     return rc;
 }
 
+/* The causal hint (vkft_matmul_opts.causal, attention's score blocks) on square products with batch
+ * items side by side in C's rows (heads interleaved, as the scores path writes them): NT must give every
+ * entry on and below the diagonal; NN and TN with A zero above the diagonal the whole product. Each path
+ * (the tiled one ignores the hint). */
+static void check_causal(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, vkft_mm_path path) {
+    static const int Ts[] = {7, 33, 70, 129};
+    const int D = 20, batch = 2;
+    for (int form = 0; form < 3; form++)
+        for (int s = 0; s < 4; s++) {
+            int T = Ts[s], M = T, N = form == VKFT_MM_NT ? T : D, K = form == VKFT_MM_NT ? D : T;
+            int lda = form == VKFT_MM_TN ? M : K, ldb = form == VKFT_MM_NT ? K : N, ldc = batch * N;
+            size_t sa = (size_t)T * lda, sb = (size_t)T * ldb, sc = (size_t)M * ldc;
+            float *A = malloc(sa * batch * 4), *B = malloc(sb * batch * 4), *want = calloc(sc, 4);
+            test_fill_uniform(A, sa * batch, 700 + s, -1, 1);
+            test_fill_uniform(B, sb * batch, 710 + s, -1, 1);
+            /* A lower-triangular as stored: NN A[m][k] = 0 for k > m (P), TN A[k][m] = 0 for m > k (P^T) */
+            if (form != VKFT_MM_NT)
+                for (int b = 0; b < batch; b++)
+                    for (int r = 0; r < T; r++)
+                        for (int c = r + 1; c < T; c++) A[b * sa + (size_t)r * lda + c] = 0;
+            for (int b = 0; b < batch; b++)
+                matmul_ref(form, A + b * sa, B + b * sb, want + b * N, M, N, K, lda, ldb, ldc, 1, 0, NULL);
+            vkft_buf dA = test_buf_f32(t, ctx, A, sa * batch), dB = test_buf_f32(t, ctx, B, sb * batch);
+            vkft_buf dC = test_buf_f32(t, ctx, NULL, sc);
+            vkft_matmul_opts o = vkft_matmul_opts_default();
+            o.path = path;
+            o.causal = 1;
+            o.batch = batch;
+            o.stride_a = sa, o.stride_b = sb, o.stride_c = N;
+            o.lda = lda, o.ldb = ldb, o.ldc = ldc;
+            int rc = vkft_rec_begin(rec) || vkft_rec_fill(rec, dC, 0x7fc00000u) ||
+                     vkft_matmul(rec, form, dA, dB, dC, M, N, K, &o) || vkft_rec_end(rec) || vkft_rec_submit(rec);
+            CHECK(t, !rc, "causal matmul: %s", vkft_last_error(ctx));
+            float *got = test_download_f32(t, ctx, dC, sc);
+            double err = 0;
+            for (int m = 0; got && m < M; m++)
+                for (int b = 0; b < batch; b++)
+                    for (int n = 0; n < (form == VKFT_MM_NT ? m + 1 : N); n++) {
+                        size_t i = (size_t)m * ldc + b * N + n;
+                        double e = fabs((double)got[i] - want[i]) / fmax(1.0, fabs((double)want[i]));
+                        if (!(e <= err)) err = isnan(e) ? INFINITY : e;
+                    }
+            printf("  %-10s %s causal T=%-3d D=%d batch=%d (side by side)  err %.2e\n",
+                   vkft_matmul_path_name(path), form_name[form], T, D, batch, err);
+            CHECK(t, err <= 1e-4, "causal %s T=%d: max rel err %.3g", form_name[form], T, err);
+            vkft_arena *ar = vkft_default_arena(ctx);
+            vkft_arena_free(ar, dA), vkft_arena_free(ar, dB), vkft_arena_free(ar, dC);
+            free(A), free(B), free(want), free(got);
+        }
+}
+
 /* The three forms through PyTorch (tests/reference/matmul.py) on shared inputs. */
 static void check_pytorch(test_state *t, vkft_ctx *ctx, vkft_recorder *rec) {
     const int M = 37, N = 29, K = 45;
@@ -234,6 +285,8 @@ int main(void) {
             run_case(&t, ctx, rec, &c, seed++);
         }
     }
+    check_causal(&t, ctx, rec, VKFT_MM_SIMT_CPU);
+    check_causal(&t, ctx, rec, VKFT_MM_SIMT_TILED);
     check_pytorch(&t, ctx, rec);
 
     /* errors are values */
@@ -241,6 +294,15 @@ int main(void) {
     CHECK(&t, vkft_rec_begin(rec) == 0, "begin");
     CHECK(&t, vkft_matmul_nn(rec, small, small, small, 8, 8, 8) == -1, "a too-small view is refused");
     printf("  refused as expected: %s\n", vkft_last_error(ctx));
+    vkft_buf c64 = test_buf_f32(&t, ctx, NULL, 64);
+    vkft_matmul_opts ov = vkft_matmul_opts_default();
+    ov.batch = 2, ov.stride_c = 3, ov.ldc = 8; /* items 3 apart, 4 wide: they would overlap */
+    CHECK(&t,
+          vkft_matmul(rec, VKFT_MM_NN, c64, c64, c64, 2, 4, 2, &ov) == -1 &&
+              strstr(vkft_last_error(ctx), "overlap"),
+          "overlapping batched outputs are refused");
+    printf("  refused as expected: %s\n", vkft_last_error(ctx));
+    vkft_arena_free(vkft_default_arena(ctx), c64);
     if (!vkft_device(ctx)->coopmat) {
         vkft_matmul_opts o = vkft_matmul_opts_default();
         o.path = VKFT_MM_COOPMAT;

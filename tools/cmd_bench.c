@@ -107,8 +107,10 @@ static const struct {
     {"matmul", bench_matmul_main, "A.B, A.B^T, A^T.B at training shapes  [--shapes small] [--path cpu|tiled]", 0},
     {"model", bench_model_main, "model forward, forward+backward tokens/s --model DIR [--batch B] [--seq T]", 1},
     {"attention", bench_attention_main,
-     "fused attention forward and backward, T=512 and 2048, 9 and 32 heads of 64\n"
-     "             [--small] [--iters N] [--batch B] [--kv-heads N] [--bidirectional]",
+     "attention forward and backward, T=512 and 2048, 9 and 32 heads of 64, by the fused\n"
+     "             kernels and by the scores path (score blocks + matmuls)\n"
+     "             [--small] [--iters N] [--batch B] [--kv-heads N] [--bidirectional]\n"
+     "             [--path fused|scores|both]",
      0},
 };
 

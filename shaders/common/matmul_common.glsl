@@ -18,6 +18,10 @@ layout(constant_id = 1) const uint FORM = 0;
 
 #define FLAG_BIAS 1u
 #define FLAG_BETA 2u
+// For attention's causal score blocks (only matmul.comp, the CPU kernel, acts on it; the others compute
+// everything): NT may leave blocks of C wholly above the diagonal unwritten (the caller ignores them);
+// NN and TN may skip the k where A is zero (A[m, k] = 0 for k > m; TN: A[k, m] = 0 for m > k).
+#define FLAG_CAUSAL 4u
 
 layout(push_constant) uniform Push {
     uint M, N, K;
