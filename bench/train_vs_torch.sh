@@ -7,7 +7,8 @@
 # usage: bench/train_vs_torch.sh PRESET [B T]        (default B T: 8 512, the issue's shape)
 #   PRESET: smollm2-135m | gpt2-124m | tinyllama-1.1b (bench/make_random_model.py)
 # environment: LAYERS=N / VOCAB=N cut the model (to fit the time on a CPU), STEPS (timed, default 3),
-#   WARMUP (default 1), METHODS ("lora full"),
+#   WARMUP (default 1), METHODS ("lora full"), VKFT_SET (space-separated key=value overrides for vkft
+#   train only, e.g. "precision.weights=bf16"),
 #   VKFT (binary), MODELS (model cache folder), PYTHON, PEER_ARGS (e.g. "--device cuda --autocast bf16").
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -45,7 +46,10 @@ for method in $METHODS; do
       " \"data\": {\"train\": \"$tmp/ids.jsonl\", \"format\": \"ids\", \"seq_len\": $T, \"packing\": false, \"shuffle\": false}," \
       " \"lora\": {\"r\": 16, \"alpha\": 32, \"target_modules\": \"all-linear\"}," \
       " \"optim\": {\"lr\": 1e-4}, \"batch\": {\"micro_batch_size\": $B}, \"max_steps\": $total}" >"$tmp/$method.json"
-    VKFT_PROGRESS=0 /usr/bin/time -f "%M" -o "$tmp/rss-$method" "$VKFT" train "$tmp/$method.json" >"$tmp/log-$method" 2>&1 \
+    sets=()
+    for kv in ${VKFT_SET:-}; do sets+=(--set "$kv"); done
+    VKFT_PROGRESS=0 /usr/bin/time -f "%M" -o "$tmp/rss-$method" "$VKFT" train "$tmp/$method.json" "${sets[@]}" \
+        >"$tmp/log-$method" 2>&1 \
         || { echo "vkft $method failed:"; tail -n 3 "$tmp/log-$method"; continue; }
     vk=$("$PYTHON" - "$tmp/run-$method/metrics.jsonl" "$WARMUP" <<'PY'
 import json, sys

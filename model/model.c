@@ -205,17 +205,35 @@ void vkft_model_set_checkpointing(vkft_model *m, int on) {
     m->checkpoint = on;
 }
 
+void vkft_model_set_head_dh_slice(vkft_model *m, uint32_t rows) { m->head_dh_slice = rows; }
+
+uint32_t vkft_head_dh_slice(const vkft_model *m) {
+    uint32_t rows = m->head_dh_slice ? m->head_dh_slice : 8192;
+    return (uint32_t)vkft_aligned_count(m->ctx, 4, rows);
+}
+
 void vkft_model_set_logits_budget(vkft_model *m, uint64_t bytes) {
     if (m->logits_budget != bytes) m->planned = 0;
     m->logits_budget = bytes;
 }
 
+/* Row counts of the head's chunks and parts are multiples of this where they can be (the matmul kernels'
+ * row and column blocks divide it). */
+#define HEAD_ROW_BLOCK 64
+
 /* Rows of logits per LM-head chunk: as many as the budget (and the device's binding range) allows, a
  * multiple of the rows whose hidden states start at an aligned offset (chunks bind slices of h and dh). */
+
 static uint32_t lm_head_rows(const vkft_model *m) {
     uint64_t row_bytes = (uint64_t)m->cfg.vocab_size * 4, budget = m->logits_budget ? m->logits_budget : 64ull << 20;
     if (budget > vkft_binding_limit(m->ctx)) budget = vkft_binding_limit(m->ctx);
-    uint64_t rows = vkft_aligned_count(m->ctx, (uint64_t)m->cfg.hidden_size * 4, budget / row_bytes);
+    uint64_t row = (uint64_t)m->cfg.hidden_size * 4, fit = budget / row_bytes;
+    /* whole blocks of 64 rows where the budget allows: a partial block of rows takes the matmul's slow
+     * edge path (measured: the head's products 1.6x slower with 341 rows than with 320) */
+    uint64_t rows = fit >= HEAD_ROW_BLOCK ? vkft_aligned_count(m->ctx, row * HEAD_ROW_BLOCK, fit / HEAD_ROW_BLOCK) *
+                                                HEAD_ROW_BLOCK
+                                          : 0;
+    if (!rows) rows = vkft_aligned_count(m->ctx, row, fit);
     return rows >= m->BT ? m->BT : (uint32_t)rows;
 }
 
@@ -224,7 +242,8 @@ uint32_t vkft_head_part_rows(const vkft_model *m) {
     if ((uint64_t)m->cfg.vocab_size * row <= limit) return m->cfg.vocab_size;
     /* a part's first row v0 starts both W's rows (v0 * row bytes) and the logits' columns (v0 * 4 bytes):
      * aligned 4-byte offsets make both aligned */
-    return (uint32_t)vkft_aligned_count(m->ctx, 4, limit / row);
+    uint64_t fit = limit / row, part = vkft_aligned_count(m->ctx, 4 * HEAD_ROW_BLOCK, fit / HEAD_ROW_BLOCK);
+    return (uint32_t)(part ? part * HEAD_ROW_BLOCK : vkft_aligned_count(m->ctx, 4, fit));
 }
 
 void vkft_model_set_trainable(vkft_model *m, int trainable) {

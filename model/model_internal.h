@@ -44,6 +44,7 @@ struct vkft_model {
     vkft_buf logits;                        /* [head_rows, V]; becomes dlogits in a backward step */
     uint32_t head_rows;                     /* rows of logits computed at a time (BT: all of them) */
     uint64_t logits_budget;                 /* bytes allowed for that buffer (0: the default) */
+    uint32_t head_dh_slice;                 /* vocabulary rows per dh product (0: the default) */
     vkft_buf row_loss, loss_stats, loss;
     /* backward scratch */
     vkft_buf dx, dh, dh2, dq, dk, dv, dattn, delta, dg, du, da, norm_scratch;
@@ -83,6 +84,8 @@ int vkft_block_linears(vkft_model *m, uint32_t l, vkft_linear **out);
 /* Vocabulary rows of the output head's weight one binding holds: all of them, or aligned parts where the
  * weight is larger than a binding. */
 uint32_t vkft_head_part_rows(const vkft_model *m);
+/* Vocabulary rows per slice of the head's dh product (vkft_model_set_head_dh_slice), aligned. */
+uint32_t vkft_head_dh_slice(const vkft_model *m);
 
 /* Adds a parameter to the table; returns its index. */
 int vkft_model_add_param(vkft_model *m, const char *name, uint32_t d0, uint32_t d1, int optional);

@@ -157,7 +157,8 @@ static int for_each_chunk(vkft_recorder *rec, const vkft_attention_dims *d, cons
                           vkft_buf scratch, int backward, chunk_fn fn, void *user) {
     vkft_ctx *ctx = vkft_rec_ctx(rec);
     uint64_t bb = block_bytes(d->T);
-    uint64_t blocks = scratch.size / (backward ? 2 : 1) / bb;
+    uint64_t blocks = scratch.size / (backward ? 2 : 1) / bb, limit = vkft_binding_limit(ctx);
+    if (limit && blocks > limit / bb) blocks = limit / bb; /* the forward's one buffer: twice the blocks */
     if (d->D % 4 || !blocks)
         return vkft_set_error(ctx,
                               "attention (scores path): scratch of %llu bytes holds no %u x %u score block "
