@@ -22,12 +22,9 @@ typedef struct {
     float scale;
 } push_scores;
 
-/* One workgroup per row: one subgroup on CPU drivers (no barriers; see ops_softmax.c), 128 elsewhere. */
+/* One workgroup per row (vkft_row_workgroup_size): 128 invocations on GPUs, one subgroup on CPU drivers. */
 static void spec_rows(const vkft_device_caps *caps, uint32_t *spec) {
-    uint32_t wg = 128;
-    if (caps->vk_type == VK_PHYSICAL_DEVICE_TYPE_CPU && caps->subgroup_size) wg = caps->subgroup_size;
-    while (wg > caps->max_workgroup_invocations) wg /= 2;
-    spec[0] = wg;
+    spec[0] = vkft_row_workgroup_size(caps, 128);
 }
 
 enum { K_ROWS_FORWARD, K_ROWS_BACKWARD };

@@ -15,7 +15,7 @@ typedef struct {
 
 enum { FLAG_BIAS = 1, FLAG_BETA = 2, FLAG_CAUSAL = 4 };
 
-/* Specialization constants. matmul.comp: 0 workgroup (= subgroup) size, 1 form, 2 TM, 3 TN.
+/* Specialization constants. matmul.comp: 0 workgroup (= subgroup) size, 1 form, 2 TM, 3 TN, 4 A_WIDE.
  * matmul_tiled.comp: 0 workgroup size, 1 form, 2 BM, 3 BN, 4 BK, 5 TM, 6 TN.
  * matmul_coopmat.comp: 0 workgroup size, 1 form, 2 BM, 3 BN, 4 BK, 5 subgroup size. */
 enum { LP_TM = 2, LP_TN = 3 };
@@ -103,6 +103,17 @@ static const vkft_kernel_def kernels[27] = {
     }
 static const vkft_kernel_def kernels_cpu_narrow[3] = {ROW_CPU_NARROW("nn", 0), ROW_CPU_NARROW("nt", 1),
                                                       ROW_CPU_NARROW("tn", 2)};
+
+/* lavapipe, A with an odd row stride (or batch stride): A read 32 bits at a time (spec 4 A_WIDE = 0), so
+ * that whole blocks still take the interior path (GPT-2's head: dlogits rows of 50257 floats). */
+#define ROW_CPU_A32(form, F, bt, variant)                                                                    \
+    {                                                                                                        \
+        .name = "matmul_" form "_" bt "_lp_a32", .shader = "matmul", .variants = {variant},                  \
+        .push_size = sizeof(push_matmul), .spec = {8, F, 32, 4, 0}, .spec_count = 5, .specialize = spec_cpu  \
+    }
+/* Index: form * 3 + b_type */
+static const vkft_kernel_def kernels_cpu_a32[9] = {ROWS(ROW_CPU_A32, "nn", 0), ROWS(ROW_CPU_A32, "nt", 1),
+                                                   ROWS(ROW_CPU_A32, "tn", 2)};
 
 /* The tiled kernel with the tile sizes a GPU gets, whatever the device (vkft_matmul_opts.gpu_tiles). */
 #define ROW_GPU_TILES(form, F)                                                                               \
@@ -230,6 +241,8 @@ int vkft_matmul(vkft_recorder *rec, vkft_mm_form form, vkft_buf A, vkft_buf B, v
     uint32_t sg = caps->subgroup_size ? caps->subgroup_size : 8;
     if (path == VKFT_MM_SIMT_CPU && o.b_type == VKFT_MM_B_F32 && (N < 4 * sg || M < 32))
         def = &kernels_cpu_narrow[form];
+    else if (path == VKFT_MM_SIMT_CPU && ((lda & 1) || (batch > 1 && (o.stride_a & 1))))
+        def = &kernels_cpu_a32[form * 3 + o.b_type];
     vkft_pipeline *pl = vkft_pipeline_get(ctx, def);
     if (!pl) return -1;
     uint32_t gx, gy;

@@ -13,10 +13,7 @@ typedef struct {
 /* Row kernels: one workgroup of 128 per row (on a CPU driver one subgroup: lavapipe's barriers are
  * costly). Column kernels (weight gradients): 64 columns a group. */
 static void spec_rows(const vkft_device_caps *caps, uint32_t *spec) {
-    uint32_t wg = 128;
-    if (caps->vk_type == VK_PHYSICAL_DEVICE_TYPE_CPU && caps->subgroup_size) wg = caps->subgroup_size;
-    while (wg > caps->max_workgroup_invocations) wg /= 2;
-    spec[0] = wg;
+    spec[0] = vkft_row_workgroup_size(caps, 128);
 }
 static void spec_cols(const vkft_device_caps *caps, uint32_t *spec) {
     spec[0] = caps->max_workgroup_invocations < 64 ? caps->max_workgroup_invocations : 64;

@@ -10,14 +10,10 @@ typedef struct {
     uint32_t causal, q_len;
 } push_softmax;
 
-/* One workgroup per row: 128 invocations (rows are often short: attention over T keys); on a CPU driver
- * one subgroup, which needs no barriers (lavapipe runs a workgroup's subgroups one after another, and its
- * barriers are costly: measured 6x faster than 128). */
+/* One workgroup per row (vkft_row_workgroup_size): 128 invocations on GPUs (rows are often short:
+ * attention over T keys), one subgroup on CPU drivers. */
 static void spec_rows(const vkft_device_caps *caps, uint32_t *spec) {
-    uint32_t wg = 128;
-    if (caps->vk_type == VK_PHYSICAL_DEVICE_TYPE_CPU && caps->subgroup_size) wg = caps->subgroup_size;
-    while (wg > caps->max_workgroup_invocations) wg /= 2;
-    spec[0] = wg;
+    spec[0] = vkft_row_workgroup_size(caps, 128);
 }
 
 /* spec 1 picks the pass; K_x + K_VEC4 is the vec4 form of K_x (cols % 4 == 0, aligned buffers). */

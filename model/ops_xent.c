@@ -15,10 +15,7 @@ typedef struct {
 /* Rows of up to 49152+ classes: 256 invocations per row (on a CPU driver one subgroup: lavapipe's
  * barriers are costly); the one-workgroup passes use the same. */
 static void spec_rows(const vkft_device_caps *caps, uint32_t *spec) {
-    uint32_t wg = 256;
-    if (caps->vk_type == VK_PHYSICAL_DEVICE_TYPE_CPU && caps->subgroup_size) wg = caps->subgroup_size;
-    while (wg > caps->max_workgroup_invocations) wg /= 2;
-    spec[0] = wg;
+    spec[0] = vkft_row_workgroup_size(caps, 256);
 }
 
 enum { K_DENOM, K_ROWS, K_ROWS_VEC4, K_MEAN, K_COUNT };

@@ -170,6 +170,13 @@ vkft_pipeline *vkft_pipeline_get(vkft_ctx *ctx, const vkft_kernel_def *def) {
 }
 
 const uint32_t *vkft_pipeline_spec(const vkft_pipeline *p) { return p->spec; }
+
+uint32_t vkft_row_workgroup_size(const vkft_device_caps *caps, uint32_t gpu_size) {
+    uint32_t wg = gpu_size;
+    if (caps->vk_type == VK_PHYSICAL_DEVICE_TYPE_CPU && caps->subgroup_size) wg = caps->subgroup_size;
+    while (wg > caps->max_workgroup_invocations) wg /= 2;
+    return wg;
+}
 const char *vkft_pipeline_variant(const vkft_pipeline *p) { return p->variant; }
 vkft_pipeline_stats vkft_pipeline_get_stats(const vkft_ctx *ctx) { return ctx->pipeline_stats; }
 

@@ -164,6 +164,11 @@ typedef struct vkft_kernel_def {
     uint32_t required_subgroup_size; /* 0: any */
 } vkft_kernel_def;
 
+/* Workgroup size for kernels that give one workgroup to a row (shaders/common/rows.glsl): gpu_size
+ * invocations, but one subgroup on CPU drivers (lavapipe runs a workgroup's subgroups one after another
+ * and its barriers are costly: one subgroup measured 6x faster than 128), within the device's limit. */
+uint32_t vkft_row_workgroup_size(const vkft_device_caps *caps, uint32_t gpu_size);
+
 typedef struct vkft_pipeline vkft_pipeline;
 
 /* Creates (once, then cached in the context) the pipeline of a kernel. */

@@ -17,6 +17,10 @@
 
 layout(constant_id = 2) const uint TM = 32; // rows of C per workgroup (even)
 layout(constant_id = 3) const uint TN = 4;  // columns of C per lane (a multiple of B values per 64-bit word: 2 fp32, 4 fp16)
+// 1: A read 64 bits per lane (needs A's rows and batch items at even elements); 0: 32 bits, for an odd
+// row stride (logits over GPT-2's 50257 tokens), which would otherwise send every block down the clamped
+// edge path. A specialization constant, not a branch: a run-time select in the loads cost 35% of the rate.
+layout(constant_id = 4) const uint A_WIDE = 1;
 
 #define SG gl_WorkGroupSize.x
 
@@ -36,7 +40,9 @@ BVEC load_bvec(uint i) {
 #define BVEC vec2
 BVEC load_bvec(uint i) { return uintBitsToFloat(unpackUint2x32(b64[i >> 1])); }
 #endif
-vec2 load_a2(uint i) { return uintBitsToFloat(unpackUint2x32(a64[i >> 1])); }
+vec2 load_a2(uint i) {
+    return A_WIDE != 0u ? uintBitsToFloat(unpackUint2x32(a64[i >> 1])) : vec2(a[i], a[i + 1u]);
+}
 
 // Column of C held in accumulator slot j by this lane. B contiguous in n: lane-interleaved groups of VW
 // columns (one 64-bit load each); B contiguous in k (NT): one column per lane, SG apart.
@@ -69,7 +75,7 @@ void main() {
     // subgroupBroadcast shares A only if the workgroup is exactly one subgroup (the launcher sizes it so)
     const bool share = gl_SubgroupSize == SG;
     bool interior = m0 + TM <= M && n0 + SG * TN <= N && (p.ldb % VW) == 0u && (boff % VW) == 0u &&
-                    (p.lda & 1u) == 0u && (aoff & 1u) == 0u;
+                    (A_WIDE == 0u || ((p.lda & 1u) == 0u && (aoff & 1u) == 0u));
     if (interior) {
         for (; k + 4u <= K; k += 4u) {
             float bv[4][TN]; // [k][column slot], per lane
