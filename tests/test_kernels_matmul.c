@@ -1,6 +1,8 @@
 /* matmul kernels (model/ops_matmul.c) against the C reference (tests/ref/matmul_ref.c) and PyTorch:
  * the three forms, odd sizes, padded rows, batches, the epilogue (alpha, bias, beta), fp16 and bf16 B,
  * on both SIMT paths (the lavapipe-shaped one and the shared-memory tiled one, forced on this device).
+ * Odd row strides of A (sizes 33, 67, 129, the padded cases) run the lavapipe kernel's 32-bit-A
+ * specialization on their whole blocks.
  * Tolerance: max |gpu - ref| / max(1, |ref|) <= 1e-4 with fp32 data (inputs in [-1, 1], K <= 300);
  * fp16/bf16 B are compared with the reference computed on the same rounded weights (1e-4), and with
  * the unrounded fp32 product at 4e-3 (fp16) / 3e-2 (bf16) * sqrt(K) / 4. Where the device has cooperative
@@ -114,8 +116,8 @@ static int run_case(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, const mm_c
 
 /* The causal hint (vkft_matmul_opts.causal, attention's score blocks) on square products with batch
  * items side by side in C's rows (heads interleaved, as the scores path writes them): NT must give every
- * entry on and below the diagonal; NN and TN with A zero above the diagonal the whole product. Each path
- * (the tiled one ignores the hint). */
+ * entry on and below the diagonal; NN and TN with A zero above the diagonal the whole product. Run on
+ * both SIMT paths (the tiled one ignores the hint). */
 static void check_causal(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, vkft_mm_path path) {
     static const int Ts[] = {7, 33, 70, 129};
     const int D = 20, batch = 2;
