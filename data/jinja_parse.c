@@ -386,29 +386,21 @@ static jnode *not_expr(parser *P) {
     return compare(P);
 }
 
-static jnode *and_expr(parser *P) {
-    jnode *x = not_expr(P);
-    while (x && is_name(P, "and")) {
-        jnode *y = node(P, JN_AND, peek(P));
+/* operand (word operand)*, left-associative: `and` over not-expressions, `or` over and-expressions */
+static jnode *word_chain(parser *P, const char *word, jnode_kind kind, jnode *(*operand)(parser *)) {
+    jnode *x = operand(P);
+    while (x && is_name(P, word)) {
+        jnode *y = node(P, kind, peek(P));
         P->pos++;
         y->a = x;
-        if (!(y->b = not_expr(P))) return NULL;
+        if (!(y->b = operand(P))) return NULL;
         x = y;
     }
     return x;
 }
 
-static jnode *or_expr(parser *P) {
-    jnode *x = and_expr(P);
-    while (x && is_name(P, "or")) {
-        jnode *y = node(P, JN_OR, peek(P));
-        P->pos++;
-        y->a = x;
-        if (!(y->b = and_expr(P))) return NULL;
-        x = y;
-    }
-    return x;
-}
+static jnode *and_expr(parser *P) { return word_chain(P, "and", JN_AND, not_expr); }
+static jnode *or_expr(parser *P) { return word_chain(P, "or", JN_OR, and_expr); }
 
 static jnode *expression(parser *P) {
     jnode *x = or_expr(P);
