@@ -7,9 +7,10 @@ model folder, LoRA or full fine-tuning, in plain PyTorch.
 
 The model is tests/reference/tiny_models.py's forward (HF's eager modeling code re-implemented; Debian's torch
 1.13 has no transformers/peft), fp32 weights. LoRA: every linear layer of the blocks gets A [r, in] and
-B [out, r] (PEFT's all-linear; A Kaiming-uniform, B = 0 as PEFT starts); each step uses W + (alpha/r) B A,
-which is what PEFT computes (x W^T + (alpha/r) (x A^T) B^T), formed once per layer and step (one extra
-rank-r product per layer); only A and B train. A step: zero_grad, forward, cross-entropy, backward,
+B [out, r] (PEFT's all-linear; A Kaiming-uniform, B = 0 as PEFT starts) and computes what PEFT's
+lora.Linear does, x W^T + (alpha/r) (x A^T) B^T, through a stand-in for the weight that tiny_models' forward
+multiplies by, so that autograd never forms the dense gradient of W (a merged W + (alpha/r) B A would cost
+one more full-size product per layer in the backward); only A and B train. A step: zero_grad, forward, cross-entropy, backward,
 clip_grad_norm_(1.0), AdamW(lr 1e-4). Batches are B x T random ids. Prints tokens/s (wall and per CPU-second)
 and the peak resident memory of the process (or the GPU's peak allocation with --device cuda)."""
 import argparse
@@ -30,6 +31,22 @@ import tiny_models as tm  # noqa: E402
 
 LINEAR = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj", "c_attn", "c_proj", "c_fc",
           "query", "key", "value", "dense")
+
+
+class LoraWeight:
+    """Stands for a frozen weight W in `x @ W` (GPT-2's Conv1D, [in, out]) or `x @ W.t()` (nn.Linear,
+    [out, in]) and computes x W' + scale (x A^T) B^T, as PEFT's LoRA layer does."""
+
+    def __init__(self, W, A, B, scale, in_out):
+        self.W, self.A, self.B, self.scale, self.in_out = W, A, B, scale, in_out
+
+    def t(self):
+        return LoraWeight(self.W.t(), self.A, self.B, self.scale, not self.in_out)
+
+    def __rmatmul__(self, x):
+        if not self.in_out:
+            raise TypeError("LoraWeight used as [out, in]")
+        return x @ self.W + self.scale * ((x @ self.A.t()) @ self.B.t())
 
 
 def main():
@@ -72,15 +89,12 @@ def main():
     ids = torch.randint(0, V, (a.batch, a.seq), device=a.device)
     batch = {"input_ids": ids, "attention_mask": torch.ones_like(ids), "labels": ids.clone()}
 
-    # LoRA's weight W + scale B A per layer, so that tiny_models' forward (which multiplies by P[name]) needs
-    # no change.
     def weights():
         if a.method != "lora":
             return P
         Q = dict(P)
         for n, (A, B) in lora.items():
-            delta = scale * (B @ A)
-            Q[n] = P[n] + (delta.t() if conv1d else delta)
+            Q[n] = LoraWeight(P[n], A, B, scale, in_out=conv1d)
         return Q
 
     def step():
