@@ -115,6 +115,16 @@ static const vkft_kernel_def kernels_cpu_narrow[3] = {ROW_CPU_NARROW("nn", 0), R
 static const vkft_kernel_def kernels_cpu_a32[9] = {ROWS(ROW_CPU_A32, "nn", 0), ROWS(ROW_CPU_A32, "nt", 1),
                                                    ROWS(ROW_CPU_A32, "tn", 2)};
 
+/* lavapipe, fp32 B, A and B in whole 16-byte texels (row and batch strides multiples of 4 elements): A and B
+ * of whole blocks read through uniform texel buffers, about 1.2x the rate of the storage-buffer loads. */
+#define ROW_CPU_TEX(form, F)                                                                                 \
+    {                                                                                                        \
+        .name = "matmul_" form "_f32_lp_tex", .shader = "matmul", .variants = {"f32tex"},                    \
+        .push_size = sizeof(push_matmul), .spec = {8, F, 32, 4}, .spec_count = 4, .specialize = spec_cpu     \
+    }
+static const vkft_kernel_def kernels_cpu_tex[3] = {ROW_CPU_TEX("nn", 0), ROW_CPU_TEX("nt", 1),
+                                                   ROW_CPU_TEX("tn", 2)};
+
 /* The tiled kernel with the tile sizes a GPU gets, whatever the device (vkft_matmul_opts.gpu_tiles). */
 #define ROW_GPU_TILES(form, F)                                                                               \
     {                                                                                                        \
@@ -124,6 +134,17 @@ static const vkft_kernel_def kernels_cpu_a32[9] = {ROWS(ROW_CPU_A32, "nn", 0), R
     }
 static const vkft_kernel_def kernels_gpu_tiles[3] = {ROW_GPU_TILES("nn", 0), ROW_GPU_TILES("nt", 1),
                                                      ROW_GPU_TILES("tn", 2)};
+
+/* Whether the texel-buffer kernel can take a product: rows and batch items of A and B at multiples of 4
+ * elements (whole texels), views within the device's texel count, and blocks its loads cover (32 rows:
+ * subgroups of at most 8). */
+static int texel_fits(const vkft_device_caps *caps, uint32_t sg, uint32_t lda, uint32_t ldb, uint32_t batch,
+                      const vkft_matmul_opts *o, vkft_buf A, vkft_buf B) {
+    if (sg > 8 || 32 % (4 * sg) || lda % 4 || ldb % 4) return 0;
+    if (batch > 1 && (o->stride_a % 4 || o->stride_b % 4)) return 0;
+    uint64_t most = (uint64_t)caps->max_texel_buffer_elements * 16;
+    return A.size >= 16 && B.size >= 16 && A.size + 15 <= most && B.size + 15 <= most;
+}
 
 const vkft_kernel_def *vkft_matmul_kernel(vkft_mm_path path, vkft_mm_form form, vkft_mm_btype b_type) {
     if (path < VKFT_MM_SIMT_CPU || path > VKFT_MM_COOPMAT || (unsigned)form > 2 || (unsigned)b_type > 2)
@@ -243,6 +264,9 @@ int vkft_matmul(vkft_recorder *rec, vkft_mm_form form, vkft_buf A, vkft_buf B, v
         def = &kernels_cpu_narrow[form];
     else if (path == VKFT_MM_SIMT_CPU && ((lda & 1) || (batch > 1 && (o.stride_a & 1))))
         def = &kernels_cpu_a32[form * 3 + o.b_type];
+    else if (path == VKFT_MM_SIMT_CPU && o.b_type == VKFT_MM_B_F32 && !o.storage_loads &&
+             texel_fits(caps, sg, lda, ldb, batch, &o, A, B))
+        def = &kernels_cpu_tex[form];
     vkft_pipeline *pl = vkft_pipeline_get(ctx, def);
     if (!pl) return -1;
     uint32_t gx, gy;
@@ -265,11 +289,13 @@ int vkft_matmul(vkft_recorder *rec, vkft_mm_form form, vkft_buf A, vkft_buf B, v
                          (o.causal ? FLAG_CAUSAL : 0),
                      o.alpha,
                      o.beta};
-    vkft_binding b[4] = {{A, VKFT_READ},
+    vkft_binding b[6] = {{A, VKFT_READ},
                          {B, VKFT_READ},
                          {C, o.beta != 0.0f ? VKFT_READ_WRITE : VKFT_WRITE},
-                         {o.bias.block ? o.bias : A, VKFT_READ}};
-    return vkft_rec_dispatch(rec, def, &p, gx, gy, batch, b, 4);
+                         {o.bias.block ? o.bias : A, VKFT_READ},
+                         {A, VKFT_READ},
+                         {B, VKFT_READ}};
+    return vkft_rec_dispatch(rec, def, &p, gx, gy, batch, b, def == &kernels_cpu_tex[form] ? 6 : 4);
 }
 
 int vkft_matmul_nn(vkft_recorder *rec, vkft_buf A, vkft_buf B, vkft_buf C, uint32_t M, uint32_t N,

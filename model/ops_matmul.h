@@ -34,6 +34,7 @@ typedef struct {
     vkft_mm_btype b_type;   /* element type of B */
     vkft_mm_path path;      /* VKFT_MM_AUTO: vkft_matmul_path_for() */
     int gpu_tiles; /* tests: SIMT_TILED (fp32 B) with the tile sizes of a GPU, even on a CPU device */
+    int storage_loads; /* tests, benchmarks: SIMT_CPU reads A and B as storage buffers, never texel buffers */
     int causal;    /* attention's causal score blocks (shaders/common/matmul_common.glsl, FLAG_CAUSAL): NT may
                     * leave blocks of C wholly above the diagonal unwritten; NN and TN may skip the k where A
                     * is zero (A[m, k] = 0 for k > m; TN: A[k, m] = 0 for m > k) */

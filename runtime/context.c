@@ -256,6 +256,7 @@ static void read_caps(vkft_ctx *ctx, VkPhysicalDevice pd, uint32_t index, vkft_d
     }
     c->max_push_constants = p->limits.maxPushConstantsSize;
     c->max_bound_descriptor_sets = p->limits.maxBoundDescriptorSets;
+    c->max_texel_buffer_elements = p->limits.maxTexelBufferElements;
     c->max_storage_buffer_range = p->limits.maxStorageBufferRange;
     c->min_storage_buffer_offset_alignment = p->limits.minStorageBufferOffsetAlignment;
     c->max_allocation_size = m3.maxMemoryAllocationSize;

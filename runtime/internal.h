@@ -84,6 +84,7 @@ struct vkft_pipeline {
     VkPipelineLayout layout;
     VkPipeline pipeline;
     uint32_t binding_count;
+    uint32_t texel_mask, texel_uint_mask; /* as in vkft_spirv_info */
     uint32_t spec[VKFT_MAX_SPEC];
 };
 
@@ -105,6 +106,8 @@ void vkft_profile_free(vkft_ctx *ctx);
 typedef struct {
     uint32_t push_size;
     uint32_t binding_count;
+    uint32_t texel_mask;      /* bindings that are uniform texel buffers (samplerBuffer / usamplerBuffer) */
+    uint32_t texel_uint_mask; /* ... of unsigned integers (usamplerBuffer); the others hold floats */
     int uses_local_size_id; /* workgroup size x comes from specialization constant 0 */
 } vkft_spirv_info;
 int vkft_spirv_reflect(const uint32_t *code, size_t bytes, vkft_spirv_info *info, char *err, size_t errlen);

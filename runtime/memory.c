@@ -36,7 +36,8 @@ static int find_memory_type(vkft_ctx *ctx, uint32_t bits, VkMemoryPropertyFlags 
 static VkDeviceSize heap_size(vkft_ctx *ctx, uint32_t heap) { return ctx->memory.memoryHeaps[heap].size; }
 
 static VkBufferUsageFlags buffer_usage(void) {
-    return VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+    return VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT |
+           VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
 }
 
 /* Creates one buffer with its own memory. host=1: host-visible coherent staging memory. */

@@ -73,6 +73,8 @@ static int build_pipeline(vkft_ctx *ctx, const vkft_kernel_def *def, vkft_pipeli
         return vkft_set_error(ctx, "kernel %s: %u bindings exceed %d", def->name, info.binding_count,
                               VKFT_MAX_BINDINGS);
     p->binding_count = info.binding_count;
+    p->texel_mask = info.texel_mask;
+    p->texel_uint_mask = info.texel_uint_mask;
 
     /* Specialization: the table's constants, then the kernel's own choice from the device's limits. */
     memcpy(p->spec, def->spec, sizeof p->spec);
@@ -90,7 +92,9 @@ static int build_pipeline(vkft_ctx *ctx, const vkft_kernel_def *def, vkft_pipeli
     VkDescriptorSetLayoutBinding bindings[VKFT_MAX_BINDINGS];
     for (uint32_t i = 0; i < p->binding_count; i++)
         bindings[i] = (VkDescriptorSetLayoutBinding){.binding = i,
-                                                     .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                                                     .descriptorType = (p->texel_mask >> i) & 1
+                                                                           ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
+                                                                           : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
                                                      .descriptorCount = 1,
                                                      .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT};
     VkDescriptorSetLayoutCreateInfo li = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,

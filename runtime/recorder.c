@@ -24,6 +24,8 @@ struct vkft_recorder {
     int recording, ended;
     VkDescriptorPool *pools;
     uint32_t pool_count, pool_used;
+    VkBufferView *views; /* texel-buffer views of this recording, destroyed when the next one begins */
+    uint32_t view_count, view_cap;
     range_list reads, writes;
     VkQueryPool queries;
     uint32_t query_pairs;
@@ -78,6 +80,8 @@ void vkft_recorder_destroy(vkft_recorder *rec) {
     vkft_ctx *ctx = rec->ctx;
     ctx->vk.QueueWaitIdle(ctx->queue);
     for (uint32_t i = 0; i < rec->pool_count; i++) ctx->vk.DestroyDescriptorPool(ctx->device, rec->pools[i], NULL);
+    for (uint32_t i = 0; i < rec->view_count; i++) ctx->vk.DestroyBufferView(ctx->device, rec->views[i], NULL);
+    free(rec->views);
     if (rec->queries) ctx->vk.DestroyQueryPool(ctx->device, rec->queries, NULL);
     ctx->vk.FreeCommandBuffers(ctx->device, ctx->command_pool, 1, &rec->cb);
     free(rec->pools);
@@ -92,6 +96,8 @@ int vkft_rec_begin(vkft_recorder *rec) {
     VK_CHECK(ctx, ctx->vk.ResetCommandBuffer(rec->cb, 0));
     for (uint32_t i = 0; i < rec->pool_count; i++) VK_CHECK(ctx, ctx->vk.ResetDescriptorPool(ctx->device, rec->pools[i], 0));
     rec->pool_used = 0;
+    for (uint32_t i = 0; i < rec->view_count; i++) ctx->vk.DestroyBufferView(ctx->device, rec->views[i], NULL);
+    rec->view_count = 0;
     rec->reads.count = rec->writes.count = 0;
     rec->query_pairs = 0;
     memset(&rec->stats, 0, sizeof rec->stats);
@@ -136,15 +142,57 @@ static int check_recording(vkft_recorder *rec, const char *what) {
     return 0;
 }
 
+/* A texel-buffer view of b as 16-byte texels (vec4 / uvec4 in the shader, element i / 4 of the binding),
+ * kept until the recorder's next recording. The range is b rounded up to whole texels where the block has
+ * room (a kernel reads only what it was given), else down. */
+static VkBufferView texel_view(vkft_recorder *rec, vkft_buf b, int uint_texels) {
+    vkft_ctx *ctx = rec->ctx;
+    if (b.offset % 16) {
+        vkft_set_error(ctx, "a texel-buffer binding must start 16-byte aligned (offset %llu)",
+                       (unsigned long long)b.offset);
+        return VK_NULL_HANDLE;
+    }
+    VkDeviceSize range = (b.size + 15) / 16 * 16;
+    if (b.offset + range > b.block->size) range = b.size / 16 * 16;
+    if (range == 0 || range / 16 > vkft_device(ctx)->max_texel_buffer_elements) {
+        vkft_set_error(ctx, "a texel-buffer binding of %llu bytes is not 1 to %u texels of 16 bytes",
+                       (unsigned long long)b.size, vkft_device(ctx)->max_texel_buffer_elements);
+        return VK_NULL_HANDLE;
+    }
+    if (rec->view_count == rec->view_cap) {
+        uint32_t cap = rec->view_cap ? 2 * rec->view_cap : 64;
+        VkBufferView *v = realloc(rec->views, cap * sizeof *v);
+        if (!v) {
+            vkft_set_error(ctx, "out of host memory");
+            return VK_NULL_HANDLE;
+        }
+        rec->views = v, rec->view_cap = cap;
+    }
+    VkBufferViewCreateInfo vi = {.sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
+                                 .buffer = b.block->buffer,
+                                 .format = uint_texels ? VK_FORMAT_R32G32B32A32_UINT : VK_FORMAT_R32G32B32A32_SFLOAT,
+                                 .offset = b.offset,
+                                 .range = range};
+    VkBufferView view;
+    VkResult r = ctx->vk.CreateBufferView(ctx->device, &vi, NULL, &view);
+    if (r != VK_SUCCESS) {
+        vkft_vk_fail(ctx, r, "vkCreateBufferView", __FILE__, __LINE__);
+        return VK_NULL_HANDLE;
+    }
+    rec->views[rec->view_count++] = view;
+    return view;
+}
+
 static VkDescriptorSet alloc_set(vkft_recorder *rec, VkDescriptorSetLayout layout) {
     vkft_ctx *ctx = rec->ctx;
     for (;;) {
         if (rec->pool_used == rec->pool_count) {
-            VkDescriptorPoolSize size = {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, SETS_PER_POOL * VKFT_MAX_BINDINGS};
+            VkDescriptorPoolSize sizes[2] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, SETS_PER_POOL * VKFT_MAX_BINDINGS},
+                                             {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, SETS_PER_POOL * 2}};
             VkDescriptorPoolCreateInfo pi = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
                                              .maxSets = SETS_PER_POOL,
-                                             .poolSizeCount = 1,
-                                             .pPoolSizes = &size};
+                                             .poolSizeCount = 2,
+                                             .pPoolSizes = sizes};
             VkDescriptorPool pool;
             VkResult r = ctx->vk.CreateDescriptorPool(ctx->device, &pi, NULL, &pool);
             if (r != VK_SUCCESS) {
@@ -188,6 +236,7 @@ int vkft_rec_dispatch(vkft_recorder *rec, const vkft_kernel_def *def, const void
     vkft_buf r[VKFT_MAX_BINDINGS], w[VKFT_MAX_BINDINGS];
     uint32_t nr = 0, nw = 0;
     VkDescriptorBufferInfo infos[VKFT_MAX_BINDINGS];
+    VkBufferView views[VKFT_MAX_BINDINGS];
     VkWriteDescriptorSet writes[VKFT_MAX_BINDINGS];
     VkDescriptorSet set = alloc_set(rec, p->set_layout);
     if (!set) return -1;
@@ -201,13 +250,17 @@ int vkft_rec_dispatch(vkft_recorder *rec, const vkft_kernel_def *def, const void
                                   def->name, i, b->buf.size / 1048576.0, ctx->binding_limit / 1048576.0);
         if (b->access & VKFT_READ) r[nr++] = b->buf;
         if (b->access & VKFT_WRITE) w[nw++] = b->buf;
+        int texel = i < p->binding_count && ((p->texel_mask >> i) & 1);
         infos[i] = (VkDescriptorBufferInfo){b->buf.block->buffer, b->buf.offset, b->buf.size ? b->buf.size : 4};
+        if (texel && !(views[i] = texel_view(rec, b->buf, (p->texel_uint_mask >> i) & 1))) return -1;
         writes[i] = (VkWriteDescriptorSet){.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
                                            .dstSet = set,
                                            .dstBinding = i,
                                            .descriptorCount = 1,
-                                           .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-                                           .pBufferInfo = &infos[i]};
+                                           .descriptorType = texel ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
+                                                                   : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                                           .pBufferInfo = texel ? NULL : &infos[i],
+                                           .pTexelBufferView = texel ? &views[i] : NULL};
     }
     ctx->vk.UpdateDescriptorSets(ctx->device, p->binding_count, writes, 0, NULL);
     track(rec, r, nr, w, nw);

@@ -48,7 +48,7 @@ typedef struct {
     int vulkan_memory_model_device_scope;
     /* limits */
     uint32_t shared_memory, max_workgroup_invocations, max_workgroup_size[3], max_workgroup_count[3];
-    uint32_t max_push_constants, max_bound_descriptor_sets;
+    uint32_t max_push_constants, max_bound_descriptor_sets, max_texel_buffer_elements;
     VkDeviceSize max_storage_buffer_range, min_storage_buffer_offset_alignment, max_allocation_size;
     float timestamp_period; /* ns per tick */
     uint32_t timestamp_valid_bits;

@@ -13,6 +13,8 @@ enum {
     OpTypeFloat = 22,
     OpTypeVector = 23,
     OpTypeMatrix = 24,
+    OpTypeImage = 25,
+    OpTypeSampledImage = 27,
     OpTypeArray = 28,
     OpTypeStruct = 30,
     OpTypePointer = 32,
@@ -24,7 +26,9 @@ enum {
     DecorationDescriptorSet = 34,
     DecorationOffset = 35,
     DecorationSpecId = 1,
+    StorageClassUniformConstant = 0,
     StorageClassPushConstant = 9,
+    DimBuffer = 5,
     StorageClassStorageBuffer = 12,
     StorageClassUniform = 2,
     ExecutionModeLocalSizeId = 38,
@@ -100,6 +104,8 @@ int vkft_spirv_reflect(const uint32_t *code, size_t bytes, vkft_spirv_info *info
         case OpTypeMatrix:
         case OpTypeArray:
         case OpTypeStruct:
+        case OpTypeImage:
+        case OpTypeSampledImage:
         case OpTypePointer:
             if (ins[1] < bound) defs[ins[1]] = (uint32_t *)ins;
             break;
@@ -138,6 +144,22 @@ int vkft_spirv_reflect(const uint32_t *code, size_t bytes, vkft_spirv_info *info
                 rc = -1;
             } else if ((uint32_t)binding[id] + 1 > info->binding_count) {
                 info->binding_count = (uint32_t)binding[id] + 1;
+            }
+        } else if (storage == StorageClassUniformConstant && binding[id] >= 0) {
+            /* samplerBuffer: a sampled image of Dim Buffer, Sampled 1 (a storage image is not supported) */
+            const uint32_t *t = ptr[3] < bound ? defs[ptr[3]] : NULL;
+            if (t && (t[0] & 0xffff) == OpTypeSampledImage) t = t[2] < bound ? defs[t[2]] : NULL;
+            if (!t || (t[0] & 0xffff) != OpTypeImage || t[3] != DimBuffer || t[7] != 1 || binding[id] >= 32) {
+                snprintf(err, errlen, "binding %d is neither a storage buffer nor a samplerBuffer", binding[id]);
+                rc = -1;
+            } else if (set[id] != 0) {
+                snprintf(err, errlen, "descriptor set %d is used; kernels bind everything in set 0", set[id]);
+                rc = -1;
+            } else {
+                const uint32_t *sampled = t[2] < bound ? defs[t[2]] : NULL;
+                info->texel_mask |= 1u << binding[id];
+                if (sampled && (sampled[0] & 0xffff) == OpTypeInt) info->texel_uint_mask |= 1u << binding[id];
+                if ((uint32_t)binding[id] + 1 > info->binding_count) info->binding_count = (uint32_t)binding[id] + 1;
             }
         }
     }

@@ -42,6 +42,8 @@
     X(UnmapMemory)                                                                                       \
     X(CreateBuffer)                                                                                      \
     X(DestroyBuffer)                                                                                     \
+    X(CreateBufferView)                                                                                  \
+    X(DestroyBufferView)                                                                                 \
     X(GetBufferMemoryRequirements)                                                                       \
     X(BindBufferMemory)                                                                                  \
     X(CreateShaderModule)                                                                                \

@@ -27,7 +27,8 @@ typedef struct {
     int shared_b; /* batched with stride_b = 0 */
     float alpha, beta;
     int bias;
-    int gpu_tiles; /* the tiled path with a GPU's tile sizes */
+    int gpu_tiles;     /* the tiled path with a GPU's tile sizes */
+    int storage_loads; /* SIMT_CPU: the storage-buffer kernels even where the texel-buffer one fits */
 } mm_case;
 
 static const char *form_name[] = {"NN", "NT", "TN"};
@@ -75,6 +76,7 @@ static int run_case(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, const mm_c
     vkft_matmul_opts o = vkft_matmul_opts_default();
     o.path = c->path;
     o.gpu_tiles = c->gpu_tiles;
+    o.storage_loads = c->storage_loads;
     o.b_type = c->b_type;
     o.alpha = c->alpha;
     o.beta = c->beta;
@@ -95,7 +97,8 @@ static int run_case(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, const mm_c
         tol = (c->b_type == VKFT_MM_B_BF16 ? 6e-2 : 8e-3) * sqrt((double)c->K) / 4 + 1e-3;
     char what[200];
     snprintf(what, sizeof what, "%-10s%s %s B=%-4s M=%-4d N=%-4d K=%-4d batch=%d pad=%d%s alpha=%g beta=%g%s",
-             vkft_matmul_path_name(c->path), c->gpu_tiles ? "(gpu tiles)" : "", form_name[c->form],
+             vkft_matmul_path_name(c->path), c->gpu_tiles ? "(gpu tiles)" : c->storage_loads ? "(storage)" : "",
+             form_name[c->form],
              btype_name[c->b_type], c->M, c->N, c->K, c->batch, c->pad, c->shared_b ? " sharedB" : "",
              c->alpha, c->beta, c->bias ? " bias" : "");
     CHECK(t, err <= tol, "%s: max rel err %.3g > %.0e", what, err, tol);
@@ -235,27 +238,37 @@ int main(void) {
         for (int form = 0; form < 3; form++) {
             for (int s = 0; s < n_sizes; s++) {
                 mm_case c = {path, form, VKFT_MM_B_F32, sizes[s][0], sizes[s][1], sizes[s][2], 1, 0, 0, 1, 0,
-                             0,    0};
+                             0,    0, 0};
                 run_case(&t, ctx, rec, &c, seed++);
             }
             /* padded rows (unaligned strides: the lavapipe kernel's clamped path), batches, epilogue */
-            mm_case pad = {path, form, VKFT_MM_B_F32, 40, 72, 35, 1, 3, 0, 1, 0, 0, 0};
+            mm_case pad = {path, form, VKFT_MM_B_F32, 40, 72, 35, 1, 3, 0, 1, 0, 0, 0, 0};
             run_case(&t, ctx, rec, &pad, seed++);
-            mm_case pad4 = {path, form, VKFT_MM_B_F32, 24, 130, 36, 1, 4, 0, 1, 0, 0, 0};
+            mm_case pad4 = {path, form, VKFT_MM_B_F32, 24, 130, 36, 1, 4, 0, 1, 0, 0, 0, 0};
             run_case(&t, ctx, rec, &pad4, seed++);
-            mm_case batched = {path, form, VKFT_MM_B_F32, 19, 70, 23, 3, 0, 0, 1, 0, 0, 0};
+            mm_case batched = {path, form, VKFT_MM_B_F32, 19, 70, 23, 3, 0, 0, 1, 0, 0, 0, 0};
             run_case(&t, ctx, rec, &batched, seed++);
-            mm_case shared = {path, form, VKFT_MM_B_F32, 16, 64, 20, 2, 1, 1, 1, 0, 0, 0};
+            mm_case shared = {path, form, VKFT_MM_B_F32, 16, 64, 20, 2, 1, 1, 1, 0, 0, 0, 0};
             run_case(&t, ctx, rec, &shared, seed++);
-            mm_case epi = {path, form, VKFT_MM_B_F32, 33, 65, 31, 1, 0, 0, 0.5f, 0.75f, 1, 0};
+            mm_case epi = {path, form, VKFT_MM_B_F32, 33, 65, 31, 1, 0, 0, 0.5f, 0.75f, 1, 0, 0};
             run_case(&t, ctx, rec, &epi, seed++);
-            mm_case acc = {path, form, VKFT_MM_B_F32, 8, 64, 16, 2, 2, 0, -1.5f, 1, 0, 0};
+            mm_case acc = {path, form, VKFT_MM_B_F32, 8, 64, 16, 2, 2, 0, -1.5f, 1, 0, 0, 0};
             run_case(&t, ctx, rec, &acc, seed++);
+            /* rows of A and B in whole 16-byte texels with whole 32 x 32 blocks: the lavapipe path's texel-buffer
+             * kernel, and the storage-buffer one on the same products */
+            for (int storage = 0; path == VKFT_MM_SIMT_CPU && storage <= 1; storage++) {
+                mm_case tex = {path, form, VKFT_MM_B_F32, 64, 100, 40, 1, 0, 0, 1, 0, 0, 0, storage};
+                run_case(&t, ctx, rec, &tex, seed++);
+                mm_case tex_batched = {path, form, VKFT_MM_B_F32, 72, 96, 36, 2, 4, 0, 0.5f, 0.75f, 1, 0, storage};
+                run_case(&t, ctx, rec, &tex_batched, seed++);
+                mm_case tex_shared = {path, form, VKFT_MM_B_F32, 96, 64, 132, 3, 0, 1, 1, 0, 0, 0, storage};
+                run_case(&t, ctx, rec, &tex_shared, seed++);
+            }
             for (int bt = VKFT_MM_B_F16; bt <= VKFT_MM_B_BF16; bt++) {
                 if (path == VKFT_MM_COOPMAT && vkft_matmul_path_for(ctx, bt) != VKFT_MM_COOPMAT) continue;
-                mm_case h = {path, form, bt, 33, 130, 68, 1, 0, 0, 1, 0, 1, 0};
+                mm_case h = {path, form, bt, 33, 130, 68, 1, 0, 0, 1, 0, 1, 0, 0};
                 run_case(&t, ctx, rec, &h, seed++);
-                mm_case h2 = {path, form, bt, 7, 64, 129, 2, 0, 0, 2, 0.5f, 0, 0};
+                mm_case h2 = {path, form, bt, 7, 64, 129, 2, 0, 0, 2, 0.5f, 0, 0, 0};
                 run_case(&t, ctx, rec, &h2, seed++);
             }
         }
@@ -278,7 +291,7 @@ int main(void) {
                          1,
                          0,
                          0,
-                         1};
+                         1, 0};
             c.batch = s == 3 ? 2 : 1; /* batched, padded, epilogue: one each */
             c.pad = s == 1;
             c.alpha = s == 2 ? 0.5f : 1;

@@ -94,7 +94,9 @@ static int parse_shapes(const char *v, mm_shape *out, int cap) {
 }
 
 /* vkft bench matmul [--device N|NAME] [--shapes all|small|MxNxK,...] [--forms nn,nt,tn]
- *                   [--path auto|cpu|tiled|coopmat] [--btype f32|f16|bf16] [--iters N] */
+ *                   [--path auto|cpu|tiled|coopmat] [--btype f32|f16|bf16] [--loads texel|storage]
+ *                   [--iters N]
+ * --loads storage: the lavapipe path's storage-buffer kernels even where its texel-buffer kernel fits. */
 int bench_matmul_main(int argc, char **argv) {
     const char *device = NULL, *forms = "nn,nt,tn";
     mm_shape shapes[32];
@@ -137,6 +139,12 @@ int bench_matmul_main(int argc, char **argv) {
                 fprintf(stderr, "vkft bench matmul: --btype takes f32, f16 or bf16, not '%s'\n", v);
                 return 2;
             }
+        } else if ((v = cli_value(argc, argv, &i, "--loads", &bad))) {
+            if (strcmp(v, "texel") && strcmp(v, "storage")) {
+                fprintf(stderr, "vkft bench matmul: --loads takes texel or storage, not '%s'\n", v);
+                return 2;
+            }
+            o.storage_loads = !strcmp(v, "storage");
         } else if ((v = cli_value(argc, argv, &i, "--iters", &bad))) {
             iters = atoi(v);
             if (iters < 1) {
@@ -153,8 +161,8 @@ int bench_matmul_main(int argc, char **argv) {
     if (!ctx) return 1;
     vkft_recorder *rec = vkft_recorder_create(ctx);
     vkft_mm_path path = o.path == VKFT_MM_AUTO ? vkft_matmul_path_for(ctx, o.b_type) : o.path;
-    printf("# vkft matmul on %s, path %s, B %s, fp32 accumulate (ms per product, 2*M*N*K flops)\n",
-           vkft_device(ctx)->name, vkft_matmul_path_name(path),
+    printf("# vkft matmul on %s, path %s%s, B %s, fp32 accumulate (ms per product, 2*M*N*K flops)\n",
+           vkft_device(ctx)->name, vkft_matmul_path_name(path), o.storage_loads ? " (storage loads)" : "",
            o.b_type == VKFT_MM_B_F32   ? "f32"
            : o.b_type == VKFT_MM_B_F16 ? "f16"
                                        : "bf16");
