@@ -206,6 +206,36 @@ static void grid(const vkft_pipeline *pl, vkft_mm_path path, uint32_t M, uint32_
     }
 }
 
+/* CPU devices: the longest K one dispatch takes. A longer product is a sum over chunks of K (each C += a
+ * chunk's product), so that a block's rows of A and B stay in the caches: on lavapipe, 4096x768 with
+ * K = 6144 went from 69 / 72 / 57 to 81 / 86 / 88 GFLOP/s (NN / NT / TN), the LM head's dh (320 x 768,
+ * K = 8192) from 65 to 79. */
+#define K_CHUNK_CPU 1024u
+
+/* Chunks of K of equal size (a multiple of 4), or 0 where a chunk's views would not start 16-byte aligned. */
+static uint32_t k_chunk(vkft_mm_form form, uint32_t K, uint32_t lda, uint32_t ldb, uint64_t b_size) {
+    uint32_t n = (K + K_CHUNK_CPU - 1) / K_CHUNK_CPU, chunk = ((K + n - 1) / n + 3) / 4 * 4;
+    uint64_t step_a = form == VKFT_MM_TN ? lda : 1, step_b = form == VKFT_MM_NT ? 1 : ldb;
+    return (chunk * step_a * 4) % 16 || (chunk * step_b * b_size) % 16 ? 0 : chunk;
+}
+
+/* C = alpha A0.B0 + bias + beta C, then C += alpha Ai.Bi for the other chunks of K, one dispatch each. */
+static int matmul_k_chunks(vkft_recorder *rec, vkft_mm_form form, vkft_buf A, vkft_buf B, vkft_buf C, uint32_t M,
+                           uint32_t N, uint32_t K, uint32_t chunk, const vkft_matmul_opts *first) {
+    uint64_t b_size = first->b_type == VKFT_MM_B_F32 ? 4 : 2;
+    uint64_t step_a = form == VKFT_MM_TN ? first->lda : 1, step_b = form == VKFT_MM_NT ? 1 : first->ldb;
+    vkft_matmul_opts o = *first;
+    for (uint32_t k0 = 0; k0 < K; k0 += chunk) {
+        VkDeviceSize oa = k0 * step_a * 4, ob = k0 * step_b * b_size;
+        if (vkft_matmul(rec, form, vkft_buf_slice(A, oa, A.size - oa), vkft_buf_slice(B, ob, B.size - ob), C, M,
+                        N, K - k0 < chunk ? K - k0 : chunk, &o))
+            return -1;
+        o.beta = 1.0f;
+        o.bias = (vkft_buf){0};
+    }
+    return 0;
+}
+
 int vkft_matmul(vkft_recorder *rec, vkft_mm_form form, vkft_buf A, vkft_buf B, vkft_buf C, uint32_t M,
                 uint32_t N, uint32_t K, const vkft_matmul_opts *opts) {
     vkft_ctx *ctx = vkft_rec_ctx(rec);
@@ -252,6 +282,11 @@ int vkft_matmul(vkft_recorder *rec, vkft_mm_form form, vkft_buf A, vkft_buf B, v
         return vkft_set_error(ctx, "matmul: the bias view holds fewer than N = %u floats", N);
 
     vkft_mm_path path = o.path == VKFT_MM_AUTO ? vkft_matmul_path_for(ctx, o.b_type) : o.path;
+    if (path == VKFT_MM_SIMT_CPU && !o.causal && K > K_CHUNK_CPU) {
+        uint32_t chunk = k_chunk(form, K, lda, ldb, b_size);
+        o.lda = lda, o.ldb = ldb;
+        if (chunk) return matmul_k_chunks(rec, form, A, B, C, M, N, K, chunk, &o);
+    }
     const vkft_kernel_def *def = vkft_matmul_kernel(path, form, o.b_type);
     if (o.gpu_tiles) {
         if (path != VKFT_MM_SIMT_TILED || o.b_type != VKFT_MM_B_F32)

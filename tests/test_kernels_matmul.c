@@ -2,7 +2,8 @@
  * the three forms, odd sizes, padded rows, batches, the epilogue (alpha, bias, beta), fp16 and bf16 B,
  * on both SIMT paths (the lavapipe-shaped one and the shared-memory tiled one, forced on this device).
  * Odd row strides of A (sizes 33, 67, 129, the padded cases) run the lavapipe kernel's 32-bit-A
- * specialization on their whole blocks.
+ * specialization on their whole blocks; rows in whole 16-byte texels its texel-buffer kernel (and the same
+ * products its storage-buffer kernels); K > 1024 its sum over chunks of K.
  * Tolerance: max |gpu - ref| / max(1, |ref|) <= 1e-4 with fp32 data (inputs in [-1, 1], K <= 300);
  * fp16/bf16 B are compared with the reference computed on the same rounded weights (1e-4), and with
  * the unrounded fp32 product at 4e-3 (fp16) / 3e-2 (bf16) * sqrt(K) / 4. Where the device has cooperative
@@ -263,6 +264,16 @@ int main(void) {
                 run_case(&t, ctx, rec, &tex_batched, seed++);
                 mm_case tex_shared = {path, form, VKFT_MM_B_F32, 96, 64, 132, 3, 0, 1, 1, 0, 0, 0, storage};
                 run_case(&t, ctx, rec, &tex_shared, seed++);
+            }
+            /* K longer than one dispatch takes on CPU devices (a sum over chunks of K: bias and beta only in
+             * the first), with and without whole texels, fp32 and fp16 B */
+            if (path == VKFT_MM_SIMT_CPU) {
+                mm_case long_k = {path, form, VKFT_MM_B_F32, 37, 70, 2053, 1, 0, 0, 0.5f, 0.75f, 1, 0, 0};
+                run_case(&t, ctx, rec, &long_k, seed++);
+                mm_case long_tex = {path, form, VKFT_MM_B_F32, 64, 96, 2048, 2, 4, 0, 1, 1, 1, 0, 0};
+                run_case(&t, ctx, rec, &long_tex, seed++);
+                mm_case long_f16 = {path, form, VKFT_MM_B_F16, 33, 130, 1500, 1, 0, 0, 1, 0, 1, 0, 0};
+                run_case(&t, ctx, rec, &long_f16, seed++);
             }
             for (int bt = VKFT_MM_B_F16; bt <= VKFT_MM_B_BF16; bt++) {
                 if (path == VKFT_MM_COOPMAT && vkft_matmul_path_for(ctx, bt) != VKFT_MM_COOPMAT) continue;
