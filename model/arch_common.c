@@ -63,23 +63,24 @@ static int lm_head_chunk(vkft_model *m, vkft_recorder *rec, int w, vkft_buf hc, 
                          uint32_t rows, int backward) {
     const vkft_model_config *c = &m->cfg;
     uint32_t V = c->vocab_size, C = c->hidden_size, part = vkft_head_part_rows(m), slice = vkft_head_dh_slice(m);
+    uint32_t ld = vkft_logits_ld(m);
     vkft_buf W = vkft_pbuf(m, w), gw = vkft_pgrad(m, w), bias = vkft_pbuf(m, m->mlm_bias);
     for (uint32_t v0 = 0; v0 < V; v0 += part) {
         uint32_t n = V - v0 < part ? V - v0 : part;
         VkDeviceSize woff = (VkDeviceSize)v0 * C * 4, wlen = (VkDeviceSize)n * C * 4;
         vkft_buf Wp = vkft_buf_slice(W, woff, wlen);
-        /* the chunk's columns v0.. (row stride V) */
-        vkft_buf lp = vkft_buf_slice(logits, (VkDeviceSize)v0 * 4, ((VkDeviceSize)(rows - 1) * V + n) * 4);
+        /* the chunk's columns v0.. (row stride ld) */
+        vkft_buf lp = vkft_buf_slice(logits, (VkDeviceSize)v0 * 4, ((VkDeviceSize)(rows - 1) * ld + n) * 4);
         vkft_matmul_opts o = vkft_matmul_opts_default();
         if (!backward) { /* logits = h W^T (+ bias) */
-            o.ldc = V;
+            o.ldc = ld;
             if (bias.block) o.bias = vkft_buf_slice(bias, (VkDeviceSize)v0 * 4, (VkDeviceSize)n * 4);
             TRY(vkft_matmul(rec, VKFT_MM_NT, hc, Wp, lp, rows, n, C, &o))
             continue;
         }
         /* dh (+)= dlogits W, a slice of vocabulary rows at a time (vkft_model_set_head_dh_slice),
          * dW += dlogits^T h */
-        o.lda = V;
+        o.lda = ld;
         for (uint32_t s0 = 0; s0 < n; s0 += slice) {
             uint32_t k = n - s0 < slice ? n - s0 : slice;
             o.beta = v0 + s0 ? 1.0f : 0.0f;
@@ -89,7 +90,7 @@ static int lm_head_chunk(vkft_model *m, vkft_recorder *rec, int w, vkft_buf hc, 
         }
         if (gw.block) {
             vkft_matmul_opts g = vkft_matmul_opts_default();
-            g.lda = V;
+            g.lda = ld;
             g.beta = 1.0f;
             TRY(vkft_matmul(rec, VKFT_MM_TN, lp, hc, vkft_buf_slice(gw, woff, wlen), n, C, rows, &g))
         }
@@ -99,7 +100,7 @@ static int lm_head_chunk(vkft_model *m, vkft_recorder *rec, int w, vkft_buf hc, 
 
 int vkft_arch_lm_head_loss(vkft_model *m, vkft_recorder *rec, int w, vkft_buf h, vkft_buf dh, int backward) {
     const vkft_model_config *c = &m->cfg;
-    uint32_t V = c->vocab_size, C = c->hidden_size, rows_max = m->head_rows;
+    uint32_t V = c->vocab_size, C = c->hidden_size, rows_max = m->head_rows, ld = vkft_logits_ld(m);
     vkft_buf none = {0}, gb = vkft_pgrad(m, m->mlm_bias);
     /* The mean's denominator needs every target, so it comes first; then each chunk of rows has its
      * logits computed, turned into losses and (in place) d loss / d logits, and taken back to dh and W's
@@ -107,15 +108,15 @@ int vkft_arch_lm_head_loss(vkft_model *m, vkft_recorder *rec, int w, vkft_buf h,
     if (vkft_cross_entropy_denom(rec, m->batch.targets, none, m->loss_stats, m->BT, V, -100)) return -1;
     for (uint32_t row0 = 0; row0 < m->BT; row0 += rows_max) {
         uint32_t rows = m->BT - row0 < rows_max ? m->BT - row0 : rows_max;
-        vkft_buf logits = vkft_buf_slice(m->logits, 0, (VkDeviceSize)rows * V * 4);
+        vkft_buf logits = vkft_buf_slice(m->logits, 0, (VkDeviceSize)rows * ld * 4);
         vkft_buf hc = vkft_buf_slice(h, (VkDeviceSize)row0 * C * 4, (VkDeviceSize)rows * C * 4);
         vkft_buf dhc = backward ? vkft_buf_slice(dh, (VkDeviceSize)row0 * C * 4, (VkDeviceSize)rows * C * 4) : none;
         TRY(lm_head_chunk(m, rec, w, hc, logits, dhc, rows, 0))
         TRY(vkft_cross_entropy_rows(rec, logits, m->batch.targets, none, m->loss_stats, backward ? logits : none,
-                                    m->row_loss, row0, rows, V, -100, 0.0f, m->grad_scale))
+                                    m->row_loss, row0, rows, V, ld, -100, 0.0f, m->grad_scale))
         if (!backward) continue;
         TRY(lm_head_chunk(m, rec, w, hc, logits, dhc, rows, 1))
-        if (gb.block) TRY(vkft_colsum_f32(rec, logits, rows, V, gb, 1))
+        if (gb.block) TRY(vkft_colsum_f32(rec, logits, rows, V, ld, gb, 1))
     }
     return vkft_cross_entropy_mean(rec, m->row_loss, m->loss_stats, m->loss, m->BT);
 }

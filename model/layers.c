@@ -121,7 +121,7 @@ int vkft_linear_backward(vkft_model *m, vkft_recorder *rec, const vkft_linear *l
     vkft_buf db = vkft_pgrad(m, l->b);
     if (l->b >= 0 && db.block) {
         if (l->conv1d) db = col_view(db, l->col, (uint64_t)l->out * 4);
-        if (vkft_colsum_f32(rec, dy, rows, l->out, db, 1)) return -1;
+        if (vkft_colsum_f32(rec, dy, rows, l->out, l->out, db, 1)) return -1;
     }
     /* The LoRA path adds to dx after the base layer wrote (or added to) it. */
     if (l->lora_r) return lora_backward(m, rec, l, x, dy, dx, rows, 1);

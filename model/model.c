@@ -224,7 +224,7 @@ void vkft_model_set_logits_budget(vkft_model *m, uint64_t bytes) {
 /* Rows of logits per LM-head chunk: as many as the budget (and the device's binding range) allows, a
  * multiple of the rows whose hidden states start at an aligned offset (chunks bind slices of h and dh). */
 static uint32_t lm_head_rows(const vkft_model *m) {
-    uint64_t row_bytes = (uint64_t)m->cfg.vocab_size * 4, budget = m->logits_budget ? m->logits_budget : 64ull << 20;
+    uint64_t row_bytes = (uint64_t)vkft_logits_ld(m) * 4, budget = m->logits_budget ? m->logits_budget : 64ull << 20;
     if (budget > vkft_binding_limit(m->ctx)) budget = vkft_binding_limit(m->ctx);
     uint64_t row = (uint64_t)m->cfg.hidden_size * 4, fit = budget / row_bytes;
     /* whole blocks of 64 rows where the budget allows: a partial block of rows takes the matmul's slow
@@ -286,7 +286,7 @@ int vkft_model_plan(vkft_model *m, uint32_t B, uint32_t T, int train, vkft_memor
         }
     }
     uint64_t BT = m->BT, C = c->hidden_size, HD = (uint64_t)c->num_heads * c->head_dim,
-             KD = (uint64_t)c->num_kv_heads * c->head_dim, I = c->intermediate_size, V = c->vocab_size;
+             KD = (uint64_t)c->num_kv_heads * c->head_dim, I = c->intermediate_size;
     uint64_t *act = &m->plan.activations, *scr = &m->plan.scratch;
     int llama = c->arch == VKFT_ARCH_LLAMA, bert = c->arch == VKFT_ARCH_BERT;
     vkft_batch_dev *b = &m->batch;
@@ -321,8 +321,9 @@ int vkft_model_plan(vkft_model *m, uint32_t B, uint32_t T, int train, vkft_memor
         if (llama && alloc_f(m, &a->u, BT * I, act)) return -1;
         if (bert && (alloc_f(m, &a->o_pre, BT * C, act) || alloc_f(m, &a->m_pre, BT * C, act))) return -1;
     }
+    uint64_t logits = (uint64_t)m->head_rows * vkft_logits_ld(m);
     if (alloc_f(m, &m->x_final, BT * C, act) || alloc_f(m, &m->statfa, BT, act) || alloc_f(m, &m->statfb, BT, act) ||
-        alloc_f(m, &m->hf, BT * C, act) || alloc_f(m, &m->logits, (uint64_t)m->head_rows * V, act) ||
+        alloc_f(m, &m->hf, BT * C, act) || alloc_f(m, &m->logits, logits, act) ||
         alloc_f(m, &m->row_loss, BT, scr) || alloc_f(m, &m->loss_stats, 4, scr) || alloc_f(m, &m->loss, 1, scr) ||
         alloc_f(m, &m->emb_status, 2, scr))
         return -1;
@@ -415,7 +416,14 @@ int vkft_model_read_logits(vkft_model *m, float *logits) {
         return vkft_set_error(m->ctx, "the logits of a %u x %u batch are computed %u rows at a time and not kept; "
                               "raise the logits budget (vkft_model_set_logits_budget) to read them",
                               m->B, m->T, m->head_rows);
-    return vkft_download(m->ctx, m->logits, 0, logits, (size_t)m->BT * m->cfg.vocab_size * 4);
+    size_t V = m->cfg.vocab_size, ld = vkft_logits_ld(m), rows = m->BT;
+    if (ld == V) return vkft_download(m->ctx, m->logits, 0, logits, rows * V * 4);
+    float *padded = malloc(rows * ld * 4);
+    if (!padded) return vkft_set_error(m->ctx, "out of host memory reading %zu x %zu logits", rows, V);
+    int rc = vkft_download(m->ctx, m->logits, 0, padded, rows * ld * 4);
+    for (size_t r = 0; !rc && r < rows; r++) memcpy(logits + r * V, padded + r * ld, V * 4);
+    free(padded);
+    return rc;
 }
 
 int vkft_model_read_hidden(vkft_model *m, float *hidden) {

@@ -41,7 +41,7 @@ struct vkft_model {
     vkft_buf emb_status;                    /* the embedding kernels' invalid-id report (2 uint32) */
     vkft_buf inv_freq;                      /* llama: RoPE inverse frequencies [head_dim / 2] */
     float grad_scale;                       /* of the step being recorded */
-    vkft_buf logits;                        /* [head_rows, V]; becomes dlogits in a backward step */
+    vkft_buf logits; /* [head_rows, V], rows vkft_logits_ld apart; becomes dlogits in a backward step */
     uint32_t head_rows;                     /* rows of logits computed at a time (BT: all of them) */
     uint64_t logits_budget;                 /* bytes allowed for that buffer (0: the default) */
     uint32_t head_dh_slice;                 /* vocabulary rows per dh product (0: the default) */
@@ -86,6 +86,9 @@ int vkft_block_linears(vkft_model *m, uint32_t l, vkft_linear **out);
 uint32_t vkft_head_part_rows(const vkft_model *m);
 /* Vocabulary rows per slice of the head's dh product (vkft_model_set_head_dh_slice), aligned. */
 uint32_t vkft_head_dh_slice(const vkft_model *m);
+/* The row stride of the logits: V rounded up to whole 16-byte texels, so that the head's backward
+ * products read dlogits through the lavapipe matmul's texel-buffer kernel (GPT-2's 50257 -> 50260). */
+static inline uint32_t vkft_logits_ld(const vkft_model *m) { return (m->cfg.vocab_size + 3u) & ~3u; }
 
 /* Adds a parameter to the table; returns its index. */
 int vkft_model_add_param(vkft_model *m, const char *name, uint32_t d0, uint32_t d1, int optional);

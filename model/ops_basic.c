@@ -31,7 +31,7 @@ static void spec_reduce(const vkft_device_caps *caps, uint32_t *spec) {
 }
 
 typedef struct {
-    uint32_t rows, cols, accumulate;
+    uint32_t rows, cols, accumulate, ld;
 } push_colsum;
 
 enum { K_FILL, K_ADD, K_SCALE, K_SUM, K_COLSUM, K_COUNT };
@@ -108,8 +108,11 @@ int vkft_sum_f32(vkft_recorder *rec, vkft_buf x, uint32_t n, vkft_buf scratch, v
 }
 
 
-int vkft_colsum_f32(vkft_recorder *rec, vkft_buf x, uint32_t rows, uint32_t cols, vkft_buf out, int accumulate) {
-    push_colsum p = {rows, cols, accumulate ? 1u : 0u};
+int vkft_colsum_f32(vkft_recorder *rec, vkft_buf x, uint32_t rows, uint32_t cols, uint32_t ld, vkft_buf out,
+                    int accumulate) {
+    if (ld < cols)
+        return vkft_set_error(vkft_rec_ctx(rec), "colsum: row stride %u is shorter than the %u columns", ld, cols);
+    push_colsum p = {rows, cols, accumulate ? 1u : 0u, ld};
     vkft_binding b[] = {{x, VKFT_READ}, {out, accumulate ? VKFT_READ_WRITE : VKFT_WRITE}};
     return vkft_rec_dispatch(rec, &kernels[K_COLSUM], &p, cover(cols, local_size(rec, K_COLSUM), 4096), 1, 1, b, 2);
 }

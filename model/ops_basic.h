@@ -13,9 +13,10 @@ int vkft_scale_f32(vkft_recorder *rec, vkft_buf x, vkft_buf y, uint32_t n, float
 /* out[0] = sum of x[0..n); scratch holds vkft_sum_scratch_floats() floats. */
 int vkft_sum_f32(vkft_recorder *rec, vkft_buf x, uint32_t n, vkft_buf scratch, vkft_buf out);
 uint32_t vkft_sum_scratch_floats(void);
-/* out[c] = sum over rows of x[r, c] (x row-major [rows, cols]), added to out when accumulate: bias
- * gradients, summed in row order (deterministic). */
-int vkft_colsum_f32(vkft_recorder *rec, vkft_buf x, uint32_t rows, uint32_t cols, vkft_buf out, int accumulate);
+/* out[c] = sum over rows of x[r, c] (x row-major [rows, cols], rows ld >= cols elements apart), added to
+ * out when accumulate: bias gradients, summed in row order (deterministic). */
+int vkft_colsum_f32(vkft_recorder *rec, vkft_buf x, uint32_t rows, uint32_t cols, uint32_t ld, vkft_buf out,
+                    int accumulate);
 /* The kernel definitions, by name ("fill_f32", "add_f32", "scale_f32", "sum_f32", "colsum_f32"), for tests. */
 const vkft_kernel_def *vkft_basic_kernel(const char *name);
 #endif

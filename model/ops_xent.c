@@ -9,7 +9,7 @@ typedef struct {
     int32_t ignore_index;
     uint32_t has_weight;
     float label_smoothing, grad_scale;
-    uint32_t row0, rows, write_grad;
+    uint32_t row0, rows, write_grad, ld;
 } push_xent;
 
 /* Rows of up to 49152+ classes: 256 invocations per row (on a CPU driver one subgroup: lavapipe's
@@ -64,7 +64,7 @@ int vkft_cross_entropy_denom(vkft_recorder *rec, vkft_buf targets, vkft_buf weig
                              uint32_t N, uint32_t V, int32_t ignore_index) {
     if (check(rec, V, 0.0f)) return -1;
     int has_weight = weight.block != NULL;
-    push_xent p = {N, V, ignore_index, has_weight ? 1u : 0u, 0.0f, 0.0f, 0, 0, 0};
+    push_xent p = {N, V, ignore_index, has_weight ? 1u : 0u, 0.0f, 0.0f, 0, 0, 0, V};
     vkft_binding b[] = {
         {targets, VKFT_READ}, {has_weight ? weight : targets, VKFT_READ}, {stats, VKFT_WRITE}};
     return vkft_rec_dispatch(rec, &kernels[K_DENOM], &p, 1, 1, 1, b, 3);
@@ -72,17 +72,18 @@ int vkft_cross_entropy_denom(vkft_recorder *rec, vkft_buf targets, vkft_buf weig
 
 int vkft_cross_entropy_rows(vkft_recorder *rec, vkft_buf logits, vkft_buf targets, vkft_buf weight,
                             vkft_buf stats, vkft_buf dlogits, vkft_buf row_loss, uint32_t row0, uint32_t rows,
-                            uint32_t V, int32_t ignore_index, float label_smoothing, float grad_scale) {
+                            uint32_t V, uint32_t ld, int32_t ignore_index, float label_smoothing, float grad_scale) {
     if (check(rec, V, label_smoothing)) return -1;
+    if (ld < V) return vkft_set_error(vkft_rec_ctx(rec), "cross_entropy: row stride %u is shorter than V = %u", ld, V);
     int has_weight = weight.block != NULL, write_grad = dlogits.block != NULL;
     push_xent p = {row0 + rows, V,    ignore_index, has_weight ? 1u : 0u, label_smoothing,
-                   grad_scale,  row0, rows,         write_grad ? 1u : 0u};
+                   grad_scale,  row0, rows,         write_grad ? 1u : 0u, ld};
     /* Without class weights or a gradient, readable / writable buffers the shader does not touch stand in. */
     vkft_binding b[] = {
         {logits, VKFT_READ}, {targets, VKFT_READ},   {has_weight ? weight : targets, VKFT_READ},
         {stats, VKFT_READ},  {row_loss, VKFT_WRITE}, {write_grad ? dlogits : row_loss, VKFT_WRITE}};
     /* 4 logits per load when the rows and every float buffer allow it */
-    int vec4 = V % 4 == 0 && logits.offset % 16 == 0 && (!write_grad || dlogits.offset % 16 == 0) &&
+    int vec4 = V % 4 == 0 && ld % 4 == 0 && logits.offset % 16 == 0 && (!write_grad || dlogits.offset % 16 == 0) &&
                (!has_weight || weight.offset % 16 == 0);
     const vkft_kernel_def *k = &kernels[vec4 ? K_ROWS_VEC4 : K_ROWS];
     return vkft_rec_dispatch(rec, k, &p, rows == 0 ? 1 : rows > 65535 ? 65535 : rows, 1, 1, b, 6);
@@ -90,7 +91,7 @@ int vkft_cross_entropy_rows(vkft_recorder *rec, vkft_buf logits, vkft_buf target
 
 int vkft_cross_entropy_mean(vkft_recorder *rec, vkft_buf row_loss, vkft_buf stats, vkft_buf loss,
                             uint32_t N) {
-    push_xent p = {N, 1, 0, 0, 0.0f, 0.0f, 0, 0, 0};
+    push_xent p = {N, 1, 0, 0, 0.0f, 0.0f, 0, 0, 0, 1};
     vkft_binding b[] = {{row_loss, VKFT_READ}, {stats, VKFT_READ}, {loss, VKFT_WRITE}};
     return vkft_rec_dispatch(rec, &kernels[K_MEAN], &p, 1, 1, 1, b, 3);
 }
@@ -100,7 +101,7 @@ int vkft_cross_entropy_forward_backward(vkft_recorder *rec, vkft_buf logits, vkf
                                         vkft_buf loss, uint32_t N, uint32_t V, int32_t ignore_index,
                                         float label_smoothing, float grad_scale) {
     return vkft_cross_entropy_denom(rec, targets, weight, stats, N, V, ignore_index) ||
-                   vkft_cross_entropy_rows(rec, logits, targets, weight, stats, dlogits, row_loss, 0, N, V,
+                   vkft_cross_entropy_rows(rec, logits, targets, weight, stats, dlogits, row_loss, 0, N, V, V,
                                            ignore_index, label_smoothing, grad_scale) ||
                    vkft_cross_entropy_mean(rec, row_loss, stats, loss, N)
                ? -1

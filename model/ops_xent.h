@@ -23,12 +23,13 @@ int vkft_cross_entropy_forward_backward(vkft_recorder *rec, vkft_buf logits, vkf
                                         float label_smoothing, float grad_scale);
 /* The same in three steps, for logits computed (and freed) a chunk of rows at a time, e.g. by the LM
  * head: the denominator first (it needs only the targets), then each chunk of `rows` rows starting at
- * row0 (logits and dlogits hold just that chunk; targets and row_loss are the whole [N]), then the mean. */
+ * row0 (logits and dlogits hold just that chunk, rows ld >= V elements apart; targets and row_loss are the
+ * whole [N]), then the mean. */
 int vkft_cross_entropy_denom(vkft_recorder *rec, vkft_buf targets, vkft_buf weight, vkft_buf stats,
                              uint32_t N, uint32_t V, int32_t ignore_index);
 int vkft_cross_entropy_rows(vkft_recorder *rec, vkft_buf logits, vkft_buf targets, vkft_buf weight,
                             vkft_buf stats, vkft_buf dlogits, vkft_buf row_loss, uint32_t row0, uint32_t rows,
-                            uint32_t V, int32_t ignore_index, float label_smoothing, float grad_scale);
+                            uint32_t V, uint32_t ld, int32_t ignore_index, float label_smoothing, float grad_scale);
 int vkft_cross_entropy_mean(vkft_recorder *rec, vkft_buf row_loss, vkft_buf stats, vkft_buf loss, uint32_t N);
 /* The kernel definitions: "cross_entropy_denom", "cross_entropy_rows" (and "cross_entropy_rows_vec4", used
  * when V % 4 == 0), "cross_entropy_mean". */

@@ -14,7 +14,7 @@
 //   mean:  one workgroup: loss[0] = sum_i l_i / D (0 when D is 0, where PyTorch gives NaN; the gradient
 //          is then 0).
 // Every sum has a fixed order (strided per-thread sums, then the workgroup reduction), so results repeat.
-//   rows_vec4: rows with 4 logits per load (V % 4 == 0, 16-byte aligned buffers): lavapipe turns each
+//   rows_vec4: rows with 4 logits per load (V and ld % 4 == 0, 16-byte aligned buffers): lavapipe turns each
 //          per-invocation load into a loop over the lanes, so this is ~2x faster there.
 //@variant denom -DPASS=0
 //@variant rows -DPASS=1
@@ -31,6 +31,7 @@ layout(push_constant) uniform Push {
     uint row0; // first row of this chunk (the logits bindings start at row0; targets and losses do not)
     uint rows;       // rows in this chunk
     uint write_grad; // 0: losses only (dz is not written)
+    uint ld;         // rows pass: elements from one row of logits (and of dz) to the next, >= V
 } p;
 
 #if PASS == 0
@@ -89,12 +90,12 @@ void main() {
     float D = stats[0], W = stats[1];
     float eps = p.label_smoothing, Vf = float(p.V);
     for (uint r = gl_WorkGroupID.x; r < p.rows; r += ROW_STRIDE) {
-        uint row = p.row0 + r, base = r * p.V;
+        uint row = p.row0 + r, base = r * p.ld;
         int t = targets[row];
         bool skip = t == p.ignore_index || t < 0 || uint(t) >= p.V;
         float m = -3.402823e38, s = 0.0, sz = 0.0;
 #ifdef VEC4
-        uint V4 = p.V / 4, base4 = r * V4;
+        uint V4 = p.V / 4, base4 = r * (p.ld / 4);
         if (!skip) {
             for (uint c4 = tid; c4 < V4; c4 += wg) {
                 vec4 v = z4[base4 + c4];

@@ -47,16 +47,20 @@ static void run(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, uint32_t n) {
 }
 
 /* Column sums (bias gradients) on awkward shapes, written and accumulated. */
-static void run_colsum(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, uint32_t rows, uint32_t cols) {
+/* x's rows ld >= cols apart on the device, NaN between them (a read of the padding would show) */
+static void run_colsum(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, uint32_t rows, uint32_t cols, uint32_t ld) {
     size_t n = (size_t)rows * cols;
-    float *x = malloc(n * 4), *init = malloc(cols * 4), *want = malloc(cols * 4);
+    float *x = malloc(n * 4), *init = malloc(cols * 4), *want = malloc(cols * 4), *xp = malloc((size_t)rows * ld * 4);
     test_fill_uniform(x, n, rows * 31 + cols, -1, 1);
     test_fill_uniform(init, cols, cols, -1, 1);
-    vkft_buf X = test_buf_f32(t, ctx, x, n), O = test_buf_f32(t, ctx, init, cols);
+    for (size_t r = 0; r < rows; r++)
+        for (size_t c = 0; c < ld; c++) xp[r * ld + c] = c < cols ? x[r * cols + c] : NAN;
+    vkft_buf X = test_buf_f32(t, ctx, xp, (size_t)rows * ld), O = test_buf_f32(t, ctx, init, cols);
     vkft_buf O2 = test_buf_f32(t, ctx, init, cols);
+    free(xp);
     vkft_rec_begin(rec);
-    vkft_colsum_f32(rec, X, rows, cols, O, 0);
-    vkft_colsum_f32(rec, X, rows, cols, O2, 1);
+    vkft_colsum_f32(rec, X, rows, cols, ld, O, 0);
+    vkft_colsum_f32(rec, X, rows, cols, ld, O2, 1);
     CHECK(t, vkft_rec_end(rec) == 0 && vkft_rec_submit(rec) == 0, "colsum: %s", vkft_last_error(ctx));
     float *got = test_download_f32(t, ctx, O, cols), *got2 = test_download_f32(t, ctx, O2, cols);
     colsum_ref(x, rows, cols, want, 0);
@@ -65,8 +69,9 @@ static void run_colsum(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, uint32_
     colsum_ref(x, rows, cols, want, 1);
     double e2 = test_max_rel_err(got2, want, cols);
     double tol = 2e-6 * (1 + rows / 64.0);
-    CHECK(t, e1 <= tol && e2 <= tol, "colsum %ux%u: %.2e / %.2e (tolerance %.1e)", rows, cols, e1, e2, tol);
-    printf("colsum %ux%u: rel. error %.2e written, %.2e accumulated\n", rows, cols, e1, e2);
+    CHECK(t, e1 <= tol && e2 <= tol, "colsum %ux%u (ld %u): %.2e / %.2e (tolerance %.1e)", rows, cols, ld, e1, e2,
+          tol);
+    printf("colsum %ux%u (ld %u): rel. error %.2e written, %.2e accumulated\n", rows, cols, ld, e1, e2);
     vkft_arena_free(vkft_default_arena(ctx), X), vkft_arena_free(vkft_default_arena(ctx), O);
     vkft_arena_free(vkft_default_arena(ctx), O2);
     free(x), free(init), free(want), free(got), free(got2);
@@ -80,8 +85,10 @@ int main(void) {
     vkft_recorder *rec = vkft_recorder_create(ctx);
     static const uint32_t sizes[] = {1, 7, 33, 129, 255, 257, 1000, 65537, 1234567};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) run(&t, ctx, rec, sizes[i]);
-    static const uint32_t shapes[][2] = {{1, 1}, {7, 33}, {129, 7}, {33, 576}, {1000, 129}};
-    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) run_colsum(&t, ctx, rec, shapes[i][0], shapes[i][1]);
+    static const uint32_t shapes[][3] = {{1, 1, 1}, {7, 33, 33}, {129, 7, 7}, {33, 576, 576}, {1000, 129, 129},
+                                         {7, 33, 36}, {65, 30522, 30524}};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        run_colsum(&t, ctx, rec, shapes[i][0], shapes[i][1], shapes[i][2]);
     vkft_recorder_destroy(rec);
     test_close_ctx(&t, ctx);
     return test_finish(&t);

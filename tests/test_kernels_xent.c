@@ -148,11 +148,14 @@ static void check_forward_only(test_state *t, vkft_ctx *ctx, vkft_recorder *rec,
     free(z), free(w), free(tg), free(row), free(z_after), free(zd), free(rowr);
 }
 
-/* The three-step API over logits held in `chunks` separate buffers (gradient in place), vs the reference. */
-static void check_chunked(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, size_t N, size_t V, size_t chunks,
-                          uint64_t seed) {
+/* The three-step API over logits held in `chunks` separate buffers (gradient in place), rows ld >= V
+ * elements apart (the padding holds NaN, which must neither be read nor overwritten), vs the reference. */
+static void check_chunked(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, size_t N, size_t V, size_t ld,
+                          size_t chunks, uint64_t seed) {
     size_t n = N * V, per = (N + chunks - 1) / chunks;
     float *z = malloc(n * 4), *w = malloc(V * 4), *got = malloc(n * 4), loss_gpu = 0;
+    float *padded = malloc(per * ld * 4);
+    int pad_kept = 1;
     int32_t *tg = malloc(N * 4);
     make_inputs(z, tg, w, N, V, seed, 20);
     vkft_arena *a = vkft_default_arena(ctx);
@@ -162,16 +165,23 @@ static void check_chunked(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, size
     int rc = vkft_rec_begin(rec) || vkft_cross_entropy_denom(rec, T, W, S, (uint32_t)N, (uint32_t)V, IGNORE);
     for (size_t c = 0; c < chunks; c++) {
         size_t r0 = c * per, rows = N - r0 < per ? N - r0 : per;
-        Z[c] = test_buf_f32(t, ctx, z + r0 * V, rows * V);
+        for (size_t r = 0; r < rows; r++)
+            for (size_t v = 0; v < ld; v++) padded[r * ld + v] = v < V ? z[(r0 + r) * V + v] : NAN;
+        Z[c] = test_buf_f32(t, ctx, padded, (rows - 1) * ld + V);
         rc = rc || vkft_cross_entropy_rows(rec, Z[c], T, W, S, Z[c], R, (uint32_t)r0, (uint32_t)rows,
-                                           (uint32_t)V, IGNORE, 0.05f, 1.0f);
+                                           (uint32_t)V, (uint32_t)ld, IGNORE, 0.05f, 1.0f);
     }
     rc =
         rc || vkft_cross_entropy_mean(rec, R, S, L, (uint32_t)N) || vkft_rec_end(rec) || vkft_rec_submit(rec);
     CHECK(t, rc == 0, "chunked cross_entropy: %s", vkft_last_error(ctx));
     for (size_t c = 0; c < chunks; c++) {
         size_t r0 = c * per, rows = N - r0 < per ? N - r0 : per;
-        vkft_download(ctx, Z[c], 0, got + r0 * V, rows * V * 4);
+        vkft_download(ctx, Z[c], 0, padded, ((rows - 1) * ld + V) * 4);
+        for (size_t r = 0; r < rows; r++)
+            for (size_t v = 0; v < ld && (r + 1 < rows || v < V); v++) {
+                if (v < V) got[(r0 + r) * V + v] = padded[r * ld + v];
+                else pad_kept = pad_kept && isnan(padded[r * ld + v]);
+            }
         vkft_arena_free(a, Z[c]);
     }
     vkft_download(ctx, L, 0, &loss_gpu, 4);
@@ -179,12 +189,13 @@ static void check_chunked(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, size
     free(z);
     double loss = cross_entropy_ref(zd, tg, wd, N, V, IGNORE, 0.05, 1.0, row, dz, NULL);
     double el = fabs(loss_gpu - loss) / fmax(1.0, fabs(loss)), eg = err_vs_max(got, dz, n);
-    CHECK(t, el < 1e-5 && eg < 1e-5, "chunked xent N=%zu V=%zu: loss %.2e grad %.2e", N, V, el, eg);
-    printf("gpu  xent N=%zu V=%zu in %zu row chunks  loss %.6f err %.2e  grad %.2e (tol 1e-5)\n", N, V,
-           chunks, loss_gpu, el, eg);
+    CHECK(t, el < 1e-5 && eg < 1e-5, "chunked xent N=%zu V=%zu ld=%zu: loss %.2e grad %.2e", N, V, ld, el, eg);
+    CHECK(t, pad_kept, "chunked xent N=%zu V=%zu ld=%zu: the padding between rows was written", N, V, ld);
+    printf("gpu  xent N=%zu V=%zu ld=%zu in %zu row chunks  loss %.6f err %.2e  grad %.2e (tol 1e-5)\n", N, V,
+           ld, chunks, loss_gpu, el, eg);
     vkft_arena_free(a, T), vkft_arena_free(a, W), vkft_arena_free(a, R), vkft_arena_free(a, S),
         vkft_arena_free(a, L);
-    free(w), free(got), free(tg), free(zd), free(wd), free(row), free(dz);
+    free(w), free(got), free(tg), free(zd), free(wd), free(row), free(dz), free(padded);
 }
 
 static void check_torch(test_state *t, vkft_ctx *ctx, vkft_recorder *rec, size_t N, size_t V, int weighted,
@@ -239,7 +250,10 @@ int main(void) {
     check_gpu(&t, ctx, rec, 33, 49152, 0, 0.1f, 1, seed++);
     check_gpu(&t, ctx, rec, 129, 49152, 0, 0.0f, 0, seed++);
     /* 137 MB of logits: more than lavapipe's 128 MiB storage-buffer range, so three row chunks. */
-    check_chunked(&t, ctx, rec, 700, 49152, 3, seed++);
+    check_chunked(&t, ctx, rec, 700, 49152, 49152, 3, seed++);
+    /* padded rows (the LM head's logits: 50257 classes in rows of 50260) and a vec4 case with padding */
+    check_chunked(&t, ctx, rec, 130, 50257, 50260, 2, seed++);
+    check_chunked(&t, ctx, rec, 33, 1000, 1012, 3, seed++);
     check_forward_only(&t, ctx, rec, 33, 576);
     check_forward_only(&t, ctx, rec, 7, 129);
     check_torch(&t, ctx, rec, 33, 576, 0, 0.0f);

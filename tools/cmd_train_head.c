@@ -72,7 +72,7 @@ static int record(head_dev *d, vkft_recorder *rec, vkft_buf x, vkft_buf y, uint3
         return -1;
     if (!train) return 0;
     return vkft_matmul(rec, VKFT_MM_TN, logits, x, d->gw, d->k, d->h, n, NULL) ||
-           vkft_colsum_f32(rec, logits, n, d->k, d->gb, 0) ||
+           vkft_colsum_f32(rec, logits, n, d->k, d->k, d->gb, 0) ||
            vkft_adamw_step_hp(rec, d->w, d->gw, d->mw, d->vw, d->k * d->h, d->hp, none) ||
            vkft_adamw_step_hp(rec, d->b, d->gb, d->mb, d->vb, d->k, d->hp, none);
 }
