@@ -60,8 +60,10 @@ const vkft_kernel_def *vkft_optim_kernel(const char *name) {
     return NULL;
 }
 
-/* Workgroups of the norm's first pass, per buffer (a fixed count: the sum's order depends only on n). */
-enum { NORM_GROUPS = 256 };
+/* Partial sums of the norm's first pass, per buffer: up to NORM_GROUPS workgroups, each visiting at least
+ * NORM_PER_INVOCATION elements where n allows (a count that depends only on n: so does the sum's order).
+ * LoRA's small gradients then take a few workgroups instead of 256 (on lavapipe each costs ~5 us). */
+enum { NORM_GROUPS = 256, NORM_PER_INVOCATION = 64 };
 
 size_t vkft_grad_norm_scratch_floats(uint32_t count) { return (size_t)count * NORM_GROUPS; }
 
@@ -85,7 +87,12 @@ int vkft_grad_norm(vkft_recorder *rec, const vkft_buf *grads, const uint32_t *n,
             {grads[i], VKFT_READ},
             {vkft_buf_slice(scratch, (VkDeviceSize)i * NORM_GROUPS * 4, NORM_GROUPS * 4), VKFT_WRITE}};
         int k = vec4_ok(n[i], &grads[i], 1) ? K_NORM_PARTIAL4 : K_NORM_PARTIAL;
-        if (vkft_rec_dispatch(rec, &kernels[k], &p, NORM_GROUPS, 1, 1, b, 2)) return -1;
+        vkft_pipeline *pl = vkft_pipeline_get(vkft_rec_ctx(rec), &kernels[k]);
+        if (!pl) return -1;
+        uint32_t per_group = vkft_pipeline_spec(pl)[0] * NORM_PER_INVOCATION * (k == K_NORM_PARTIAL4 ? 4 : 1);
+        uint32_t g = vkft_groups(n[i], per_group);
+        if (vkft_rec_dispatch(rec, &kernels[k], &p, g < 1 ? 1 : g > NORM_GROUPS ? NORM_GROUPS : g, 1, 1, b, 2))
+            return -1;
     }
     push_optim p = {.n = count * NORM_GROUPS, .max_norm = max_norm};
     vkft_binding b[] = {{vkft_buf_slice(scratch, 0, (VkDeviceSize)count * NORM_GROUPS * 4), VKFT_READ},

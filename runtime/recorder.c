@@ -16,7 +16,7 @@ typedef struct {
     uint32_t count, cap;
 } range_list;
 
-enum { SETS_PER_POOL = 512, QUERY_CAPACITY = 8192 };
+enum { SETS_PER_POOL = 512, QUERY_CAPACITY = 32768 };
 
 struct vkft_recorder {
     vkft_ctx *ctx;

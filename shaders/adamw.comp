@@ -1,7 +1,8 @@
 #version 450
 // The optimizer step and the global gradient norm, over contiguous fp32 buffers.
 //   norm_partial: partial[wg] = sum of g^2 over the elements workgroup wg visits (the launcher binds the
-//                 slice of buffer `slot` of the group)
+//                 slice of buffer `slot` of the group); workgroup 0 zeroes the slots of the slice beyond
+//                 the workgroups launched
 //   norm_final:   one workgroup: norm[0] = sqrt(sum of the `count` partials, in order);
 //                 norm[1] = min(1, max_norm / (norm[0] + 1e-6)) when max_norm > 0, else 1 (the clip
 //                 coefficient of torch.nn.utils.clip_grad_norm_)
@@ -82,6 +83,9 @@ void main() {
     for (uint i = gl_GlobalInvocationID.x; i < p.n / VEC; i += GRID_STRIDE) s += dot(g[i], g[i]);
     s = wg_sum(s);
     if (gl_LocalInvocationID.x == 0) partial[gl_WorkGroupID.x] = s;
+    if (gl_WorkGroupID.x == 0)
+        for (uint j = gl_NumWorkGroups.x + gl_LocalInvocationID.x; j < uint(partial.length()); j += gl_WorkGroupSize.x)
+            partial[j] = 0.0;
 #elif PASS == 1
     float s = 0.0;
     for (uint i = gl_LocalInvocationID.x; i < p.n; i += gl_WorkGroupSize.x) s += partial[i];

@@ -140,8 +140,12 @@ static void check_norm_group(test_state *t, vkft_ctx *ctx, vkft_recorder *rec) {
         free(gd);
     }
     double norm = sqrt(sq), coef = clip_coef_ref(norm, 10.0);
-    vkft_buf S = test_buf_f32(t, ctx, NULL, vkft_grad_norm_scratch_floats(3)),
-             NORM = test_buf_f32(t, ctx, NULL, 2);
+    /* scratch full of NaN: the small buffers' unused partial slots must be zeroed, not read as they were */
+    size_t ns = vkft_grad_norm_scratch_floats(3);
+    float *nan_fill = malloc(ns * 4);
+    for (size_t i = 0; i < ns; i++) nan_fill[i] = NAN;
+    vkft_buf S = test_buf_f32(t, ctx, nan_fill, ns), NORM = test_buf_f32(t, ctx, NULL, 2);
+    free(nan_fill);
     float got[2][2];
     for (int rep = 0; rep < 2; rep++) {
         int rc = vkft_rec_begin(rec) || vkft_grad_norm(rec, G, n, 3, S, NORM, 10.0f) || vkft_rec_end(rec) ||
