@@ -83,7 +83,7 @@ int vkft_cross_entropy_rows(vkft_recorder *rec, vkft_buf logits, vkft_buf target
         {logits, VKFT_READ}, {targets, VKFT_READ},   {has_weight ? weight : targets, VKFT_READ},
         {stats, VKFT_READ},  {row_loss, VKFT_WRITE}, {write_grad ? dlogits : row_loss, VKFT_WRITE}};
     /* 4 logits per load when the rows and every float buffer allow it */
-    int vec4 = V % 4 == 0 && ld % 4 == 0 && logits.offset % 16 == 0 && (!write_grad || dlogits.offset % 16 == 0) &&
+    int vec4 = ld % 4 == 0 && logits.offset % 16 == 0 && (!write_grad || dlogits.offset % 16 == 0) &&
                (!has_weight || weight.offset % 16 == 0);
     const vkft_kernel_def *k = &kernels[vec4 ? K_ROWS_VEC4 : K_ROWS];
     return vkft_rec_dispatch(rec, k, &p, rows == 0 ? 1 : rows > 65535 ? 65535 : rows, 1, 1, b, 6);

@@ -14,8 +14,9 @@
 //   mean:  one workgroup: loss[0] = sum_i l_i / D (0 when D is 0, where PyTorch gives NaN; the gradient
 //          is then 0).
 // Every sum has a fixed order (strided per-thread sums, then the workgroup reduction), so results repeat.
-//   rows_vec4: rows with 4 logits per load (V and ld % 4 == 0, 16-byte aligned buffers): lavapipe turns each
-//          per-invocation load into a loop over the lanes, so this is ~2x faster there.
+//   rows_vec4: rows with 4 logits per load (ld % 4 == 0, 16-byte aligned buffers; the last V % 4 classes one
+//          at a time): lavapipe turns each per-invocation load into a loop over the lanes, so this is ~2x
+//          faster there.
 //@variant denom -DPASS=0
 //@variant rows -DPASS=1
 //@variant rows_vec4 -DPASS=1 -DVEC4=1
@@ -107,6 +108,15 @@ void main() {
                 s += dot(exp(v - m), vec4(1.0));
                 if (eps != 0.0) sz += dot(w4_of(c4), v);
             }
+            for (uint c = 4u * V4 + tid; c < p.V; c += wg) { // the last V % 4 classes
+                float v = z[base + c];
+                if (v > m) {
+                    s *= exp(m - v);
+                    m = v;
+                }
+                s += exp(v - m);
+                if (eps != 0.0) sz += w_of(c) * v;
+            }
         }
 #else
         if (!skip) {
@@ -145,6 +155,12 @@ void main() {
             vec4 g = (1.0 - eps) * wt * (pc - onehot);
             if (eps != 0.0) g += eps / Vf * (pc * W - w4_of(c4));
             dz4[base4 + c4] = scale * g;
+        }
+        for (uint c = 4u * V4 + tid; c < p.V; c += wg) {
+            float pc = exp(z[base + c] - M) * inv_s;
+            float g = (1.0 - eps) * wt * (pc - (c == uint(t) ? 1.0 : 0.0));
+            if (eps != 0.0) g += eps / Vf * (pc * W - w_of(c));
+            dz[base + c] = scale * g;
         }
 #else
         for (uint c = tid; c < p.V; c += wg) {

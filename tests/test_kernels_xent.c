@@ -254,6 +254,9 @@ int main(void) {
     /* padded rows (the LM head's logits: 50257 classes in rows of 50260) and a vec4 case with padding */
     check_chunked(&t, ctx, rec, 130, 50257, 50260, 2, seed++);
     check_chunked(&t, ctx, rec, 33, 1000, 1012, 3, seed++);
+    /* vec4 rows whose last V % 4 classes are read one at a time (3 of 7: every class counts) */
+    check_chunked(&t, ctx, rec, 40, 7, 8, 2, seed++);
+    check_chunked(&t, ctx, rec, 33, 1001, 1004, 3, seed++);
     check_forward_only(&t, ctx, rec, 33, 576);
     check_forward_only(&t, ctx, rec, 7, 129);
     check_torch(&t, ctx, rec, 33, 576, 0, 0.0f);
