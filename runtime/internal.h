@@ -101,7 +101,7 @@ void vkft_pipelines_shutdown(vkft_ctx *ctx);
 void vkft_profile_add(vkft_ctx *ctx, const char *name, double ns);
 void vkft_profile_free(vkft_ctx *ctx);
 
-/* SPIR-V reflection: the push-constant block's size and the highest storage-buffer binding + 1
+/* SPIR-V reflection: the push-constant block's size and the highest binding + 1 (storage buffers, samplerBuffers)
  * (descriptor set 0). Returns 0, or -1 with a message when the module is malformed. */
 typedef struct {
     uint32_t push_size;

@@ -188,7 +188,7 @@ static VkDescriptorSet alloc_set(vkft_recorder *rec, VkDescriptorSetLayout layou
     for (;;) {
         if (rec->pool_used == rec->pool_count) {
             VkDescriptorPoolSize sizes[2] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, SETS_PER_POOL * VKFT_MAX_BINDINGS},
-                                             {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, SETS_PER_POOL * 2}};
+                                             {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, SETS_PER_POOL * 4}};
             VkDescriptorPoolCreateInfo pi = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
                                              .maxSets = SETS_PER_POOL,
                                              .poolSizeCount = 2,

@@ -207,7 +207,9 @@ void vkft_recorder_destroy(vkft_recorder *rec);
 /* Starts a new recording (discarding the previous one). */
 int vkft_rec_begin(vkft_recorder *rec);
 /* Records a dispatch of `groups` workgroups; bindings follow the shader's binding numbers 0..n-1.
- * A barrier is inserted before it only if it reads or writes memory that earlier work in this
+ * A binding the shader declares as a storage buffer is bound as one; one it declares as a samplerBuffer
+ * (usamplerBuffer) gets a view of the buffer as 16-byte RGBA32F (RGBA32UI) texels, which must start 16-byte
+ * aligned (texelFetch(t, i) reads elements 4i..4i+3 of the view). A barrier is inserted before it only if it reads or writes memory that earlier work in this
  * recording wrote, or writes memory that earlier work read. */
 int vkft_rec_dispatch(vkft_recorder *rec, const vkft_kernel_def *def, const void *push, uint32_t gx,
                       uint32_t gy, uint32_t gz, const vkft_binding *bindings, uint32_t binding_count);

@@ -28,10 +28,10 @@ enum {
     DecorationSpecId = 1,
     StorageClassUniformConstant = 0,
     StorageClassPushConstant = 9,
-    DimBuffer = 5,
     StorageClassStorageBuffer = 12,
     StorageClassUniform = 2,
     ExecutionModeLocalSizeId = 38,
+    DimBuffer = 5,
 };
 
 typedef struct {
