@@ -44,7 +44,8 @@ typedef struct {
 vkft_matmul_opts vkft_matmul_opts_default(void);
 
 /* Records C = alpha * op(A).op(B) + bias + beta * C, C of M x N, inner size K; opts may be NULL
- * (the defaults). A and B views must start 16-byte aligned (arena allocations do). */
+ * (the defaults). A and B views must start 16-byte aligned (arena allocations do). On CPU devices a
+ * product with K > 1024 is recorded as one dispatch per chunk of K, each adding to C. */
 int vkft_matmul(vkft_recorder *rec, vkft_mm_form form, vkft_buf A, vkft_buf B, vkft_buf C, uint32_t M,
                 uint32_t N, uint32_t K, const vkft_matmul_opts *opts);
 
