@@ -104,7 +104,10 @@ static const struct {
      "             dispatches recorded in one command buffer  [--iters N]",
      1},
     {"rows", bench_rows_main, "row-wise/elementwise kernels, cross-entropy, AdamW  [--iters N] [--only NAME]", 0},
-    {"matmul", bench_matmul_main, "A.B, A.B^T, A^T.B at training shapes  [--shapes small|MxNxK,...] [--path cpu|tiled] [--loads texel|storage]", 0},
+    {"matmul", bench_matmul_main,
+     "A.B, A.B^T, A^T.B at training shapes  [--shapes small|MxNxK,...] [--forms nn,nt,tn]\n"
+     "             [--path auto|cpu|tiled|coopmat] [--btype f32|f16|bf16] [--loads texel|storage] [--iters N]",
+     0},
     {"model", bench_model_main, "model forward, forward+backward tokens/s --model DIR [--batch B] [--seq T]", 1},
     {"attention", bench_attention_main,
      "attention forward and backward, T=512 and 2048, 9 and 32 heads of 64, by the fused\n"
