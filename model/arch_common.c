@@ -62,8 +62,7 @@ int vkft_arch_embed_backward(vkft_model *m, vkft_recorder *rec, int wte, vkft_bu
 static int lm_head_chunk(vkft_model *m, vkft_recorder *rec, int w, vkft_buf hc, vkft_buf logits, vkft_buf dhc,
                          uint32_t rows, int backward) {
     const vkft_model_config *c = &m->cfg;
-    uint32_t V = c->vocab_size, C = c->hidden_size, part = vkft_head_part_rows(m), slice = vkft_head_dh_slice(m);
-    uint32_t ld = vkft_logits_ld(m);
+    uint32_t V = c->vocab_size, C = c->hidden_size, part = vkft_head_part_rows(m), ld = vkft_logits_ld(m);
     vkft_buf W = vkft_pbuf(m, w), gw = vkft_pgrad(m, w), bias = vkft_pbuf(m, m->mlm_bias);
     for (uint32_t v0 = 0; v0 < V; v0 += part) {
         uint32_t n = V - v0 < part ? V - v0 : part;
@@ -78,16 +77,11 @@ static int lm_head_chunk(vkft_model *m, vkft_recorder *rec, int w, vkft_buf hc, 
             TRY(vkft_matmul(rec, VKFT_MM_NT, hc, Wp, lp, rows, n, C, &o))
             continue;
         }
-        /* dh (+)= dlogits W, a slice of vocabulary rows at a time (vkft_model_set_head_dh_slice),
-         * dW += dlogits^T h */
+        /* dh (+)= dlogits W (K = the part's vocabulary rows: on CPU devices vkft_matmul records it in
+         * chunks of K), dW += dlogits^T h */
         o.lda = ld;
-        for (uint32_t s0 = 0; s0 < n; s0 += slice) {
-            uint32_t k = n - s0 < slice ? n - s0 : slice;
-            o.beta = v0 + s0 ? 1.0f : 0.0f;
-            vkft_buf ls = vkft_buf_slice(lp, (VkDeviceSize)s0 * 4, lp.size - (VkDeviceSize)s0 * 4);
-            vkft_buf ws = vkft_buf_slice(Wp, (VkDeviceSize)s0 * C * 4, (VkDeviceSize)k * C * 4);
-            TRY(vkft_matmul(rec, VKFT_MM_NN, ls, ws, dhc, rows, C, k, &o))
-        }
+        o.beta = v0 ? 1.0f : 0.0f;
+        TRY(vkft_matmul(rec, VKFT_MM_NN, lp, Wp, dhc, rows, C, n, &o))
         if (gw.block) {
             vkft_matmul_opts g = vkft_matmul_opts_default();
             g.lda = ld;

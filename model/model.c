@@ -205,13 +205,6 @@ void vkft_model_set_checkpointing(vkft_model *m, int on) {
     m->checkpoint = on;
 }
 
-void vkft_model_set_head_dh_slice(vkft_model *m, uint32_t rows) { m->head_dh_slice = rows; }
-
-uint32_t vkft_head_dh_slice(const vkft_model *m) {
-    uint32_t rows = m->head_dh_slice ? m->head_dh_slice : 8192;
-    return (uint32_t)vkft_aligned_count(m->ctx, 4, rows);
-}
-
 void vkft_model_set_logits_budget(vkft_model *m, uint64_t bytes) {
     if (m->logits_budget != bytes) m->planned = 0;
     m->logits_budget = bytes;

@@ -103,10 +103,6 @@ void vkft_model_set_checkpointing(vkft_model *m, int on);
  * each chunk before the next), keeping at most `bytes` of them (0: the default, 64 MiB; never more than
  * the device's storage-buffer range). Takes effect at the next plan. */
 void vkft_model_set_logits_budget(vkft_model *m, uint64_t bytes);
-/* The head's backward takes dh = dlogits W over slices of at most `rows` vocabulary rows (0: the default,
- * 8192; rounded to aligned offsets): one product over a 49k vocabulary ran at 0.6-0.8x the rate of such
- * slices on lavapipe. Tests set a few rows to cover the slicing with small vocabularies. */
-void vkft_model_set_head_dh_slice(vkft_model *m, uint32_t rows);
 
 /* Plans (allocates) the activations, gradients and scratch for batches of B x T; prints nothing, returns
  * the bytes planned per kind. */

@@ -44,7 +44,6 @@ struct vkft_model {
     vkft_buf logits; /* [head_rows, V], rows vkft_logits_ld apart; becomes dlogits in a backward step */
     uint32_t head_rows;                     /* rows of logits computed at a time (BT: all of them) */
     uint64_t logits_budget;                 /* bytes allowed for that buffer (0: the default) */
-    uint32_t head_dh_slice;                 /* vocabulary rows per dh product (0: the default) */
     vkft_buf row_loss, loss_stats, loss;
     /* backward scratch */
     vkft_buf dx, dh, dh2, dq, dk, dv, dattn, delta, dg, du, da, norm_scratch;
@@ -84,8 +83,6 @@ int vkft_block_linears(vkft_model *m, uint32_t l, vkft_linear **out);
 /* Vocabulary rows of the output head's weight one binding holds: all of them, or aligned parts where the
  * weight is larger than a binding. */
 uint32_t vkft_head_part_rows(const vkft_model *m);
-/* Vocabulary rows per slice of the head's dh product (vkft_model_set_head_dh_slice), aligned. */
-uint32_t vkft_head_dh_slice(const vkft_model *m);
 /* The row stride of the logits: V rounded up to whole 16-byte texels, so that the head's backward
  * products read dlogits through the lavapipe matmul's texel-buffer kernel (GPT-2's 50257 -> 50260). */
 static inline uint32_t vkft_logits_ld(const vkft_model *m) { return (m->cfg.vocab_size + 3u) & ~3u; }
