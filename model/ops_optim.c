@@ -87,12 +87,8 @@ int vkft_grad_norm(vkft_recorder *rec, const vkft_buf *grads, const uint32_t *n,
             {grads[i], VKFT_READ},
             {vkft_buf_slice(scratch, (VkDeviceSize)i * NORM_GROUPS * 4, NORM_GROUPS * 4), VKFT_WRITE}};
         int k = vec4_ok(n[i], &grads[i], 1) ? K_NORM_PARTIAL4 : K_NORM_PARTIAL;
-        vkft_pipeline *pl = vkft_pipeline_get(vkft_rec_ctx(rec), &kernels[k]);
-        if (!pl) return -1;
-        uint32_t per_group = vkft_pipeline_spec(pl)[0] * NORM_PER_INVOCATION * (k == K_NORM_PARTIAL4 ? 4 : 1);
-        uint32_t g = vkft_groups(n[i], per_group);
-        if (vkft_rec_dispatch(rec, &kernels[k], &p, g < 1 ? 1 : g > NORM_GROUPS ? NORM_GROUPS : g, 1, 1, b, 2))
-            return -1;
+        uint32_t g = groups(rec, k, vkft_groups(n[i], NORM_PER_INVOCATION * (k == K_NORM_PARTIAL4 ? 4 : 1)));
+        if (vkft_rec_dispatch(rec, &kernels[k], &p, g > NORM_GROUPS ? NORM_GROUPS : g, 1, 1, b, 2)) return -1;
     }
     push_optim p = {.n = count * NORM_GROUPS, .max_norm = max_norm};
     vkft_binding b[] = {{vkft_buf_slice(scratch, 0, (VkDeviceSize)count * NORM_GROUPS * 4), VKFT_READ},
